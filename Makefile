@@ -1,0 +1,92 @@
+# The lab's build. `make` builds every program into build/bin; `make test`
+# builds and runs the tests; `make san` builds with ASan+UBSan into build/san.
+# See README.md for the rest.
+
+CC      ?= cc
+BUILD   ?= build
+CFLAGS  ?= -O2 -g
+LLHTTP_INC := /usr/share/include/llhttp
+LLHTTP_SRC := /usr/share/llhttp
+PKGS    := libuv libcurl jansson
+
+ifeq ($(SAN),1)
+BUILD   := build/san
+CFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+LAB_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP \
+              -Ilib -Iservices/core -I$(LLHTTP_INC) \
+              $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LIBS_UV   := $(shell pkg-config --libs libuv 2>/dev/null || echo -luv)
+LIBS_CURL := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
+LIBS_JSON := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
+
+# The server variants: services/<name with _>.c is each one's whole model.
+VARIANTS := single-thread event-loop
+PROGRAMS := slowapi loadgen $(VARIANTS)
+
+LIB_SRC     := $(wildcard lib/*.c)
+CORE_SRC    := $(wildcard services/core/*.c)
+SLOWAPI_SRC := $(wildcard slowapi/*.c)
+LOADGEN_SRC := $(wildcard loadgen/*.c)
+
+.SECONDEXPANSION:
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+LIBLAB    := $(BUILD)/lib/liblab.a
+LIBCORE   := $(BUILD)/lib/libcore.a
+LIBLLHTTP := $(BUILD)/lib/libllhttp.a
+
+.PHONY: all deps test test-unit test-integration test-docker san clean \
+        base-image images bench help
+all: $(addprefix $(BUILD)/bin/,$(PROGRAMS))
+
+help:
+	@echo "make            build every program into build/bin"
+	@echo "make deps       apt-install the Debian packages the build and tests need"
+	@echo "make test       unit, integration and Docker end-to-end tests (README)"
+	@echo "make san        build with AddressSanitizer + UBSan into build/san"
+	@echo "make base-image make the local debian:bookworm-slim image if missing"
+	@echo "make images     build the Docker images (builder, runtimes)"
+
+# llhttp ships as C sources in Debian's node-llhttp; compile them once.
+$(BUILD)/obj/llhttp/%.o: $(LLHTTP_SRC)/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -std=c11 -I$(LLHTTP_INC) -c $< -o $@
+
+$(LIBLLHTTP): $(patsubst $(LLHTTP_SRC)/%.c,$(BUILD)/obj/llhttp/%.o,$(wildcard $(LLHTTP_SRC)/*.c))
+$(LIBLAB): $(call obj,$(LIB_SRC))
+$(LIBCORE): $(call obj,$(CORE_SRC))
+$(BUILD)/lib/%.a:
+	@mkdir -p $(@D)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LAB_CFLAGS) -c $< -o $@
+
+$(BUILD)/bin/slowapi: $(call obj,$(SLOWAPI_SRC)) $(LIBLAB) $(LIBLLHTTP)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_UV) -lm
+
+$(BUILD)/bin/loadgen: $(call obj,$(LOADGEN_SRC)) $(LIBLAB) $(LIBLLHTTP)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_JSON) -lpthread -lm
+
+$(addprefix $(BUILD)/bin/,$(VARIANTS)): $(BUILD)/bin/%: $(BUILD)/obj/services/%.o $(LIBCORE) $(LIBLAB) $(LIBLLHTTP)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_CURL) $(LIBS_UV) $(LIBS_JSON) -lpthread -lm
+
+# Variant sources use underscores (C file names), binaries use dashes.
+$(BUILD)/obj/services/%.o: services/$$(subst -,_,%).c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LAB_CFLAGS) -c $< -o $@
+
+san:
+	$(MAKE) SAN=1 all
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+clean:
+	rm -rf build

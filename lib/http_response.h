@@ -1,0 +1,21 @@
+/* HTTP/1.1 response writing, shared by slowapi and every server variant. */
+#ifndef LAB_HTTP_RESPONSE_H
+#define LAB_HTTP_RESPONSE_H
+
+#include <stddef.h>
+
+/* Room for any response the lab sends: its bodies are small JSON. */
+#define HTTP_RESPONSE_MAX 1024
+
+const char *http_status_reason(int status);
+
+/* Write a whole response with Content-Length into buf. keep_alive chooses
+ * the Connection header. Returns the length, or -ENOSPC. */
+int http_response_format(char *buf, size_t cap, int status, const char *content_type,
+                         const char *body, size_t body_len, int keep_alive);
+
+/* A JSON error body: {"error":"<message>","status":<status>}. The message
+ * must need no JSON escaping (the lab's messages are fixed strings). */
+int http_json_error(char *body, size_t cap, int status, const char *message);
+
+#endif
