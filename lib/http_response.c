@@ -33,9 +33,11 @@ int http_response_format(char *buf, size_t cap, int status, const char *content_
                      "\r\n",
                      status, http_status_reason(status), content_type, body_len,
                      keep_alive ? "keep-alive" : "close");
-    if (n < 0 || (size_t)n + body_len > cap)
+    /* Room for a NUL too, so a response can be logged or searched as text. */
+    if (n < 0 || (size_t)n + body_len >= cap)
         return -ENOSPC;
     memcpy(buf + n, body, body_len);
+    buf[(size_t)n + body_len] = '\0';
     return n + (int)body_len;
 }
 

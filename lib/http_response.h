@@ -10,7 +10,8 @@
 const char *http_status_reason(int status);
 
 /* Write a whole response with Content-Length into buf. keep_alive chooses
- * the Connection header. Returns the length, or -ENOSPC. */
+ * the Connection header; a NUL follows the body. Returns the length (without
+ * the NUL), or -ENOSPC. */
 int http_response_format(char *buf, size_t cap, int status, const char *content_type,
                          const char *body, size_t body_len, int keep_alive);
 

@@ -1,0 +1,188 @@
+/* Server configuration: defaults < environment < flags. */
+#include "server.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "parse.h"
+
+#define DEFAULT_PORT 3000
+#define DEFAULT_BACKLOG 4096
+#define DEFAULT_SLOW_API_URL "http://127.0.0.1:8001/?delay=1"
+#define DEFAULT_FANOUT 10
+#define DEFAULT_UPSTREAM_TIMEOUT_S 5.0
+#define DEFAULT_CLIENT_TIMEOUT_S 60.0
+#define DEFAULT_CPU_ITERATIONS 1000
+
+int server_capacity;
+const variant_t *server_variant;
+const server_config_t *server_config;
+
+static void usage(const variant_t *v, FILE *out)
+{
+    fprintf(out,
+            "usage: %s [options]\n"
+            "%s server of the deployment-model lab (%s).\n"
+            "Routes: GET /io (FANOUT calls to SLOW_API_URL), GET /cpu, GET /healthz.\n\n"
+            "options (environment variable in brackets):\n"
+            "  --host ADDR              listen address [HOST] (0.0.0.0)\n"
+            "  --port N                 listen port, 0 = any free port [PORT] (%d)\n"
+            "  --backlog N              listen backlog [BACKLOG] (%d)\n"
+            "  --slow-api-url URL       upstream called by /io [SLOW_API_URL]\n"
+            "                           (%s)\n"
+            "  --fanout N               concurrent upstream calls per /io [FANOUT] (%d)\n"
+            "  --upstream-timeout S     per upstream call, then 504 [UPSTREAM_TIMEOUT] (%g)\n"
+            "  --client-timeout S       idle or slow client, then close [CLIENT_TIMEOUT] (%g)\n"
+            "  --cpu-iterations N       /cpu's long_running(N) [CPU_ITERATIONS] (%d)\n"
+            "  --threads N              worker threads, where the model has them [THREADS]\n"
+            "  --workers N              worker processes, where the model has them [WORKERS]\n"
+            "  --ready-fd FD            write the port to FD once listening [READY_FD]\n"
+            "  -h, --help               this help\n"
+            "Logging: LOG_LEVEL=error|warn|info|debug.\n",
+            v->name, v->name, v->model, DEFAULT_PORT, DEFAULT_BACKLOG, DEFAULT_SLOW_API_URL,
+            DEFAULT_FANOUT, DEFAULT_UPSTREAM_TIMEOUT_S, DEFAULT_CLIENT_TIMEOUT_S,
+            DEFAULT_CPU_ITERATIONS);
+}
+
+static void die_usage(const variant_t *v, const char *what, const char *value, const char *why)
+{
+    fprintf(stderr, "%s: %s '%s': %s (see --help)\n", v->name, what, value, why);
+    exit(2);
+}
+
+static long want_long(const variant_t *v, const char *what, const char *s, long min, long max)
+{
+    long out;
+    int rc = parse_long(s, min, max, &out);
+    if (rc == -EINVAL)
+        die_usage(v, what, s, "not an integer");
+    if (rc == -ERANGE) {
+        char why[64];
+        snprintf(why, sizeof why, "must be between %ld and %ld", min, max);
+        die_usage(v, what, s, why);
+    }
+    return out;
+}
+
+static long want_ms(const variant_t *v, const char *what, const char *s)
+{
+    double sec;
+    int rc = parse_double(s, 0.001, 3600.0, &sec);
+    if (rc != 0)
+        die_usage(v, what, s, "must be a number of seconds between 0.001 and 3600");
+    return (long)(sec * 1000.0 + 0.5);
+}
+
+static void set_url(const variant_t *v, server_config_t *cfg, const char *what, const char *s)
+{
+    if (strncmp(s, "http://", 7) != 0 || strlen(s) < 8)
+        die_usage(v, what, s, "must be an http:// URL");
+    /* It is echoed in /healthz's JSON: keep it free of quoting trouble. */
+    for (const char *p = s; *p != '\0'; p++)
+        if (*p == '"' || *p == '\\' || (unsigned char)*p <= ' ')
+            die_usage(v, what, s, "must not contain quotes, backslashes or blanks");
+    if (strlen(s) >= sizeof cfg->slow_api_url)
+        die_usage(v, what, s, "too long");
+    strcpy(cfg->slow_api_url, s);
+}
+
+enum { OPT_HOST = 256, OPT_PORT, OPT_BACKLOG, OPT_URL, OPT_FANOUT, OPT_UPSTREAM_TIMEOUT,
+       OPT_CLIENT_TIMEOUT, OPT_CPU, OPT_THREADS, OPT_WORKERS, OPT_READY_FD };
+
+/* One table serves both the environment and the flags. */
+static void apply(const variant_t *v, server_config_t *cfg, int opt, const char *what,
+                  const char *s)
+{
+    switch (opt) {
+    case OPT_HOST: cfg->host = s; break;
+    case OPT_PORT: cfg->port = (int)want_long(v, what, s, 0, 65535); break;
+    case OPT_BACKLOG: cfg->backlog = (int)want_long(v, what, s, 1, 1 << 20); break;
+    case OPT_URL: set_url(v, cfg, what, s); break;
+    case OPT_FANOUT: cfg->fanout = (int)want_long(v, what, s, 1, 1000); break;
+    case OPT_UPSTREAM_TIMEOUT: cfg->upstream_timeout_ms = want_ms(v, what, s); break;
+    case OPT_CLIENT_TIMEOUT: cfg->client_timeout_ms = want_ms(v, what, s); break;
+    case OPT_CPU: cfg->cpu_iterations = want_long(v, what, s, 0, 1000000); break;
+    case OPT_THREADS: cfg->threads = (int)want_long(v, what, s, 1, 100000); break;
+    case OPT_WORKERS: cfg->workers = (int)want_long(v, what, s, 1, 1024); break;
+    case OPT_READY_FD: cfg->ready_fd = (int)want_long(v, what, s, -1, 1 << 20); break;
+    default: break;
+    }
+}
+
+static const struct option long_options[] = {
+    {"host", required_argument, NULL, OPT_HOST},
+    {"port", required_argument, NULL, OPT_PORT},
+    {"backlog", required_argument, NULL, OPT_BACKLOG},
+    {"slow-api-url", required_argument, NULL, OPT_URL},
+    {"fanout", required_argument, NULL, OPT_FANOUT},
+    {"upstream-timeout", required_argument, NULL, OPT_UPSTREAM_TIMEOUT},
+    {"client-timeout", required_argument, NULL, OPT_CLIENT_TIMEOUT},
+    {"cpu-iterations", required_argument, NULL, OPT_CPU},
+    {"threads", required_argument, NULL, OPT_THREADS},
+    {"workers", required_argument, NULL, OPT_WORKERS},
+    {"ready-fd", required_argument, NULL, OPT_READY_FD},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+static const struct { const char *env; int opt; } env_options[] = {
+    {"HOST", OPT_HOST}, {"PORT", OPT_PORT}, {"BACKLOG", OPT_BACKLOG},
+    {"SLOW_API_URL", OPT_URL}, {"FANOUT", OPT_FANOUT},
+    {"UPSTREAM_TIMEOUT", OPT_UPSTREAM_TIMEOUT}, {"CLIENT_TIMEOUT", OPT_CLIENT_TIMEOUT},
+    {"CPU_ITERATIONS", OPT_CPU}, {"THREADS", OPT_THREADS}, {"WORKERS", OPT_WORKERS},
+    {"READY_FD", OPT_READY_FD},
+};
+
+void server_config_load(server_config_t *cfg, const variant_t *variant, int argc, char **argv)
+{
+    *cfg = (server_config_t){
+        .host = "0.0.0.0",
+        .port = DEFAULT_PORT,
+        .backlog = DEFAULT_BACKLOG,
+        .ready_fd = -1,
+        .fanout = DEFAULT_FANOUT,
+        .upstream_timeout_ms = (long)(DEFAULT_UPSTREAM_TIMEOUT_S * 1000),
+        .client_timeout_ms = (long)(DEFAULT_CLIENT_TIMEOUT_S * 1000),
+        .cpu_iterations = DEFAULT_CPU_ITERATIONS,
+        .threads = 1,
+        .workers = 1,
+    };
+    strcpy(cfg->slow_api_url, DEFAULT_SLOW_API_URL);
+
+    if (log_init(variant->name) < 0)
+        die_usage(variant, "LOG_LEVEL", getenv("LOG_LEVEL"), "must be error, warn, info or debug");
+    for (size_t i = 0; i < sizeof env_options / sizeof env_options[0]; i++) {
+        const char *value = getenv(env_options[i].env);
+        if (value != NULL && *value != '\0')
+            apply(variant, cfg, env_options[i].opt, env_options[i].env, value);
+    }
+    int opt;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
+        if (opt == 'h') {
+            usage(variant, stdout);
+            exit(0);
+        }
+        if (opt == '?' || opt == ':') {
+            const char *bad = argv[optind - 1];
+            fprintf(stderr, "%s: %s '%s' (see --help)\n", variant->name,
+                    opt == ':' ? "missing value for" : "unknown option", bad);
+            exit(2);
+        }
+        char what[32] = "";
+        for (const struct option *o = long_options; o->name != NULL; o++)
+            if (o->val == opt)
+                snprintf(what, sizeof what, "--%s", o->name);
+        apply(variant, cfg, opt, what, optarg);
+    }
+    if (optind < argc) {
+        fprintf(stderr, "%s: unexpected argument '%s' (see --help)\n", variant->name, argv[optind]);
+        exit(2);
+    }
+    server_variant = variant;
+    server_config = cfg;
+}

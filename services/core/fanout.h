@@ -1,0 +1,57 @@
+/* The upstream fan-out of GET /io: FANOUT concurrent calls to SLOW_API_URL
+ * through libcurl's multi interface, then one verdict. Two drivers share
+ * the easy-handle setup and the tally:
+ *   - blocking (fanout_client_*): the calling thread waits, as grequests did;
+ *     one client per thread, its connections reused from call to call.
+ *   - libuv (fanout_loop_*): curl_multi_socket_action driven by the loop. */
+#ifndef LAB_FANOUT_H
+#define LAB_FANOUT_H
+
+#include <stdint.h>
+
+#include <curl/curl.h>
+#include <uv.h>
+
+#include "server.h"
+
+typedef struct fanout_result_s {
+    int calls;       /* calls made */
+    int ok;          /* answered 2xx */
+    int failed;      /* connection error or non-2xx answer */
+    int timed_out;   /* exceeded UPSTREAM_TIMEOUT */
+    uint64_t elapsed_ns;
+    char first_error[128]; /* curl's message for the first failure */
+} fanout_result_t;
+
+/* The HTTP status /io answers with: 504 if any call timed out, else 502
+ * if any failed, else 200. */
+int fanout_status(const fanout_result_t *res);
+
+/* Call once in main() before any thread starts. Returns 0 or -1. */
+int fanout_global_init(void);
+
+/* ---- blocking driver ---- */
+typedef struct fanout_client_s fanout_client_t;
+fanout_client_t *fanout_client_new(const server_config_t *cfg);
+/* Make the calls and wait for all of them. Returns 0, or -1 when curl
+ * itself failed (res->first_error says why; the request gets 502). */
+int fanout_client_run(fanout_client_t *client, fanout_result_t *res);
+void fanout_client_free(fanout_client_t *client);
+
+/* ---- libuv driver ---- */
+typedef struct fanout_loop_s fanout_loop_t;
+typedef void (*fanout_done_cb)(void *arg, const fanout_result_t *res);
+fanout_loop_t *fanout_loop_new(uv_loop_t *loop, const server_config_t *cfg);
+/* Start the calls; done(arg, result) runs exactly once, from the loop,
+ * when all have ended. Returns 0, or -1 (done never runs then). */
+int fanout_loop_start(fanout_loop_t *fl, fanout_done_cb done, void *arg);
+/* Close the loop driver once no fan-out is pending; its handles close
+ * asynchronously, so run the loop until it ends afterwards. */
+void fanout_loop_close(fanout_loop_t *fl);
+
+/* ---- shared by the drivers (fanout.c) ---- */
+CURL *fanout_easy_new(const server_config_t *cfg);
+/* Count one finished transfer into res. */
+void fanout_tally(fanout_result_t *res, CURL *easy, CURLcode code);
+
+#endif

@@ -1,0 +1,70 @@
+/* Start-up shared by every variant: limits, listening, readiness, signals. */
+#include "server.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "log.h"
+#include "net.h"
+
+volatile sig_atomic_t server_stopping;
+
+/* A server at concurrency c with fan-out f holds about (f + 1) * c sockets. */
+static void raise_open_file_limit(void)
+{
+    struct rlimit lim;
+    if (getrlimit(RLIMIT_NOFILE, &lim) < 0) {
+        log_warn("getrlimit(RLIMIT_NOFILE): %s", strerror(errno));
+        return;
+    }
+    if (lim.rlim_cur < lim.rlim_max) {
+        lim.rlim_cur = lim.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &lim) < 0)
+            log_warn("setrlimit(RLIMIT_NOFILE, %llu): %s", (unsigned long long)lim.rlim_max,
+                     strerror(errno));
+    }
+    log_debug("open-file limit %llu", (unsigned long long)lim.rlim_cur);
+}
+
+int server_listen(const server_config_t *cfg, int reuseport, int nonblock)
+{
+    char err[NET_ERR_LEN];
+    raise_open_file_limit();
+    int fd = net_listen_tcp(cfg->host, cfg->port, cfg->backlog, reuseport, nonblock, err);
+    if (fd < 0) {
+        log_error("cannot listen: %s", err);
+        exit(1);
+    }
+    int port = net_local_port(fd);
+    log_info("%s listening on %s:%d (fanout %d to %s)", server_variant->name, cfg->host, port,
+             cfg->fanout, cfg->slow_api_url);
+    int rc = net_ready_notify(cfg->ready_fd, port);
+    if (rc < 0)
+        log_warn("ready fd %d: %s", cfg->ready_fd, strerror(-rc));
+    return fd;
+}
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    server_stopping = 1;
+}
+
+void server_install_stop_handlers(void)
+{
+    struct sigaction sa = {.sa_handler = on_stop_signal};
+    sigemptyset(&sa.sa_mask);
+    /* No SA_RESTART: a blocking accept() must return EINTR to see the stop. */
+    if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0) {
+        log_error("sigaction: %s", strerror(errno));
+        exit(1);
+    }
+    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
+        log_error("signal(SIGPIPE): %s", strerror(errno));
+        exit(1);
+    }
+}

@@ -1,0 +1,52 @@
+/* What every server variant shares: its configuration, its self-description
+ * and start-up (listen, readiness, limits). A variant file adds only its
+ * concurrency model. */
+#ifndef LAB_SERVER_H
+#define LAB_SERVER_H
+
+#include <signal.h>
+
+#define SERVER_URL_MAX 512
+
+/* A variant describes itself once; /healthz and ./run.sh list show it. */
+typedef struct variant_s {
+    const char *name;     /* e.g. "event-loop" */
+    const char *model;    /* the concurrency model in a few words */
+    int keep_alive;       /* keeps client connections open between requests */
+} variant_t;
+
+typedef struct server_config_s {
+    const char *host;
+    int port;
+    int backlog;
+    int ready_fd;
+    char slow_api_url[SERVER_URL_MAX];
+    int fanout;
+    long upstream_timeout_ms;
+    long client_timeout_ms; /* idle or slow client: 408 and close */
+    long cpu_iterations;
+    int threads;            /* worker threads, for the models that have them */
+    int workers;            /* worker processes, likewise */
+} server_config_t;
+
+/* Defaults, then environment variables, then flags; --help prints the
+ * usage and exits 0, a bad value prints why and exits 2. */
+void server_config_load(server_config_t *cfg, const variant_t *variant, int argc, char **argv);
+
+/* Requests this server can have in progress at once; 0 = unbounded.
+ * Set by the variant after reading its config (single thread: 1). */
+extern int server_capacity;
+extern const variant_t *server_variant;
+extern const server_config_t *server_config;
+
+/* Raise the open-file limit, listen (SO_REUSEPORT when reuseport, so more
+ * processes can share the port), log and notify the ready pipe. Exits 1
+ * with a clear message when it cannot listen. Returns the socket. */
+int server_listen(const server_config_t *cfg, int reuseport, int nonblock);
+
+/* SIGTERM/SIGINT set server_stopping (without SA_RESTART, so a blocking
+ * accept returns EINTR); SIGPIPE is ignored. */
+extern volatile sig_atomic_t server_stopping;
+void server_install_stop_handlers(void);
+
+#endif

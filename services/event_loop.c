@@ -1,0 +1,311 @@
+/* event-loop: one thread, one libuv loop, everything non-blocking.
+ *
+ * The FastAPI + uvicorn analogue. A connection is a small state machine
+ * driven by callbacks: bytes arrive (read_cb) and go to the parser; a
+ * whole request starts its fan-out without waiting (the upstream calls
+ * are curl transfers on the same loop), and the answer is written when the
+ * last call ends (io_done_cb). Nothing ever blocks, so one thread holds
+ * every connection at once: capacity is unbounded, the ceiling c/delay.
+ *
+ * The listening socket has SO_REUSEPORT so that several such processes can
+ * share one port (event-loop-4 and the like). */
+#include <stdlib.h>
+#include <string.h>
+
+#include <uv.h>
+
+#include "fanout.h"
+#include "http_request.h"
+#include "log.h"
+#include "routes.h"
+#include "server.h"
+
+#define CONN_BUF_BYTES (HTTP_MAX_HEADER_BYTES + 8192)
+#define READ_CHUNK_BYTES 65536
+#define LINGER_MS 200
+
+static const variant_t VARIANT = {
+    .name = "event-loop",
+    .model = "one thread runs one libuv event loop; all I/O non-blocking",
+    .keep_alive = 1, /* uvicorn keeps HTTP/1.1 connections alive */
+};
+
+typedef struct conn_s {
+    uv_tcp_t tcp;
+    uv_timer_t timer;   /* client timeout, then lingering close */
+    uv_write_t write;
+    uv_shutdown_t shutdown;
+    http_request_t req;
+    response_t res;
+    int refs;           /* the two handles + a fan-out in flight */
+    int busy;           /* a request is being served: parse no further */
+    int keep;           /* keep the connection after this answer */
+    int closing;
+    int read_paused;    /* buf is full: the client waits until it drains */
+    size_t have;        /* bytes in buf not yet parsed */
+    char buf[CONN_BUF_BYTES];
+} conn_t;
+
+static uv_loop_t *loop;
+static uv_tcp_t listener;
+static uv_signal_t sigterm, sigint;
+static fanout_loop_t *fanout;
+static server_config_t cfg;
+static int connections;
+static int stopping;
+
+static void process_input(conn_t *c);
+static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+
+static void conn_unref(conn_t *c)
+{
+    if (--c->refs > 0)
+        return;
+    free(c);
+    if (--connections == 0 && stopping)
+        fanout_loop_close(fanout);
+}
+
+static void handle_closed_cb(uv_handle_t *h) { conn_unref(h->data); }
+
+static void conn_close(conn_t *c)
+{
+    if (c->closing)
+        return;
+    c->closing = 1;
+    uv_close((uv_handle_t *)&c->tcp, handle_closed_cb);
+    uv_close((uv_handle_t *)&c->timer, handle_closed_cb);
+}
+
+static void linger_done_cb(uv_timer_t *t) { conn_close(t->data); }
+
+static void shutdown_cb(uv_shutdown_t *s, int status)
+{
+    conn_t *c = s->data;
+    /* Keep reading (and discarding) briefly so closing does not reset the
+     * connection before the client has read the error answer. */
+    if (status < 0 || uv_timer_start(&c->timer, linger_done_cb, LINGER_MS, 0) != 0)
+        conn_close(c);
+}
+
+static void write_cb(uv_write_t *w, int status)
+{
+    conn_t *c = w->data;
+    c->busy = 0;
+    if (c->closing)
+        return;
+    if (status < 0) {
+        conn_close(c);
+        return;
+    }
+    if (!c->keep || stopping) {
+        c->shutdown.data = c;
+        if (uv_shutdown(&c->shutdown, (uv_stream_t *)&c->tcp, shutdown_cb) != 0)
+            conn_close(c);
+        return;
+    }
+    http_request_reset(&c->req);
+    process_input(c); /* a pipelined request may be waiting */
+}
+
+static void send_response(conn_t *c)
+{
+    uv_buf_t buf = uv_buf_init(c->res.buf, (unsigned)c->res.len);
+    c->write.data = c;
+    if (uv_write(&c->write, (uv_stream_t *)&c->tcp, &buf, 1, write_cb) != 0)
+        conn_close(c);
+}
+
+static void io_done_cb(void *arg, const fanout_result_t *result)
+{
+    conn_t *c = arg;
+    if (!c->closing) {
+        respond_io(&c->res, result, c->keep);
+        send_response(c);
+    }
+    conn_unref(c); /* the fan-out's reference */
+}
+
+static void client_timeout_cb(uv_timer_t *t)
+{
+    conn_t *c = t->data;
+    if (c->busy)
+        return;
+    if (c->req.header_bytes + c->req.raw_header_bytes == 0) {
+        conn_close(c); /* idle keep-alive connection */
+        return;
+    }
+    c->busy = 1;
+    c->keep = 0;
+    respond_client_timeout(&c->res);
+    send_response(c);
+}
+
+static void dispatch(conn_t *c)
+{
+    c->busy = 1;
+    c->keep = VARIANT.keep_alive && c->req.keep_alive && !stopping;
+    (void)uv_timer_stop(&c->timer);
+    route_t route = route_of(&c->req);
+    if (route != ROUTE_IO) {
+        respond_now(&c->res, route, c->keep);
+        send_response(c);
+        return;
+    }
+    c->refs++;
+    if (fanout_loop_start(fanout, io_done_cb, c) != 0) {
+        c->refs--;
+        fanout_result_t failed = {.calls = cfg.fanout, .failed = cfg.fanout};
+        snprintf(failed.first_error, sizeof failed.first_error, "cannot start the fan-out");
+        respond_io(&c->res, &failed, c->keep);
+        send_response(c);
+    }
+}
+
+static void process_input(conn_t *c)
+{
+    if (c->busy || c->closing)
+        return;
+    size_t used = 0;
+    http_req_status_t st = http_request_feed(&c->req, c->buf, c->have, &used);
+    memmove(c->buf, c->buf + used, c->have - used);
+    c->have -= used;
+    if (c->read_paused && c->have < sizeof c->buf) {
+        c->read_paused = 0;
+        if (uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb) != 0) {
+            conn_close(c);
+            return;
+        }
+    }
+    if (st == HTTP_REQ_DONE) {
+        dispatch(c);
+    } else if (st != HTTP_REQ_INCOMPLETE) {
+        c->busy = 1;
+        c->keep = 0;
+        respond_rejected(&c->res, st, c->req.error);
+        send_response(c);
+    } else if (uv_timer_start(&c->timer, client_timeout_cb,
+                              (uint64_t)cfg.client_timeout_ms, 0) != 0) {
+        conn_close(c);
+    }
+}
+
+static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)suggested;
+    conn_t *c = h->data;
+    size_t room = sizeof c->buf - c->have;
+    /* While a request is served, unparsed bytes wait in buf; when it is
+     * full, reads get no room and the client waits (back-pressure). */
+    *buf = uv_buf_init(c->buf + c->have, (unsigned)(room < READ_CHUNK_BYTES ? room : READ_CHUNK_BYTES));
+}
+
+static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    (void)buf;
+    conn_t *c = s->data;
+    if (nread < 0) {
+        conn_close(c); /* EOF or error; a pending fan-out still holds c */
+        return;
+    }
+    if (c->shutdown.data != NULL) {
+        c->have = 0; /* lingering after an error answer: discard */
+        return;
+    }
+    c->have += (size_t)nread;
+    if (c->have == sizeof c->buf && c->busy) {
+        (void)uv_read_stop(s);
+        c->read_paused = 1;
+    }
+    process_input(c);
+}
+
+static void connection_cb(uv_stream_t *server, int status)
+{
+    if (status < 0) {
+        log_warn("accept: %s", uv_strerror(status));
+        return;
+    }
+    conn_t *c = calloc(1, sizeof *c);
+    if (c == NULL) {
+        log_error("out of memory for a connection");
+        return;
+    }
+    http_request_init(&c->req);
+    c->tcp.data = c->timer.data = c;
+    if (uv_tcp_init(loop, &c->tcp) != 0) {
+        free(c);
+        return;
+    }
+    c->refs = 2;
+    connections++;
+    if (uv_timer_init(loop, &c->timer) != 0) {
+        c->refs = 1;
+        c->closing = 1;
+        uv_close((uv_handle_t *)&c->tcp, handle_closed_cb);
+        return;
+    }
+    if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0 ||
+        uv_tcp_nodelay(&c->tcp, 1) != 0 ||
+        uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb) != 0) {
+        conn_close(c);
+        return;
+    }
+    process_input(c); /* arms the client timeout */
+}
+
+static void close_idle_cb(uv_handle_t *h, void *arg)
+{
+    (void)arg;
+    if (h->type == UV_TCP && h != (uv_handle_t *)&listener) {
+        conn_t *c = h->data;
+        if (!c->busy)
+            conn_close(c);
+    }
+}
+
+/* Stop accepting, close idle connections, let requests in flight finish;
+ * the loop ends when the last connection and the fan-out driver close. */
+static void stop_cb(uv_signal_t *sig, int signum)
+{
+    (void)sig;
+    log_info("signal %d: stopping", signum);
+    stopping = 1;
+    uv_close((uv_handle_t *)&listener, NULL);
+    uv_close((uv_handle_t *)&sigterm, NULL);
+    uv_close((uv_handle_t *)&sigint, NULL);
+    uv_walk(loop, close_idle_cb, NULL);
+    if (connections == 0)
+        fanout_loop_close(fanout);
+}
+
+int main(int argc, char **argv)
+{
+    server_config_load(&cfg, &VARIANT, argc, argv);
+    server_capacity = 0; /* unbounded: every connection is served at once */
+    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR || fanout_global_init() < 0)
+        return 1;
+    loop = uv_default_loop();
+    int fd = server_listen(&cfg, 1, 1);
+    fanout = fanout_loop_new(loop, &cfg);
+    int rc;
+    if (fanout == NULL) {
+        log_error("cannot set up the upstream client");
+        return 1;
+    }
+    if ((rc = uv_tcp_init(loop, &listener)) != 0 || (rc = uv_tcp_open(&listener, fd)) != 0 ||
+        (rc = uv_listen((uv_stream_t *)&listener, cfg.backlog, connection_cb)) != 0 ||
+        (rc = uv_signal_init(loop, &sigterm)) != 0 ||
+        (rc = uv_signal_start(&sigterm, stop_cb, SIGTERM)) != 0 ||
+        (rc = uv_signal_init(loop, &sigint)) != 0 ||
+        (rc = uv_signal_start(&sigint, stop_cb, SIGINT)) != 0) {
+        log_error("libuv set-up: %s", uv_strerror(rc));
+        return 1;
+    }
+    rc = uv_run(loop, UV_RUN_DEFAULT);
+    if (uv_loop_close(loop) != 0)
+        log_warn("loop closed with handles still open");
+    curl_global_cleanup();
+    return rc == 0 ? 0 : 1;
+}

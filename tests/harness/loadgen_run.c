@@ -1,0 +1,99 @@
+#include "loadgen_run.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/wait.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+json_t *loadgen_run(const char *const args[], int timeout_ms)
+{
+    char path[] = "/tmp/lab-test-report-XXXXXX";
+    int tmp = mkstemp(path);
+    if (tmp < 0) {
+        perror("mkstemp");
+        return NULL;
+    }
+    close(tmp);
+    const char *argv[64];
+    size_t n = 0;
+    argv[n++] = bin_path("loadgen");
+    for (size_t i = 0; args[i] != NULL && n < 60; i++)
+        argv[n++] = args[i];
+    argv[n++] = "--json";
+    argv[n++] = path;
+    argv[n] = NULL;
+
+    pid_t pid = fork();
+    if (pid < 0) {
+        perror("fork");
+        unlink(path);
+        return NULL;
+    }
+    if (pid == 0) {
+        /* The summary on stdout is for people; keep test output short. */
+        if (freopen("/dev/null", "w", stdout) == NULL)
+            _exit(127);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    int pidfd = pidfd_open(pid, 0);
+    struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
+    int r = pidfd < 0 ? -1 : poll(&pfd, 1, timeout_ms);
+    if (pidfd >= 0)
+        close(pidfd);
+    if (r <= 0)
+        (void)kill(pid, SIGKILL);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    json_t *report = NULL;
+    if (r <= 0) {
+        fprintf(stderr, "loadgen did not finish in %d ms\n", timeout_ms);
+    } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        fprintf(stderr, "loadgen exited with status %d\n", status);
+    } else {
+        json_error_t err;
+        report = json_load_file(path, 0, &err);
+        if (report == NULL)
+            fprintf(stderr, "loadgen report %s: %s\n", path, err.text);
+    }
+    unlink(path);
+    return report;
+}
+
+double report_number(json_t *report, const char *key)
+{
+    json_t *v = json_object_get(json_object_get(report, "summary"), key);
+    return json_is_number(v) ? json_number_value(v) : -1;
+}
+
+static double sum_values(json_t *obj)
+{
+    double sum = 0;
+    const char *key;
+    json_t *v;
+    json_object_foreach(obj, key, v)
+        sum += json_number_value(v);
+    return sum;
+}
+
+int report_buckets_add_up(json_t *report)
+{
+    json_t *s = json_object_get(report, "summary");
+    double issued = report_number(report, "issued");
+    double sum = report_number(report, "ok") + report_number(report, "timeouts") +
+                 report_number(report, "unfinished") +
+                 sum_values(json_object_get(s, "http_errors")) +
+                 sum_values(json_object_get(s, "errors"));
+    if (issued != sum || issued < 0) {
+        fprintf(stderr, "issued %.0f != sum of buckets %.0f\n", issued, sum);
+        return 0;
+    }
+    return 1;
+}

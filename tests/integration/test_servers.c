@@ -1,0 +1,294 @@
+/* The server contract, asserted against real processes on 127.0.0.1: a
+ * real slowapi upstream, each variant, and the real loadgen. */
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+#include "loadgen_run.h"
+
+#define START_TIMEOUT_MS 5000
+#define STOP_TIMEOUT_MS 5000
+#define IO_TIMEOUT_MS 10000
+#define DELAY_S 0.1
+
+typedef struct {
+    const char *variant;
+    int capacity;          /* requests served at once; 0 = unbounded */
+    int keep_alive;
+    int concurrency;       /* for the throughput test */
+    double tolerance;      /* of the ceiling, for the throughput test */
+} variant_case_t;
+
+static proc_t slowapi;
+static variant_case_t cases[] = {
+    {"single-thread", 1, 0, 5, 0.15},
+    {"event-loop", 0, 1, 20, 0.10},
+};
+
+typedef struct {
+    const variant_case_t *vc;
+    proc_t server;
+} fixture_t;
+
+static int start_variant(proc_t *p, const char *variant, const char *url, const char *timeout_s)
+{
+    static char url_env[256], timeout_env[64];
+    snprintf(url_env, sizeof url_env, "SLOW_API_URL=%s", url);
+    snprintf(timeout_env, sizeof timeout_env, "UPSTREAM_TIMEOUT=%s", timeout_s);
+    const char *argv[] = {bin_path(variant), "--host", "127.0.0.1", "--port", "0", NULL};
+    const char *env[] = {url_env, timeout_env, "LOG_LEVEL=error", NULL};
+    return proc_start(p, argv, env, START_TIMEOUT_MS);
+}
+
+static void slowapi_url(char *out, size_t cap, double delay_s)
+{
+    snprintf(out, cap, "http://127.0.0.1:%d/?delay=%g", slowapi.port, delay_s);
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    const char *argv[] = {bin_path("slowapi"), "--host", "127.0.0.1", "--port", "0", NULL};
+    const char *env[] = {"LOG_LEVEL=error", NULL};
+    return proc_start(&slowapi, argv, env, START_TIMEOUT_MS) == 0 ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    return proc_stop(&slowapi, STOP_TIMEOUT_MS) == 0 ? 0 : -1;
+}
+
+static int variant_setup(void **state)
+{
+    fixture_t *f = calloc(1, sizeof *f);
+    if (f == NULL)
+        return -1;
+    f->vc = *state;
+    char url[128];
+    slowapi_url(url, sizeof url, DELAY_S);
+    if (start_variant(&f->server, f->vc->variant, url, "5") != 0) {
+        fprintf(stderr, "cannot start %s\n", f->vc->variant);
+        free(f);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+/* A clean stop (exit 0 on SIGTERM) is part of the contract. */
+static int variant_teardown(void **state)
+{
+    fixture_t *f = *state;
+    int rc = proc_stop(&f->server, STOP_TIMEOUT_MS);
+    if (rc != 0)
+        fprintf(stderr, "%s stopped with %d, want 0\n", f->vc->variant, rc);
+    free(f);
+    return rc == 0 ? 0 : -1;
+}
+
+static void test_routes(void **state)
+{
+    fixture_t *f = *state;
+    int port = f->server.port;
+    char body[2048], want[128];
+
+    assert_int_equal(http_get(port, "/healthz", body, sizeof body, IO_TIMEOUT_MS), 200);
+    snprintf(want, sizeof want, "\"variant\":\"%s\"", f->vc->variant);
+    assert_non_null(strstr(body, want));
+    snprintf(want, sizeof want, "\"capacity\":%d", f->vc->capacity);
+    assert_non_null(strstr(body, want));
+
+    double t0 = now_ms();
+    assert_int_equal(http_get(port, "/io", body, sizeof body, IO_TIMEOUT_MS), 200);
+    double took_ms = now_ms() - t0;
+    assert_non_null(strstr(body, "\"calls\":10,\"ok\":10"));
+    /* Ten calls of 100 ms made concurrently: one delay, not ten. */
+    assert_true(took_ms >= DELAY_S * 1000);
+    assert_true(took_ms < DELAY_S * 1000 * 3);
+
+    assert_int_equal(http_get(port, "/cpu", body, sizeof body, IO_TIMEOUT_MS), 200);
+    assert_non_null(strstr(body, "\"iterations\":1000"));
+    assert_int_equal(http_get(port, "/nope", body, sizeof body, IO_TIMEOUT_MS), 404);
+    assert_int_equal(http_get(port, "/io?x=1", body, sizeof body, IO_TIMEOUT_MS), 200);
+    const char post[] = "POST /io HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n";
+    assert_int_equal(http_raw(port, post, sizeof post - 1, body, sizeof body, IO_TIMEOUT_MS), 405);
+}
+
+static void test_bad_input(void **state)
+{
+    fixture_t *f = *state;
+    int port = f->server.port;
+    char resp[4096];
+
+    /* Malformed: 400, then the server closes the connection. */
+    int fd = tcp_connect(port);
+    assert_true(fd >= 0);
+    const char garbage[] = "NOT HTTP AT ALL\r\n\r\n";
+    assert_int_equal(send(fd, garbage, sizeof garbage - 1, MSG_NOSIGNAL), sizeof garbage - 1);
+    assert_int_equal(http_read_response(fd, resp, sizeof resp, IO_TIMEOUT_MS), 400);
+    assert_non_null(strstr(resp, "\"error\""));
+    assert_true(peer_closed(fd, IO_TIMEOUT_MS));
+    close(fd);
+
+    /* A header block over 8 KiB: 431. */
+    size_t big_len = 10000;
+    char *big = malloc(big_len + 64);
+    assert_non_null(big);
+    int n = snprintf(big, 64, "GET /io HTTP/1.1\r\nX-Big: ");
+    memset(big + n, 'a', big_len);
+    memcpy(big + n + big_len, "\r\n\r\n", 5);
+    assert_int_equal(http_raw(port, big, strlen(big), resp, sizeof resp, IO_TIMEOUT_MS), 431);
+    free(big);
+
+    /* A request line longer than the URL limit is part of the header block. */
+    char long_url[4000];
+    n = snprintf(long_url, sizeof long_url, "GET /");
+    memset(long_url + n, 'u', 3000);
+    snprintf(long_url + n + 3000, sizeof long_url - (size_t)n - 3000, " HTTP/1.1\r\n\r\n");
+    assert_int_equal(http_raw(port, long_url, strlen(long_url), resp, sizeof resp, IO_TIMEOUT_MS),
+                     431);
+
+    /* Bad version, bad header syntax. */
+    const char bad_version[] = "GET /io HTTP/9.7\r\n\r\n";
+    assert_int_equal(http_raw(port, bad_version, sizeof bad_version - 1, resp, sizeof resp,
+                              IO_TIMEOUT_MS), 400);
+    const char bad_header[] = "GET /io HTTP/1.1\r\nNo colon here\r\n\r\n";
+    assert_int_equal(http_raw(port, bad_header, sizeof bad_header - 1, resp, sizeof resp,
+                              IO_TIMEOUT_MS), 400);
+
+    /* And it still serves. */
+    assert_int_equal(http_get(port, "/healthz", NULL, 0, IO_TIMEOUT_MS), 200);
+    assert_int_equal(http_get(port, "/io", NULL, 0, IO_TIMEOUT_MS), 200);
+}
+
+/* Keep-alive as the model promises: kept (event loop) or closed after the
+ * answer (single thread, like an HTTP/1.0 dev server). */
+static void test_keep_alive(void **state)
+{
+    fixture_t *f = *state;
+    char resp[4096];
+    const char get[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    int fd = tcp_connect(f->server.port);
+    assert_true(fd >= 0);
+    assert_int_equal(send(fd, get, sizeof get - 1, MSG_NOSIGNAL), sizeof get - 1);
+    assert_int_equal(http_read_response(fd, resp, sizeof resp, IO_TIMEOUT_MS), 200);
+    if (f->vc->keep_alive) {
+        assert_non_null(strstr(resp, "Connection: keep-alive"));
+        /* Two pipelined requests on the same connection, answered in order. */
+        char two[256];
+        int n = snprintf(two, sizeof two, "%s%s", "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n", get);
+        assert_int_equal(send(fd, two, (size_t)n, MSG_NOSIGNAL), n);
+        assert_int_equal(http_read_response(fd, resp, sizeof resp, IO_TIMEOUT_MS), 404);
+        char *second = strstr(resp + 12, "HTTP/1.1 ");
+        if (second == NULL)
+            assert_int_equal(http_read_response(fd, resp, sizeof resp, IO_TIMEOUT_MS), 200);
+        else
+            assert_non_null(strstr(second, "200 OK"));
+    } else {
+        assert_non_null(strstr(resp, "Connection: close"));
+        assert_true(peer_closed(fd, IO_TIMEOUT_MS));
+    }
+    close(fd);
+}
+
+/* Upstream down: 502, and the server goes on. */
+static void test_upstream_down_502(void **state)
+{
+    const variant_case_t *vc = *state;
+    proc_t server;
+    /* Port 1 on loopback: nothing listens there, connections are refused. */
+    assert_int_equal(start_variant(&server, vc->variant, "http://127.0.0.1:1/?delay=0.1", "5"), 0);
+    char body[1024];
+    assert_int_equal(http_get(server.port, "/io", body, sizeof body, IO_TIMEOUT_MS), 502);
+    assert_non_null(strstr(body, "\"error\":\"upstream failed\""));
+    assert_int_equal(http_get(server.port, "/healthz", NULL, 0, IO_TIMEOUT_MS), 200);
+    assert_int_equal(proc_stop(&server, STOP_TIMEOUT_MS), 0);
+}
+
+/* An upstream slower than UPSTREAM_TIMEOUT: 504 after the timeout. */
+static void test_upstream_timeout_504(void **state)
+{
+    const variant_case_t *vc = *state;
+    proc_t server;
+    char url[128], body[1024];
+    slowapi_url(url, sizeof url, 3.0);
+    assert_int_equal(start_variant(&server, vc->variant, url, "0.3"), 0);
+    double t0 = now_ms();
+    assert_int_equal(http_get(server.port, "/io", body, sizeof body, IO_TIMEOUT_MS), 504);
+    double took_ms = now_ms() - t0;
+    assert_non_null(strstr(body, "\"error\":\"upstream timeout\""));
+    assert_true(took_ms >= 300 && took_ms < 2000);
+    assert_int_equal(http_get(server.port, "/healthz", NULL, 0, IO_TIMEOUT_MS), 200);
+    assert_int_equal(proc_stop(&server, STOP_TIMEOUT_MS), 0);
+}
+
+/* Under load the model reaches its ceiling, min(c, capacity) / delay,
+ * every request is ok and none is faster than the upstream delay. */
+static void test_throughput_at_ceiling(void **state)
+{
+    fixture_t *f = *state;
+    const variant_case_t *vc = f->vc;
+    char url[128], conc[16], delay[16];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/io", f->server.port);
+    snprintf(conc, sizeof conc, "%d", vc->concurrency);
+    snprintf(delay, sizeof delay, "%g", DELAY_S);
+    const char *args[] = {"-c", conc, "-d", "4", "--timeout", "10", "--delay", delay,
+                          url, NULL};
+    json_t *report = loadgen_run(args, 60000);
+    assert_non_null(report);
+    assert_true(report_buckets_add_up(report));
+    double issued = report_number(report, "issued");
+    double ok = report_number(report, "ok");
+    double rps = report_number(report, "rps");
+    double min_ms = report_number(report, "min_ms");
+    int slots = vc->capacity == 0 || vc->concurrency < vc->capacity ? vc->concurrency
+                                                                     : vc->capacity;
+    double ceiling = slots / DELAY_S;
+    print_message("%s: %.0f issued, %.0f ok, %.1f rps (ceiling %.1f), min %.1f ms\n",
+                  vc->variant, issued, ok, rps, ceiling, min_ms);
+    assert_true(issued > 0);
+    assert_true(ok == issued);
+    assert_true(min_ms >= DELAY_S * 1000);
+    assert_true(rps >= ceiling * (1 - vc->tolerance));
+    assert_true(rps <= ceiling * (1 + vc->tolerance));
+    json_t *ceil = json_object_get(report, "ceiling");
+    assert_true(json_is_object(ceil));
+    assert_true(fabs(json_number_value(json_object_get(ceil, "rps")) - ceiling) < 1e-6);
+    json_decref(report);
+}
+
+#define VARIANT_TESTS(i)                                                                   \
+    cmocka_unit_test_prestate_setup_teardown(test_routes, variant_setup, variant_teardown, \
+                                             &cases[i]),                                   \
+    cmocka_unit_test_prestate_setup_teardown(test_bad_input, variant_setup,               \
+                                             variant_teardown, &cases[i]),                \
+    cmocka_unit_test_prestate_setup_teardown(test_keep_alive, variant_setup,              \
+                                             variant_teardown, &cases[i]),                \
+    cmocka_unit_test_prestate(test_upstream_down_502, &cases[i]),                          \
+    cmocka_unit_test_prestate(test_upstream_timeout_504, &cases[i]),                       \
+    cmocka_unit_test_prestate_setup_teardown(test_throughput_at_ceiling, variant_setup,   \
+                                             variant_teardown, &cases[i])
+
+int main(void)
+{
+    const struct CMUnitTest single_thread[] = {VARIANT_TESTS(0)};
+    const struct CMUnitTest event_loop[] = {VARIANT_TESTS(1)};
+    int failed = 0;
+    failed += cmocka_run_group_tests_name("single-thread", single_thread, group_setup,
+                                          group_teardown);
+    failed += cmocka_run_group_tests_name("event-loop", event_loop, group_setup,
+                                          group_teardown);
+    return failed == 0 ? 0 : 1;
+}
