@@ -83,6 +83,38 @@ $(BUILD)/obj/services/%.o: services/$$(subst -,_,%).c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LAB_CFLAGS) -c $< -o $@
 
+# Tests: every tests/unit/test_<area>.c and tests/integration/test_<name>.c
+# is one cmocka binary in $(BUILD)/tests/unit or $(BUILD)/tests/integration
+# (where tests/run.sh looks). All link the core and the shared library, so any
+# test can reach services/core (libcore.a is an empty archive while the core
+# has no sources); integration tests also get tests/harness.
+UNIT_TESTS        := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+INTEGRATION_TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/integration/test_*.c))
+HARNESS_SRC       := $(wildcard tests/harness/*.c)
+LIBS_TEST := -lcmocka $(LIBS_CURL) $(LIBS_UV) $(LIBS_JSON) -lpthread -lm
+
+$(BUILD)/obj/tests/%.o: LAB_CFLAGS += -Itests/harness
+
+$(UNIT_TESTS): $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(LIBCORE) $(LIBLAB) $(LIBLLHTTP)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_TEST)
+
+$(INTEGRATION_TESTS): $(BUILD)/tests/integration/%: $(BUILD)/obj/tests/integration/%.o \
+		$(call obj,$(HARNESS_SRC)) $(LIBCORE) $(LIBLAB) $(LIBLLHTTP)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_TEST)
+
+.PHONY: tests-build
+tests-build: $(UNIT_TESTS) $(INTEGRATION_TESTS)
+
+# loadgen's unit tests (test_loadgen_*) also link loadgen's objects but
+# main.o. The archives are named again before the libraries: the linker reads
+# an archive once, and these objects come after it in $^.
+LOADGEN_UNIT_TESTS := $(filter $(BUILD)/tests/unit/test_loadgen_%,$(UNIT_TESTS))
+$(LOADGEN_UNIT_TESTS): $(call obj,$(filter-out loadgen/main.c,$(LOADGEN_SRC)))
+$(LOADGEN_UNIT_TESTS): LIBS_TEST := $(LIBLAB) $(LIBLLHTTP) $(LIBS_TEST)
+$(BUILD)/obj/tests/unit/test_loadgen_%.o: LAB_CFLAGS += -Iloadgen
+
 san:
 	$(MAKE) SAN=1 all
 
@@ -90,3 +122,28 @@ san:
 
 clean:
 	rm -rf build
+
+# Debian packages for the build, the tests and the images. apt-get runs only
+# when one is missing (and then updates its lists first).
+DEB_PACKAGES := build-essential pkg-config libuv1-dev libcurl4-openssl-dev \
+                libjansson-dev node-llhttp libcmocka-dev debootstrap wrk \
+                valgrind curl jq
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do \
+	    dpkg-query -W -f='$${db:Status-Abbrev}\n' $$p 2>/dev/null | grep -q '^ii' || echo $$p; \
+	done); \
+	if [ -z "$$missing" ]; then echo "deps: all installed"; else \
+	    echo "deps: installing" $$missing; \
+	    apt-get update -q && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+base-image:
+	@docker/make-base-image.sh
+
+# lab/builder (toolchain + make all), lab/runtime, then lab/<program> for every
+# program; the layer cache rebuilds only what changed. results/ is made
+# writable for loadgen's default uid 10001 (mode 1777, like /tmp).
+images: base-image
+	@mkdir -p results && chmod 1777 results
+	@docker/build-images.sh $(PROGRAMS)

@@ -39,9 +39,14 @@ debootstrap --variant=minbase bookworm "$rootfs" "$MIRROR" >"$rootfs.log" 2>&1 |
 }
 rm -f "$rootfs.log"
 
-# Trim it the way the official slim image is trimmed.
+# Trim it the way the official slim image is trimmed: no package lists, no
+# downloaded .debs (debootstrap leaves its ~30 MB in the archive cache), no
+# documentation or translations.
 rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin \
+       "$rootfs"/var/cache/apt/archives/*.deb \
        "$rootfs"/usr/share/doc/* "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/*
+find "$rootfs/usr/share/locale" -mindepth 1 -maxdepth 1 ! -name locale.alias \
+     -exec rm -rf {} +
 cat >"$rootfs/etc/dpkg/dpkg.cfg.d/docker-slim" <<'CFG'
 path-exclude /usr/share/doc/*
 path-include /usr/share/doc/*/copyright
@@ -51,6 +56,14 @@ path-exclude /usr/share/locale/*
 CFG
 printf 'APT::Install-Recommends "false";\nAPT::Install-Suggests "false";\n' \
     >"$rootfs/etc/apt/apt.conf.d/docker-no-recommends"
+# Every later `apt-get install` in a Dockerfile leaves no .debs and no binary
+# caches in its layer either (the official image does the same).
+cat >"$rootfs/etc/apt/apt.conf.d/docker-clean" <<'APT'
+DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";
+APT
 
 tar --numeric-owner -C "$rootfs" -c . |
     docker import -c 'CMD ["bash"]' -c 'ENV LANG=C.UTF-8' - "$IMAGE" >/dev/null

@@ -69,7 +69,9 @@ static int on_headers_complete(llhttp_t *p)
     req->headers_done = 1;
     req->method = p->method;
     req->keep_alive = llhttp_should_keep_alive(p);
-    return HPE_OK;
+    /* Pause so http_request_feed sees where the header block ends and can
+     * count its raw bytes, blanks included (no callback reports those). */
+    return HPE_PAUSED;
 }
 
 static int on_message_complete(llhttp_t *p)
@@ -114,33 +116,47 @@ http_req_status_t http_request_feed(http_request_t *req, const char *data,
     *consumed = 0;
     if (len == 0)
         return HTTP_REQ_INCOMPLETE;
-    llhttp_errno_t err = llhttp_execute(&req->parser, data, len);
-    if (err == HPE_OK) {
-        *consumed = len;
-        /* All of this chunk was header bytes if the headers are still not
-         * done; this also catches bytes no callback reports (a line with no
-         * end, blanks). The slack covers the request line's method, spaces
-         * and version, which the callbacks do not count. */
-        if (!req->headers_done) {
-            req->raw_header_bytes += len;
+    for (;;) {
+        int in_headers = !req->headers_done;
+        const char *from = data + *consumed;
+        llhttp_errno_t err = llhttp_execute(&req->parser, from, len - *consumed);
+        const char *stop = err == HPE_OK ? data + len : llhttp_get_error_pos(&req->parser);
+        *consumed += (size_t)(stop - from);
+        /* Every byte before the end of the header block counts, whether or
+         * not a callback reported it (blanks around the value or in the
+         * request line, a line with no end). The slack covers the request
+         * line's method, spaces and version, which the callbacks do not
+         * count. */
+        if (in_headers) {
+            req->raw_header_bytes += (size_t)(stop - from);
             if (req->raw_header_bytes > HTTP_MAX_HEADER_BYTES + HEADER_RAW_SLACK) {
+                req->header_bytes = HTTP_MAX_HEADER_BYTES + 1;
                 req->error = "request header block too large";
-                return HTTP_REQ_TOO_LARGE;
+                break;
             }
         }
-        return HTTP_REQ_INCOMPLETE;
-    }
-    if (err == HPE_PAUSED && req->done) {
-        *consumed = (size_t)(llhttp_get_error_pos(&req->parser) - data);
-        return HTTP_REQ_DONE;
+        if (err == HPE_OK)
+            return HTTP_REQ_INCOMPLETE;
+        if (err == HPE_PAUSED && req->done)
+            return HTTP_REQ_DONE;
+        if (err == HPE_PAUSED && in_headers && req->headers_done) {
+            /* Paused by on_headers_complete: measured, go on. The rest may
+             * be empty: a request without a body completes all the same. */
+            llhttp_resume(&req->parser);
+            continue;
+        }
+        break;
     }
     *consumed = len;
-    if (err == HPE_USER && req->header_bytes > HTTP_MAX_HEADER_BYTES)
+    /* Checked by value, not by error code: llhttp reports our callbacks'
+     * refusals as HPE_USER from on_url/on_header_* but as
+     * HPE_CB_HEADER_VALUE_COMPLETE from on_header_value_complete. */
+    if (req->header_bytes > HTTP_MAX_HEADER_BYTES)
         return HTTP_REQ_TOO_LARGE;
     if (req->error == NULL)
         req->error = llhttp_get_error_reason(&req->parser);
     if (req->error == NULL)
-        req->error = llhttp_errno_name(err);
+        req->error = llhttp_errno_name(llhttp_get_errno(&req->parser));
     return HTTP_REQ_BAD;
 }
 

@@ -31,7 +31,9 @@ int parse_double(const char *s, double min, double max, double *out)
     double v = strtod(s, &end);
     if (*end != '\0' || isnan(v))
         return -EINVAL;
-    if (errno == ERANGE || v < min || v > max)
+    /* strtod also says ERANGE on underflow ("1e-400"), yet gives a usable
+     * 0 or denormal then; only an overflow (+-HUGE_VAL) is out of range. */
+    if ((errno == ERANGE && isinf(v)) || v < min || v > max)
         return -ERANGE;
     *out = v;
     return 0;

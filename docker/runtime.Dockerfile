@@ -1,0 +1,10 @@
+# lab/runtime: what every lab program needs at run time and nothing more:
+# the shared libraries, curl for the health checks, and a non-root user.
+FROM debian:bookworm-slim
+
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libuv1 libcurl4 libjansson4 curl \
+ && apt-get clean && rm -rf /var/lib/apt/lists/* \
+ && groupadd --gid 10001 lab \
+ && useradd --uid 10001 --gid lab --no-create-home --home-dir /nonexistent \
+            --shell /usr/sbin/nologin lab

@@ -1,0 +1,29 @@
+/* GET /healthz on the target's host:port, before the run: --wait polls it
+ * until 200, and its JSON self-description goes into the report. */
+#ifndef LOADGEN_HEALTH_H
+#define LOADGEN_HEALTH_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "loadgen.h"
+
+/* One GET /healthz (Connection: close) within timeout_ms. On a whole
+ * response returns 0 with its status and body (NUL-terminated, cut at
+ * cap - 1). Otherwise -errno (-ECONNREFUSED, -ETIMEDOUT, -EPROTO, ...)
+ * with a message in err. */
+int health_get(const lg_url_t *url, int timeout_ms, int *status, char *body, size_t cap,
+               char *err, size_t err_len);
+
+/* Poll GET /healthz until it answers 200, for at most wait_s seconds, with
+ * a LG_HEALTH_BACKOFF_MS pause between attempts. Returns 0 (body holds the
+ * answer) or -ETIMEDOUT (err holds the last attempt's failure). */
+int health_wait(const lg_url_t *url, double wait_s, char *body, size_t cap, char *err,
+                size_t err_len);
+
+/* The body as the server's description for the report: a JSON object with
+ * at least one of "variant", "capacity", "model"; NULL for anything else
+ * (slowapi's {"status":"ok"}, plain text). */
+json_t *health_server_info(const char *body);
+
+#endif

@@ -1,0 +1,154 @@
+/* loadgen's plain data: the configuration, the target, the per-thread
+ * statistics and the run state shared by the worker threads. Functions live
+ * in one small module each (url.h, stats.h, worker.h, health.h, report.h,
+ * progress.h). */
+#ifndef LOADGEN_H
+#define LOADGEN_H
+
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "clock.h"
+
+/* Defaults (ARCHITECTURE.md, loadgen). */
+#define LG_DEFAULT_CONNECTIONS 100
+#define LG_DEFAULT_DURATION_S 30.0
+#define LG_DEFAULT_TIMEOUT_S 30.0
+#define LG_DEFAULT_DRAIN_S 5.0
+
+/* A connect error is retried after this pause, so a dead server does not
+ * turn the client into a busy loop. */
+#define LG_CONNECT_BACKOFF_NS (10 * NS_PER_MS)
+/* One read buffer per thread: responses are parsed as they arrive. */
+#define LG_READ_BUF_BYTES 65536
+#define LG_EPOLL_EVENTS_MAX 512
+/* Room reserved for the first latency samples of each connection. */
+#define LG_SAMPLES_PER_CONN_HINT 64
+#define LG_SAMPLES_RESERVE_MAX (1u << 20) /* 8 MiB per thread up front */
+/* Descriptors: one per connection, LG_FDS_PER_THREAD per worker (epoll and
+ * slack), LG_FDS_RESERVED for stdio, signalfd, eventfds, health and report. */
+#define LG_FDS_PER_THREAD 4
+#define LG_FDS_RESERVED 16
+#define LG_PROGRESS_INTERVAL_MS 250
+#define LG_HEALTH_BACKOFF_MS 50
+#define LG_HEALTH_TIMEOUT_MS 2000
+#define LG_HEALTH_BODY_MAX 65536
+
+#define LG_HOST_MAX 256
+#define LG_TARGET_MAX 4096
+#define LG_REQUEST_MAX (LG_TARGET_MAX + LG_HOST_MAX + 128)
+/* Status codes have three digits: http_status[] is indexed by the code. */
+#define LG_STATUS_MAX 1000
+
+/* The target, from http://host[:port]/path?query. */
+typedef struct lg_url {
+    char host[LG_HOST_MAX];
+    int port;
+    char target[LG_TARGET_MAX];      /* path and query as sent: "/io?x=1" */
+    char host_header[LG_HOST_MAX + 8]; /* "host:port" */
+    struct sockaddr_in addr;         /* filled by url_resolve */
+} lg_url_t;
+
+/* Everything the command line says. Unset optional numbers are < 0. */
+typedef struct lg_config {
+    const char *url_text;
+    lg_url_t url;
+    long connections;
+    long threads;
+    double duration_s;
+    long long requests; /* > 0: -n mode, duration_s is ignored */
+    double timeout_s;
+    double warmup_s;
+    double drain_s;
+    double ramp_s; /* spread the connections' first requests over this */
+    double wait_s; /* < 0: no --wait */
+    int keepalive;
+    const char *out_dir;
+    const char *json_path;
+    const char *variant;  /* NULL: from /healthz */
+    const char *workload; /* NULL: from the URL's path */
+    const char *mode;
+    long fanout;     /* < 0: not given */
+    double delay_s;  /* < 0: not given */
+    long capacity;   /* < 0: not given */
+} lg_config_t;
+
+/* How a request ended. Every issued request ends exactly once. */
+enum lg_outcome {
+    LG_OUTCOME_RESPONSE, /* 2xx: ok, anything else: http error */
+    LG_OUTCOME_TIMEOUT,
+    LG_OUTCOME_UNFINISHED,
+    LG_OUTCOME_ERR_CONNECT,
+    LG_OUTCOME_ERR_READ,
+    LG_OUTCOME_ERR_WRITE,
+    LG_OUTCOME_ERR_PARSE,
+};
+#define LG_ERR_KINDS 4
+#define LG_ERR_INDEX(outcome) ((int)(outcome) - (int)LG_OUTCOME_ERR_CONNECT)
+
+/* The counted set: requests issued after the warm-up. Requests issued
+ * during it are only counted in warmup_excluded. */
+typedef struct lg_buckets {
+    uint64_t issued;
+    uint64_t ok;
+    uint64_t http_status[LG_STATUS_MAX]; /* non-2xx responses by status */
+    uint64_t timeouts;
+    uint64_t errors[LG_ERR_KINDS]; /* connect, read, write, parse */
+    uint64_t unfinished;
+    uint64_t warmup_excluded;
+} lg_buckets_t;
+
+/* One thread's statistics: buckets and every latency sample (ns) of the
+ * responses (ok and http errors) in the counted set. */
+typedef struct lg_stats {
+    lg_buckets_t buckets;
+    uint64_t *samples_ns;
+    size_t count;
+    size_t cap;
+    uint64_t sum_ns;
+    uint64_t min_ns;
+    uint64_t max_ns;
+    uint64_t samples_dropped; /* out of memory while growing samples_ns */
+} lg_stats_t;
+
+/* State shared by the workers of one run: read-only once they start, except
+ * the atomics. */
+typedef struct lg_run {
+    const lg_config_t *cfg;
+    const char *request; /* pre-built, sent as is */
+    size_t request_len;
+    uint64_t start_ns;
+    uint64_t warmup_end_ns;
+    uint64_t load_end_ns;  /* UINT64_MAX in -n mode */
+    uint64_t drain_end_ns; /* planned: load end + drain; UINT64_MAX in -n mode */
+    uint64_t timeout_ns;
+    uint64_t ramp_ns;
+    int count_mode;                    /* -n: requests_left hands out requests */
+    _Atomic long long requests_left;
+    _Atomic int stop_level;            /* 1: stop issuing (SIGINT), 2: end the drain */
+    _Atomic uint64_t drain_deadline_ns; /* set on a stop; UINT64_MAX before */
+    int wake_fd; /* eventfd in every worker's epoll (edge-triggered) */
+    int done_fd; /* eventfd: each worker adds 1 when it ends */
+} lg_run_t;
+
+/* One worker thread. Allocated on its own cache lines; the progress
+ * counters are written by the worker and read by the main thread. */
+typedef struct lg_worker {
+    lg_run_t *run;
+    int index;
+    size_t conn_count;
+    struct lg_conn *conns;
+    int epoll_fd;
+    char *read_buf;
+    lg_stats_t stats;
+    uint64_t finish_ns; /* the last request ended (or the drain cut it) */
+    int fatal_errno;    /* epoll_wait failed: the worker stopped early */
+    pthread_t thread;
+    _Alignas(64) _Atomic uint64_t progress_ended;
+    _Atomic uint64_t progress_failed;
+} lg_worker_t;
+
+#endif

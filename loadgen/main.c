@@ -1,0 +1,468 @@
+/* loadgen: the lab's closed-loop HTTP load generator. main() reads the
+ * command line, raises the descriptor limit, asks the server's /healthz
+ * (waiting for it with --wait), has run.c run the load, checks that every
+ * request is accounted for, and writes the report. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "health.h"
+#include "loadgen.h"
+#include "log.h"
+#include "parse.h"
+#include "progress.h"
+#include "report.h"
+#include "run.h"
+#include "stats.h"
+#include "url.h"
+
+#define PROGRAM "loadgen"
+#define EXIT_USAGE 2
+#define EXIT_BUG 3
+#define MAX_CONNECTIONS 1000000L
+#define MAX_THREADS 1024L
+#define MAX_SECONDS 1e7
+
+enum {
+    OPT_TIMEOUT = 256,
+    OPT_WARMUP,
+    OPT_DRAIN,
+    OPT_RAMP,
+    OPT_NO_KEEPALIVE,
+    OPT_WAIT,
+    OPT_OUT,
+    OPT_VARIANT,
+    OPT_WORKLOAD,
+    OPT_MODE,
+    OPT_FANOUT,
+    OPT_DELAY,
+    OPT_CAPACITY,
+    OPT_JSON,
+};
+
+static const struct option long_options[] = {
+    {"connections", required_argument, NULL, 'c'},
+    {"duration", required_argument, NULL, 'd'},
+    {"requests", required_argument, NULL, 'n'},
+    {"threads", required_argument, NULL, 't'},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"warmup", required_argument, NULL, OPT_WARMUP},
+    {"drain", required_argument, NULL, OPT_DRAIN},
+    {"ramp", required_argument, NULL, OPT_RAMP},
+    {"no-keepalive", no_argument, NULL, OPT_NO_KEEPALIVE},
+    {"wait", required_argument, NULL, OPT_WAIT},
+    {"out", required_argument, NULL, OPT_OUT},
+    {"variant", required_argument, NULL, OPT_VARIANT},
+    {"workload", required_argument, NULL, OPT_WORKLOAD},
+    {"mode", required_argument, NULL, OPT_MODE},
+    {"fanout", required_argument, NULL, OPT_FANOUT},
+    {"delay", required_argument, NULL, OPT_DELAY},
+    {"capacity", required_argument, NULL, OPT_CAPACITY},
+    {"json", required_argument, NULL, OPT_JSON},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+static void usage(void)
+{
+    printf(
+        "usage: loadgen [options] URL\n"
+        "\n"
+        "Closed-loop HTTP/1.1 load: each connection sends GET <path> and, when the\n"
+        "whole response is in, the next one. URL is http://host[:port]/path?query\n"
+        "(IPv4; the host is resolved once).\n"
+        "\n"
+        "load:\n"
+        "  -c, --connections N   concurrent connections (%d)\n"
+        "  -d, --duration S      seconds of load (%g); -n overrides\n"
+        "  -n, --requests N      exactly N requests in total, then stop when all ended\n"
+        "  -t, --threads N       worker threads, each with its own epoll loop\n"
+        "                        (default: the CPU count, at most -c)\n"
+        "      --timeout S       per-request timeout (%g); a late request is closed,\n"
+        "                        counted as a timeout, and the connection reconnects\n"
+        "      --warmup S        requests issued in the first S seconds are left out of\n"
+        "                        the statistics and counted apart (0)\n"
+        "      --drain S         when the load ends, requests in flight may finish for up\n"
+        "                        to S seconds; the rest are \"unfinished\" (%g)\n"
+        "      --ramp S          start the connections evenly over S seconds instead of\n"
+        "                        all at once (0); pair with --warmup S to leave it out\n"
+        "      --no-keepalive    send \"Connection: close\", a new connection per request\n"
+        "      --wait S          first poll GET /healthz on the URL's host:port until it\n"
+        "                        answers 200, for up to S seconds (else exit 1)\n"
+        "report:\n"
+        "      --out DIR         write DIR/<UTC>_<variant>_<workload>.json and .md\n"
+        "                        (atomic; an existing name gets -2, -3, ...)\n"
+        "      --variant NAME    (default: \"variant\" from the server's /healthz)\n"
+        "      --workload NAME   (default: the URL's path without \"/\")\n"
+        "      --mode MODE       docker | native (native)\n"
+        "      --fanout N        recorded in the report\n"
+        "      --delay S         the upstream delay: sets the io workload's ceiling,\n"
+        "                        min(c, capacity) / delay requests per second\n"
+        "      --capacity N      override the server's reported capacity (0 = unbounded)\n"
+        "      --json FILE       also write the JSON report to FILE (\"-\": to stdout,\n"
+        "                        and the summary goes to stderr)\n"
+        "  -h, --help            this text\n"
+        "\n"
+        "Every issued request ends in one bucket: ok (2xx), http error (by status),\n"
+        "timeout, connection error (connect, read, write, parse) or unfinished.\n"
+        "Latency runs from issue (connect included) to the last response byte;\n"
+        "percentiles are exact (nearest rank) over all responses after the warm-up.\n"
+        "rps = ok / (warm-up end .. the last request's end, at most load + drain).\n"
+        "\n"
+        "stdout: the summary. stderr: a progress line on a TTY, report paths.\n"
+        "SIGINT/SIGTERM: stop issuing, drain, write the report (a second one ends\n"
+        "the drain at once).\n"
+        "Environment: LOG_LEVEL; LAB_GIT_COMMIT, LAB_DOCKER_VERSION,\n"
+        "LAB_COMPOSE_VERSION, LAB_CPUS are recorded in the report.\n"
+        "Exit: 0 done (failures are data), 1 start-up or report failure (server not\n"
+        "healthy, cannot write), 2 bad usage, 3 accounting bug (never expected).\n",
+        LG_DEFAULT_CONNECTIONS, LG_DEFAULT_DURATION_S, LG_DEFAULT_TIMEOUT_S, LG_DEFAULT_DRAIN_S);
+}
+
+__attribute__((format(printf, 1, 2), noreturn)) static void die_usage(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, PROGRAM ": ");
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    exit(EXIT_USAGE);
+}
+
+static long opt_long(const char *flag, const char *s, long min, long max)
+{
+    long v;
+    if (parse_long(s, min, max, &v) < 0)
+        die_usage("%s: expected an integer in %ld..%ld, got \"%s\"", flag, min, max, s);
+    return v;
+}
+
+static double opt_seconds(const char *flag, const char *s, double min, int zero_ok)
+{
+    double v;
+    if (parse_double(s, min, MAX_SECONDS, &v) < 0 || (!zero_ok && v <= 0))
+        die_usage("%s: expected %s number of seconds, got \"%s\"", flag,
+                  zero_ok ? "a non-negative" : "a positive", s);
+    return v;
+}
+
+static int cpu_count(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+        return CPU_COUNT(&set);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+static void parse_args(int argc, char **argv, lg_config_t *cfg)
+{
+    *cfg = (lg_config_t){
+        .connections = LG_DEFAULT_CONNECTIONS,
+        .threads = 0,
+        .duration_s = LG_DEFAULT_DURATION_S,
+        .timeout_s = LG_DEFAULT_TIMEOUT_S,
+        .drain_s = LG_DEFAULT_DRAIN_S,
+        .wait_s = -1,
+        .keepalive = 1,
+        .mode = "native",
+        .fanout = -1,
+        .delay_s = -1,
+        .capacity = -1,
+    };
+    int opt;
+    opterr = 0; /* our messages, in our format */
+    while ((opt = getopt_long(argc, argv, ":c:d:n:t:h", long_options, NULL)) != -1) {
+        switch (opt) {
+        case 'c':
+            cfg->connections = opt_long("-c", optarg, 1, MAX_CONNECTIONS);
+            break;
+        case 'd':
+            cfg->duration_s = opt_seconds("-d", optarg, 0, 0);
+            break;
+        case 'n':
+            cfg->requests = opt_long("-n", optarg, 1, LONG_MAX);
+            break;
+        case 't':
+            cfg->threads = opt_long("-t", optarg, 1, MAX_THREADS);
+            break;
+        case OPT_TIMEOUT:
+            cfg->timeout_s = opt_seconds("--timeout", optarg, 0, 0);
+            break;
+        case OPT_WARMUP:
+            cfg->warmup_s = opt_seconds("--warmup", optarg, 0, 1);
+            break;
+        case OPT_DRAIN:
+            cfg->drain_s = opt_seconds("--drain", optarg, 0, 1);
+            break;
+        case OPT_RAMP:
+            cfg->ramp_s = opt_seconds("--ramp", optarg, 0, 1);
+            break;
+        case OPT_NO_KEEPALIVE:
+            cfg->keepalive = 0;
+            break;
+        case OPT_WAIT:
+            cfg->wait_s = opt_seconds("--wait", optarg, 0, 0);
+            break;
+        case OPT_OUT:
+            cfg->out_dir = optarg;
+            break;
+        case OPT_VARIANT:
+            cfg->variant = optarg;
+            break;
+        case OPT_WORKLOAD:
+            cfg->workload = optarg;
+            break;
+        case OPT_MODE:
+            if (strcmp(optarg, "docker") != 0 && strcmp(optarg, "native") != 0)
+                die_usage("--mode: expected docker or native, got \"%s\"", optarg);
+            cfg->mode = optarg;
+            break;
+        case OPT_FANOUT:
+            cfg->fanout = opt_long("--fanout", optarg, 0, INT_MAX);
+            break;
+        case OPT_DELAY:
+            cfg->delay_s = opt_seconds("--delay", optarg, 0, 0);
+            break;
+        case OPT_CAPACITY:
+            cfg->capacity = opt_long("--capacity", optarg, 0, MAX_CONNECTIONS);
+            break;
+        case OPT_JSON:
+            cfg->json_path = optarg;
+            break;
+        case 'h':
+            usage();
+            exit(0);
+        case ':':
+            if (optopt > 0 && optopt < 256)
+                die_usage("-%c needs a value (see --help)", optopt);
+            die_usage("%s needs a value (see --help)", argv[optind - 1]);
+        default:
+            if (optopt > 0 && optopt < 256)
+                die_usage("unknown option -%c (see --help)", optopt);
+            die_usage("unknown option %s (see --help)", argv[optind - 1]);
+        }
+    }
+    if (optind >= argc)
+        die_usage("a URL is required (see --help)");
+    if (optind != argc - 1)
+        die_usage("one URL only, got \"%s\" after it", argv[optind + 1]);
+    cfg->url_text = argv[optind];
+    char err[LG_ERR_MAX];
+    if (url_parse(cfg->url_text, &cfg->url, err, sizeof err) < 0)
+        die_usage("%s", err);
+    if (cfg->threads == 0) {
+        int cpus = cpu_count();
+        cfg->threads = cpus < cfg->connections ? cpus : cfg->connections;
+    } else if (cfg->threads > cfg->connections) {
+        die_usage("-t %ld is more than -c %ld: each thread needs a connection", cfg->threads,
+                  cfg->connections);
+    }
+    if (cfg->requests == 0 && cfg->ramp_s >= cfg->duration_s)
+        die_usage("--ramp %g must be shorter than -d %g", cfg->ramp_s, cfg->duration_s);
+    if (cfg->requests == 0 && cfg->warmup_s >= cfg->duration_s)
+        die_usage("--warmup %g leaves nothing of -d %g to measure", cfg->warmup_s,
+                  cfg->duration_s);
+}
+
+/* Raise the descriptor limit to the hard limit and check that every
+ * connection gets one. */
+static void check_fd_limit(const lg_config_t *cfg)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        die_usage("getrlimit(RLIMIT_NOFILE): %s", strerror(errno));
+    if (rl.rlim_cur < rl.rlim_max) {
+        struct rlimit want = {.rlim_cur = rl.rlim_max, .rlim_max = rl.rlim_max};
+        if (setrlimit(RLIMIT_NOFILE, &want) == 0)
+            rl.rlim_cur = rl.rlim_max;
+        else
+            log_debug("setrlimit(RLIMIT_NOFILE, %llu): %s", (unsigned long long)rl.rlim_max,
+                      strerror(errno));
+    }
+    unsigned long long need = (unsigned long long)cfg->connections +
+                              (unsigned long long)cfg->threads * LG_FDS_PER_THREAD +
+                              LG_FDS_RESERVED;
+    if (rl.rlim_cur != RLIM_INFINITY && need > rl.rlim_cur)
+        die_usage("-c %ld needs %llu file descriptors (%ld connections + %d per thread + %d), "
+                  "limit is %llu (raise ulimit -n)",
+                  cfg->connections, need, cfg->connections, LG_FDS_PER_THREAD, LG_FDS_RESERVED,
+                  (unsigned long long)rl.rlim_cur);
+}
+
+/* The server's self-description, polled first with --wait. */
+static json_t *fetch_server_info(const lg_config_t *cfg)
+{
+    static char body[LG_HEALTH_BODY_MAX];
+    char err[LG_ERR_MAX];
+    if (cfg->wait_s > 0) {
+        if (health_wait(&cfg->url, cfg->wait_s, body, sizeof body, err, sizeof err) < 0) {
+            fprintf(stderr, PROGRAM ": %s not healthy after %g s\n", cfg->url_text, cfg->wait_s);
+            fprintf(stderr, PROGRAM ": last attempt: %s\n", err);
+            exit(1);
+        }
+        return health_server_info(body);
+    }
+    int status = 0;
+    if (health_get(&cfg->url, LG_HEALTH_TIMEOUT_MS, &status, body, sizeof body, err,
+                   sizeof err) < 0) {
+        fprintf(stderr, PROGRAM ": note: GET /healthz: %s (the report has no server description)\n",
+                err);
+        return NULL;
+    }
+    return status == 200 ? health_server_info(body) : NULL;
+}
+
+static int write_reports(const lg_config_t *cfg, const lg_result_t *res)
+{
+    char err[LG_ERR_MAX * 2];
+    json_t *json = report_json(res);
+    char *json_text = json ? json_dumps(json, JSON_INDENT(2) | JSON_REAL_PRECISION(15)) : NULL;
+    char *summary = report_summary(res);
+    char *md = cfg->out_dir ? report_markdown(res) : NULL;
+    int rc = 0;
+    if (json_text == NULL || summary == NULL || (cfg->out_dir && md == NULL)) {
+        fprintf(stderr, PROGRAM ": out of memory writing the report\n");
+        rc = 1;
+        goto out;
+    }
+    size_t len = strlen(json_text);
+    char *json_nl = realloc(json_text, len + 2);
+    if (json_nl == NULL) {
+        rc = 1;
+        goto out;
+    }
+    json_text = json_nl;
+    memcpy(json_text + len, "\n", 2);
+
+    int json_to_stdout = cfg->json_path && strcmp(cfg->json_path, "-") == 0;
+    FILE *summary_out = json_to_stdout ? stderr : stdout;
+    if (fputs(summary, summary_out) == EOF || fflush(summary_out) == EOF) {
+        fprintf(stderr, PROGRAM ": writing the summary: %s\n", strerror(errno));
+        rc = 1;
+    }
+    if (cfg->json_path) {
+        if (report_write_file(cfg->json_path, json_text, err, sizeof err) < 0) {
+            fprintf(stderr, PROGRAM ": --json: %s\n", err);
+            rc = 1;
+        } else if (!json_to_stdout) {
+            fprintf(stderr, PROGRAM ": wrote %s\n", cfg->json_path);
+        }
+    }
+    if (cfg->out_dir) {
+        char base[256], json_path[PATH_MAX], md_path[PATH_MAX];
+        report_basename(res, base, sizeof base);
+        if (mkdir(cfg->out_dir, 0755) < 0 && errno != EEXIST) {
+            fprintf(stderr, PROGRAM ": --out: mkdir(%s): %s\n", cfg->out_dir, strerror(errno));
+            rc = 1;
+        } else if (report_publish(cfg->out_dir, base, json_text, md, json_path, md_path,
+                                  sizeof json_path, err, sizeof err) < 0) {
+            fprintf(stderr, PROGRAM ": --out: %s\n", err);
+            rc = 1;
+        } else {
+            fprintf(stderr, PROGRAM ": wrote %s\n" PROGRAM ": wrote %s\n", json_path, md_path);
+        }
+    }
+out:
+    json_decref(json);
+    free(json_text);
+    free(summary);
+    free(md);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (log_init(PROGRAM) < 0)
+        die_usage("LOG_LEVEL: expected error, warn, info or debug");
+    lg_config_t cfg;
+    parse_args(argc, argv, &cfg);
+    char err[LG_ERR_MAX];
+    if (url_resolve(&cfg.url, err, sizeof err) < 0)
+        die_usage("%s", err);
+    check_fd_limit(&cfg);
+    /* Sockets use MSG_NOSIGNAL; this covers a closed stdout pipe too. */
+    signal(SIGPIPE, SIG_IGN);
+
+    json_t *server = fetch_server_info(&cfg);
+    char workload_buf[LG_TARGET_MAX];
+    const char *workload = cfg.workload;
+    if (workload == NULL) {
+        url_workload(&cfg.url, workload_buf, sizeof workload_buf);
+        workload = workload_buf;
+    }
+    const char *variant = cfg.variant;
+    if (variant == NULL) {
+        json_t *v = server ? json_object_get(server, "variant") : NULL;
+        variant = json_is_string(v) ? json_string_value(v) : "unknown";
+    }
+
+    /* Blocked before the workers start, which inherit the mask: SIGINT and
+     * SIGTERM reach only the signalfd. */
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    int rc = pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    int sig_fd = rc == 0 ? signalfd(-1, &stop_signals, SFD_CLOEXEC | SFD_NONBLOCK) : -1;
+    if (sig_fd < 0) {
+        fprintf(stderr, PROGRAM ": signalfd: %s\n", strerror(rc ? rc : errno));
+        return 1;
+    }
+
+    lg_run_result_t run;
+    char run_err[LG_ERR_MAX * 2];
+    if (run_load(&cfg, sig_fd, &run, run_err, sizeof run_err) < 0) {
+        fprintf(stderr, PROGRAM ": %s\n", run_err);
+        return 1;
+    }
+    /* The invariant of every run. If it fails, the numbers are wrong and
+     * must not be published. */
+    const lg_buckets_t *b = &run.stats.buckets;
+    if (!buckets_balanced(b)) {
+        fprintf(stderr,
+                PROGRAM ": BUG: accounting does not balance: issued %llu != ok %llu + http "
+                "errors %llu + timeouts %llu + connection errors %llu + unfinished %llu\n",
+                (unsigned long long)b->issued, (unsigned long long)b->ok,
+                (unsigned long long)buckets_http_errors(b), (unsigned long long)b->timeouts,
+                (unsigned long long)buckets_conn_errors(b), (unsigned long long)b->unfinished);
+        return EXIT_BUG;
+    }
+    stats_sort(&run.stats);
+
+    lg_result_t res = {
+        .cfg = &cfg,
+        .stats = &run.stats,
+        .threads = cfg.threads,
+        .duration_s = run.duration_s,
+        .server = server,
+        .variant = variant,
+        .workload = workload,
+        .started_at = run.started_at,
+        .interrupted = run.stop_level > 0,
+        .cpus = cpu_count(),
+    };
+    struct utsname uts;
+    snprintf(res.kernel, sizeof res.kernel, "%s", uname(&uts) == 0 ? uts.release : "unknown");
+    if (res.interrupted)
+        fprintf(stderr, PROGRAM ": stopped by a signal: the report covers the run so far\n");
+    rc = write_reports(&cfg, &res);
+
+    stats_free(&run.stats);
+    json_decref(server);
+    (void)close(sig_fd);
+    return rc;
+}

@@ -1,0 +1,559 @@
+#include "report.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "stats.h"
+
+#define CEILING_FORMULA "min(concurrency, capacity) / delay_s"
+
+static const char *const env_fields[][2] = {
+    {"git_commit", "LAB_GIT_COMMIT"},
+    {"docker_version", "LAB_DOCKER_VERSION"},
+    {"compose_version", "LAB_COMPOSE_VERSION"},
+    {"cpu_sharing", "LAB_CPUS"},
+};
+#define ENV_FIELD_COUNT (sizeof env_fields / sizeof env_fields[0])
+
+static double ns_to_ms_d(uint64_t ns) { return (double)ns / 1e6; }
+
+double report_rps(const lg_result_t *r)
+{
+    if (r->duration_s <= 0)
+        return 0;
+    return (double)r->stats->buckets.ok / r->duration_s;
+}
+
+void report_ceiling(const lg_result_t *r, lg_ceiling_t *out)
+{
+    const lg_config_t *cfg = r->cfg;
+    memset(out, 0, sizeof *out);
+    if (cfg->delay_s <= 0) {
+        snprintf(out->note, sizeof out->note,
+                 "no --delay given: the ceiling needs the upstream delay");
+        return;
+    }
+    if (strcmp(r->workload, "io") != 0) {
+        if (strcmp(r->workload, "cpu") == 0)
+            snprintf(out->note, sizeof out->note,
+                     "cpu workload: bound by CPU time, not computed");
+        else
+            snprintf(out->note, sizeof out->note,
+                     "%s workload: the ceiling is computed for the io workload only",
+                     r->workload);
+        return;
+    }
+    long capacity = cfg->capacity;
+    if (capacity < 0) {
+        json_t *cap = r->server ? json_object_get(r->server, "capacity") : NULL;
+        if (json_is_integer(cap) && json_integer_value(cap) >= 0 &&
+            json_integer_value(cap) <= LONG_MAX)
+            capacity = (long)json_integer_value(cap);
+    }
+    if (capacity < 0) {
+        snprintf(out->note, sizeof out->note,
+                 "capacity unknown: no --capacity and no \"capacity\" in the server's /healthz");
+        return;
+    }
+    long served = capacity == 0 || capacity > cfg->connections ? cfg->connections : capacity;
+    out->known = 1;
+    out->capacity = capacity;
+    out->rps = (double)served / cfg->delay_s;
+    out->measured_over_ceiling = report_rps(r) / out->rps;
+}
+
+/* A JSON number rounded to `decimals` places (JSON has no NaN: null). */
+static json_t *jnum(double v, int decimals)
+{
+    if (!isfinite(v))
+        return json_null();
+    double scale = pow(10, decimals);
+    return json_real(round(v * scale) / scale);
+}
+
+static json_t *jstr_or_null(const char *s) { return s ? json_string(s) : json_null(); }
+
+static json_t *jint(uint64_t v) { return json_integer((json_int_t)v); }
+
+/* json_object_set_new that remembers a failure instead of checking each. */
+static void jset(json_t *obj, const char *key, json_t *value, int *failed)
+{
+    if (value == NULL || json_object_set_new(obj, key, value) < 0)
+        *failed = 1;
+}
+
+static void format_started(const lg_result_t *r, const char *fmt, char *out, size_t cap)
+{
+    struct tm tm;
+    if (gmtime_r(&r->started_at, &tm) == NULL || strftime(out, cap, fmt, &tm) == 0)
+        snprintf(out, cap, "unknown");
+}
+
+static json_t *json_config(const lg_result_t *r, int *failed)
+{
+    const lg_config_t *cfg = r->cfg;
+    json_t *o = json_object();
+    if (o == NULL) {
+        *failed = 1;
+        return NULL;
+    }
+    jset(o, "concurrency", json_integer(cfg->connections), failed);
+    jset(o, "threads", json_integer(r->threads), failed);
+    jset(o, "duration_s", cfg->requests > 0 ? json_null() : jnum(cfg->duration_s, 3), failed);
+    jset(o, "requests", cfg->requests > 0 ? json_integer(cfg->requests) : json_null(), failed);
+    jset(o, "warmup_s", jnum(cfg->warmup_s, 3), failed);
+    jset(o, "drain_s", jnum(cfg->drain_s, 3), failed);
+    jset(o, "ramp_s", jnum(cfg->ramp_s, 3), failed);
+    jset(o, "keepalive", json_boolean(cfg->keepalive), failed);
+    jset(o, "fanout", cfg->fanout >= 0 ? json_integer(cfg->fanout) : json_null(), failed);
+    jset(o, "delay_s", cfg->delay_s > 0 ? jnum(cfg->delay_s, 6) : json_null(), failed);
+    jset(o, "timeout_s", jnum(cfg->timeout_s, 3), failed);
+    jset(o, "capacity", cfg->capacity >= 0 ? json_integer(cfg->capacity) : json_null(), failed);
+    return o;
+}
+
+static json_t *json_summary(const lg_result_t *r, int *failed)
+{
+    const lg_stats_t *s = r->stats;
+    const lg_buckets_t *b = &s->buckets;
+    json_t *o = json_object(), *http = json_object(), *errors = json_object();
+    if (o == NULL || http == NULL || errors == NULL) {
+        json_decref(o);
+        json_decref(http);
+        json_decref(errors);
+        *failed = 1;
+        return NULL;
+    }
+    for (int status = 0; status < LG_STATUS_MAX; status++) {
+        if (b->http_status[status] == 0)
+            continue;
+        char key[16];
+        snprintf(key, sizeof key, "%d", status);
+        jset(http, key, jint(b->http_status[status]), failed);
+    }
+    for (int i = 0; i < LG_ERR_KINDS; i++)
+        jset(errors, lg_err_names[i], jint(b->errors[i]), failed);
+    int have = s->count > 0 || s->samples_dropped > 0;
+    uint64_t responses = s->count + s->samples_dropped;
+    jset(o, "issued", jint(b->issued), failed);
+    jset(o, "ok", jint(b->ok), failed);
+    jset(o, "failures", jint(buckets_failures(b)), failed);
+    jset(o, "http_errors", http, failed);
+    jset(o, "timeouts", jint(b->timeouts), failed);
+    jset(o, "unfinished", jint(b->unfinished), failed);
+    jset(o, "warmup_excluded", jint(b->warmup_excluded), failed);
+    jset(o, "errors", errors, failed);
+    jset(o, "rps", jnum(report_rps(r), 3), failed);
+    jset(o, "mean_ms", have ? jnum(ns_to_ms_d(s->sum_ns) / (double)responses, 3) : json_null(),
+         failed);
+    jset(o, "min_ms", have ? jnum(ns_to_ms_d(s->min_ns), 3) : json_null(), failed);
+    jset(o, "max_ms", have ? jnum(ns_to_ms_d(s->max_ns), 3) : json_null(), failed);
+    jset(o, "duration_s", jnum(r->duration_s, 3), failed);
+    jset(o, "responses", jint(responses), failed);
+    jset(o, "samples_dropped", jint(s->samples_dropped), failed);
+    jset(o, "interrupted", json_boolean(r->interrupted), failed);
+    return o;
+}
+
+static json_t *json_percentiles(const lg_result_t *r, int *failed)
+{
+    if (r->stats->count == 0)
+        return json_null();
+    json_t *o = json_object();
+    if (o == NULL) {
+        *failed = 1;
+        return NULL;
+    }
+    for (int i = 0; i < LG_PERCENTILE_COUNT; i++)
+        jset(o, lg_percentiles[i].label,
+             jnum(ns_to_ms_d(stats_percentile_ns(r->stats, lg_percentiles[i].per_mille)), 3),
+             failed);
+    return o;
+}
+
+static json_t *json_environment(const lg_result_t *r, int *failed)
+{
+    json_t *o = json_object();
+    if (o == NULL) {
+        *failed = 1;
+        return NULL;
+    }
+    char started[32];
+    format_started(r, "%Y-%m-%dT%H:%M:%SZ", started, sizeof started);
+    jset(o, "cpus", json_integer(r->cpus), failed);
+    jset(o, "kernel", json_string(r->kernel), failed);
+    jset(o, "started_at", json_string(started), failed);
+    for (size_t i = 0; i < ENV_FIELD_COUNT; i++) {
+        const char *v = getenv(env_fields[i][1]);
+        jset(o, env_fields[i][0], jstr_or_null(v && *v ? v : NULL), failed);
+    }
+    return o;
+}
+
+json_t *report_json(const lg_result_t *r)
+{
+    int failed = 0;
+    json_t *root = json_object();
+    if (root == NULL)
+        return NULL;
+    lg_ceiling_t ceiling;
+    report_ceiling(r, &ceiling);
+    jset(root, "schema_version", json_integer(LG_SCHEMA_VERSION), &failed);
+    jset(root, "variant", json_string(r->variant), &failed);
+    jset(root, "workload", json_string(r->workload), &failed);
+    jset(root, "mode", json_string(r->cfg->mode), &failed);
+    jset(root, "url", json_string(r->cfg->url_text), &failed);
+    jset(root, "config", json_config(r, &failed), &failed);
+    jset(root, "summary", json_summary(r, &failed), &failed);
+    jset(root, "percentiles_ms", json_percentiles(r, &failed), &failed);
+    if (ceiling.known) {
+        json_t *c = json_object();
+        if (c != NULL) {
+            jset(c, "rps", jnum(ceiling.rps, 3), &failed);
+            jset(c, "capacity", json_integer(ceiling.capacity), &failed);
+            jset(c, "formula", json_string(CEILING_FORMULA), &failed);
+            jset(c, "measured_over_ceiling", jnum(ceiling.measured_over_ceiling, 4), &failed);
+        }
+        jset(root, "ceiling", c, &failed);
+    } else {
+        jset(root, "ceiling", json_null(), &failed);
+        jset(root, "ceiling_note", json_string(ceiling.note), &failed);
+    }
+    jset(root, "server", r->server ? json_deep_copy(r->server) : json_null(), &failed);
+    jset(root, "environment", json_environment(r, &failed), &failed);
+    if (failed) {
+        json_decref(root);
+        return NULL;
+    }
+    return root;
+}
+
+/* "http errors 3 (502: 2, 504: 1)" */
+static void print_http_errors(FILE *f, const lg_buckets_t *b)
+{
+    fprintf(f, "http errors %llu", (unsigned long long)buckets_http_errors(b));
+    const char *sep = " (";
+    for (int status = 0; status < LG_STATUS_MAX; status++) {
+        if (b->http_status[status] == 0)
+            continue;
+        fprintf(f, "%s%d: %llu", sep, status, (unsigned long long)b->http_status[status]);
+        sep = ", ";
+    }
+    if (sep[0] == ',')
+        fputc(')', f);
+}
+
+static void print_ceiling(FILE *f, const lg_result_t *r)
+{
+    lg_ceiling_t c;
+    report_ceiling(r, &c);
+    if (!c.known) {
+        fprintf(f, "Ceiling: n/a (%s)\n", c.note);
+        return;
+    }
+    char capacity[32];
+    if (c.capacity == 0)
+        snprintf(capacity, sizeof capacity, "unbounded");
+    else
+        snprintf(capacity, sizeof capacity, "%ld", c.capacity);
+    fprintf(f, "Ceiling: %.1f rps (min(c=%ld, capacity=%s) / delay %g s); measured/ceiling %.3f\n",
+            c.rps, r->cfg->connections, capacity, r->cfg->delay_s, c.measured_over_ceiling);
+}
+
+static void print_summary(FILE *f, const lg_result_t *r)
+{
+    const lg_stats_t *s = r->stats;
+    const lg_buckets_t *b = &s->buckets;
+    uint64_t responses = s->count + s->samples_dropped;
+    fprintf(f, "Number of failure:    %llu\n", (unsigned long long)buckets_failures(b));
+    fprintf(f, "Request per second:   %.1f [#/sec] (mean)\n", report_rps(r));
+    if (responses > 0)
+        fprintf(f, "Time per request:     %.1f [ms] (mean)\n",
+                ns_to_ms_d(s->sum_ns) / (double)responses);
+    else
+        fprintf(f, "Time per request:     n/a [ms] (mean)\n");
+    for (int i = 0; i < LG_PERCENTILE_COUNT; i++) {
+        if (s->count > 0)
+            fprintf(f, "%3s%%   %.1f\n", lg_percentiles[i].label,
+                    ns_to_ms_d(stats_percentile_ns(s, lg_percentiles[i].per_mille)));
+        else
+            fprintf(f, "%3s%%   n/a\n", lg_percentiles[i].label);
+    }
+}
+
+static void print_buckets(FILE *f, const lg_result_t *r)
+{
+    const lg_buckets_t *b = &r->stats->buckets;
+    fprintf(f, "Buckets: issued %llu = ok %llu + ", (unsigned long long)b->issued,
+            (unsigned long long)b->ok);
+    print_http_errors(f, b);
+    fprintf(f, " + timeouts %llu + connection errors %llu (", (unsigned long long)b->timeouts,
+            (unsigned long long)buckets_conn_errors(b));
+    for (int i = 0; i < LG_ERR_KINDS; i++)
+        fprintf(f, "%s%s %llu", i ? ", " : "", lg_err_names[i], (unsigned long long)b->errors[i]);
+    fprintf(f, ") + unfinished %llu; warm-up excluded %llu", (unsigned long long)b->unfinished,
+            (unsigned long long)b->warmup_excluded);
+    if (r->stats->samples_dropped > 0)
+        fprintf(f, "; %llu latency samples dropped (out of memory)",
+                (unsigned long long)r->stats->samples_dropped);
+    fputc('\n', f);
+}
+
+/* Run fn into a malloc'd string. */
+static char *capture(const lg_result_t *r, void (*fn)(FILE *, const lg_result_t *))
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (f == NULL)
+        return NULL;
+    fn(f, r);
+    if (ferror(f)) {
+        fclose(f);
+        free(text);
+        return NULL;
+    }
+    if (fclose(f) != 0) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+static void print_report_summary(FILE *f, const lg_result_t *r)
+{
+    print_summary(f, r);
+    print_buckets(f, r);
+    print_ceiling(f, r);
+}
+
+char *report_summary(const lg_result_t *r) { return capture(r, print_report_summary); }
+
+static void print_markdown(FILE *f, const lg_result_t *r)
+{
+    const lg_config_t *cfg = r->cfg;
+    const lg_buckets_t *b = &r->stats->buckets;
+    char started[32];
+    format_started(r, "%Y-%m-%dT%H:%M:%SZ", started, sizeof started);
+
+    fprintf(f, "# %s / %s (%s)\n\n", r->variant, r->workload, cfg->mode);
+    fprintf(f, "`%s`, started %s, measured over %.3f s.\n\n", cfg->url_text, started,
+            r->duration_s);
+    fprintf(f, "| setting | value |\n|---|---|\n");
+    fprintf(f, "| concurrency | %ld |\n| threads | %ld |\n", cfg->connections, r->threads);
+    if (cfg->requests > 0)
+        fprintf(f, "| requests | %lld |\n", cfg->requests);
+    else
+        fprintf(f, "| duration | %g s |\n", cfg->duration_s);
+    fprintf(f, "| warm-up | %g s |\n| drain | %g s |\n| timeout | %g s |\n", cfg->warmup_s,
+            cfg->drain_s, cfg->timeout_s);
+    if (cfg->ramp_s > 0)
+        fprintf(f, "| ramp | %g s |\n", cfg->ramp_s);
+    fprintf(f, "| keep-alive | %s |\n", cfg->keepalive ? "yes" : "no");
+    if (cfg->fanout >= 0)
+        fprintf(f, "| fan-out | %ld |\n", cfg->fanout);
+    if (cfg->delay_s > 0)
+        fprintf(f, "| delay | %g s |\n", cfg->delay_s);
+    if (cfg->capacity >= 0)
+        fprintf(f, "| capacity (given) | %ld |\n", cfg->capacity);
+
+    fprintf(f, "\n## Summary\n\n```\n");
+    print_summary(f, r);
+    fprintf(f, "```\n\n## Buckets\n\n| bucket | requests |\n|---|---:|\n");
+    fprintf(f, "| issued | %llu |\n| ok | %llu |\n", (unsigned long long)b->issued,
+            (unsigned long long)b->ok);
+    for (int status = 0; status < LG_STATUS_MAX; status++) {
+        if (b->http_status[status] > 0)
+            fprintf(f, "| http %d | %llu |\n", status, (unsigned long long)b->http_status[status]);
+    }
+    fprintf(f, "| timeouts | %llu |\n", (unsigned long long)b->timeouts);
+    for (int i = 0; i < LG_ERR_KINDS; i++)
+        fprintf(f, "| %s errors | %llu |\n", lg_err_names[i], (unsigned long long)b->errors[i]);
+    fprintf(f, "| unfinished | %llu |\n", (unsigned long long)b->unfinished);
+    fprintf(f, "| warm-up (excluded) | %llu |\n\n", (unsigned long long)b->warmup_excluded);
+    print_ceiling(f, r);
+
+    fprintf(f, "\n## Environment\n\n");
+    fprintf(f, "- cpus: %d\n- kernel: %s\n- started at: %s\n", r->cpus, r->kernel, started);
+    for (size_t i = 0; i < ENV_FIELD_COUNT; i++) {
+        const char *v = getenv(env_fields[i][1]);
+        fprintf(f, "- %s: %s\n", env_fields[i][0], v && *v ? v : "(unset)");
+    }
+    char *server = r->server ? json_dumps(r->server, JSON_COMPACT) : NULL;
+    fprintf(f, "- server: %s\n", server ? server : "(no description from /healthz)");
+    free(server);
+}
+
+char *report_markdown(const lg_result_t *r) { return capture(r, print_markdown); }
+
+static void safe_name(const char *in, char *out, size_t cap)
+{
+    size_t n = 0;
+    for (; in != NULL && *in != '\0' && n + 1 < cap; in++) {
+        char c = *in;
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '.' || c == '-';
+        out[n++] = ok ? c : '-';
+    }
+    out[n] = '\0';
+    if (n == 0 || strcmp(out, ".") == 0 || strcmp(out, "..") == 0)
+        snprintf(out, cap, "unknown");
+}
+
+void report_basename(const lg_result_t *r, char *out, size_t cap)
+{
+    char stamp[32], variant[64], workload[64];
+    format_started(r, "%Y%m%dT%H%M%SZ", stamp, sizeof stamp);
+    safe_name(r->variant, variant, sizeof variant);
+    safe_name(r->workload, workload, sizeof workload);
+    snprintf(out, cap, "%s_%s_%s", stamp, variant, workload);
+}
+
+static int write_all(int fd, const char *text, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, text, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        text += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static int io_fail(char *err, size_t err_len, const char *call, const char *path, int rc)
+{
+    snprintf(err, err_len, "%s(%s): %s", call, path, strerror(-rc));
+    return rc;
+}
+
+/* Write text to a new temporary file in dir (tmp receives its path),
+ * flushed to disk. Returns 0 or -errno (no file is left behind). */
+static int write_temp(const char *dir, const char *stem, const char *text, char *tmp,
+                      size_t tmp_cap, char *err, size_t err_len)
+{
+    int n = snprintf(tmp, tmp_cap, "%s/%s.tmp.XXXXXX", dir, stem);
+    if (n < 0 || (size_t)n >= tmp_cap)
+        return io_fail(err, err_len, "mkstemp", dir, -ENAMETOOLONG);
+    int fd = mkstemp(tmp);
+    if (fd < 0)
+        return io_fail(err, err_len, "mkstemp", tmp, -errno);
+    int rc = write_all(fd, text, strlen(text));
+    const char *call = "write";
+    if (rc == 0 && fchmod(fd, 0644) < 0) {
+        rc = -errno;
+        call = "fchmod";
+    }
+    if (rc == 0 && fsync(fd) < 0) {
+        rc = -errno;
+        call = "fsync";
+    }
+    if (close(fd) < 0 && rc == 0) {
+        rc = -errno;
+        call = "close";
+    }
+    if (rc < 0) {
+        io_fail(err, err_len, call, tmp, rc);
+        (void)unlink(tmp);
+    }
+    return rc;
+}
+
+/* Make the new names durable: fsync the directory. */
+static int sync_dir(const char *dir, char *err, size_t err_len)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return io_fail(err, err_len, "open", dir, -errno);
+    int rc = fsync(fd) < 0 ? -errno : 0;
+    if (close(fd) < 0 && rc == 0)
+        rc = -errno;
+    return rc < 0 ? io_fail(err, err_len, "fsync", dir, rc) : 0;
+}
+
+int report_publish(const char *dir, const char *base, const char *json_text, const char *md_text,
+                   char *json_path, char *md_path, size_t path_cap, char *err, size_t err_len)
+{
+    char json_tmp[PATH_MAX], md_tmp[PATH_MAX];
+    int rc = write_temp(dir, base, json_text, json_tmp, sizeof json_tmp, err, err_len);
+    if (rc < 0)
+        return rc;
+    rc = write_temp(dir, base, md_text, md_tmp, sizeof md_tmp, err, err_len);
+    if (rc < 0) {
+        (void)unlink(json_tmp);
+        return rc;
+    }
+    rc = -EEXIST;
+    for (int k = 1; k <= LG_PUBLISH_TRIES && rc == -EEXIST; k++) {
+        char suffix[16] = "";
+        if (k > 1)
+            snprintf(suffix, sizeof suffix, "-%d", k);
+        int a = snprintf(json_path, path_cap, "%s/%s%s.json", dir, base, suffix);
+        int b = snprintf(md_path, path_cap, "%s/%s%s.md", dir, base, suffix);
+        if (a < 0 || (size_t)a >= path_cap || b < 0 || (size_t)b >= path_cap) {
+            rc = io_fail(err, err_len, "link", dir, -ENAMETOOLONG);
+            break;
+        }
+        /* link(2) never replaces an existing name: EEXIST means taken. */
+        if (link(json_tmp, json_path) < 0) {
+            rc = -errno;
+            if (rc != -EEXIST)
+                io_fail(err, err_len, "link", json_path, rc);
+            continue;
+        }
+        if (link(md_tmp, md_path) < 0) {
+            rc = -errno;
+            if (rc != -EEXIST)
+                io_fail(err, err_len, "link", md_path, rc);
+            /* Our own link of a moment ago: take it back, keep the pair. */
+            (void)unlink(json_path);
+            continue;
+        }
+        rc = 0;
+    }
+    if (rc == -EEXIST)
+        io_fail(err, err_len, "link", base, rc);
+    (void)unlink(json_tmp);
+    (void)unlink(md_tmp);
+    if (rc == 0)
+        rc = sync_dir(dir, err, err_len);
+    return rc;
+}
+
+int report_write_file(const char *path, const char *text, char *err, size_t err_len)
+{
+    if (strcmp(path, "-") == 0) {
+        if (fputs(text, stdout) == EOF || fflush(stdout) == EOF)
+            return io_fail(err, err_len, "write", "stdout", -EIO);
+        return 0;
+    }
+    char dir[PATH_MAX], tmp[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    const char *stem = slash ? slash + 1 : path;
+    if (slash == NULL)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    if (*stem == '\0')
+        return io_fail(err, err_len, "open", path, -EISDIR);
+    int rc = write_temp(dir, stem, text, tmp, sizeof tmp, err, err_len);
+    if (rc < 0)
+        return rc;
+    if (rename(tmp, path) < 0) {
+        rc = io_fail(err, err_len, "rename", path, -errno);
+        (void)unlink(tmp);
+    }
+    return rc;
+}

@@ -1,0 +1,179 @@
+#include "run.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "progress.h"
+#include "stats.h"
+#include "url.h"
+#include "worker.h"
+
+void run_stop(lg_run_t *run, int level, uint64_t now_ns)
+{
+    uint64_t deadline = level >= 2 ? now_ns : now_ns + (uint64_t)(run->cfg->drain_s * 1e9);
+    /* Only the main thread stores: load-compare-store is enough. The
+     * release on stop_level publishes the deadline with it. */
+    uint64_t old = atomic_load_explicit(&run->drain_deadline_ns, memory_order_relaxed);
+    if (deadline < old)
+        atomic_store_explicit(&run->drain_deadline_ns, deadline, memory_order_relaxed);
+    atomic_store_explicit(&run->stop_level, level, memory_order_release);
+    uint64_t one = 1;
+    if (write(run->wake_fd, &one, sizeof one) != (ssize_t)sizeof one)
+        log_error("write(eventfd): %s", strerror(errno));
+}
+
+/* The main thread during the run: signals stop it, the progress line
+ * ticks, the done eventfd counts finished workers. Returns the stop level. */
+static int run_wait(lg_run_t *run, lg_worker_t **workers, long threads, int sig_fd)
+{
+    lg_progress_t progress;
+    progress_init(&progress, run->start_ns);
+    long finished = 0;
+    int stop_level = 0;
+    while (finished < threads) {
+        struct pollfd fds[2] = {{.fd = run->done_fd, .events = POLLIN},
+                                {.fd = sig_fd, .events = POLLIN}};
+        int rc = poll(fds, sig_fd >= 0 ? 2 : 1, progress.enabled ? LG_PROGRESS_INTERVAL_MS : -1);
+        if (rc < 0 && errno != EINTR) {
+            log_error("poll: %s", strerror(errno));
+            run_stop(run, 2, clock_now_ns());
+            break;
+        }
+        if (rc > 0 && (fds[0].revents & POLLIN)) {
+            uint64_t n;
+            if (read(run->done_fd, &n, sizeof n) == (ssize_t)sizeof n)
+                finished += (long)n;
+        }
+        if (rc > 0 && sig_fd >= 0 && (fds[1].revents & POLLIN)) {
+            struct signalfd_siginfo si;
+            if (read(sig_fd, &si, sizeof si) == (ssize_t)sizeof si && stop_level < 2) {
+                stop_level++;
+                run_stop(run, stop_level, clock_now_ns());
+                progress_clear(&progress);
+                fprintf(stderr, "loadgen: %s: %s\n", strsignal((int)si.ssi_signo),
+                        stop_level == 1 ? "no new requests, draining (again: end the drain)"
+                                        : "ending the drain");
+            }
+        }
+        uint64_t now = clock_now_ns();
+        if (!progress.enabled || now - progress.last_ns < LG_PROGRESS_INTERVAL_MS * NS_PER_MS)
+            continue;
+        uint64_t ended = 0, failed = 0;
+        for (long i = 0; i < threads; i++) {
+            ended += atomic_load_explicit(&workers[i]->progress_ended, memory_order_relaxed);
+            failed += atomic_load_explicit(&workers[i]->progress_failed, memory_order_relaxed);
+        }
+        progress_update(&progress, now, (double)(now - run->start_ns) / 1e9, ended, failed);
+    }
+    progress_clear(&progress);
+    return stop_level;
+}
+
+int run_load(const lg_config_t *cfg, int sig_fd, lg_run_result_t *out, char *err, size_t err_len)
+{
+    char request[LG_REQUEST_MAX];
+    int rc = -1;
+    long threads = cfg->threads, started = 0;
+    lg_worker_t **workers = NULL;
+    memset(out, 0, sizeof *out);
+
+    int request_len = url_request(&cfg->url, cfg->url.target, cfg->keepalive, request,
+                                  sizeof request);
+    if (request_len < 0) {
+        snprintf(err, err_len, "URL too long for a request");
+        return -1;
+    }
+    lg_run_t run = {
+        .cfg = cfg,
+        .request = request,
+        .request_len = (size_t)request_len,
+        .count_mode = cfg->requests > 0,
+        .timeout_ns = (uint64_t)(cfg->timeout_s * 1e9),
+        .ramp_ns = (uint64_t)(cfg->ramp_s * 1e9),
+        .wake_fd = -1,
+        .done_fd = -1,
+    };
+    atomic_init(&run.requests_left, cfg->requests);
+    atomic_init(&run.stop_level, 0);
+    atomic_init(&run.drain_deadline_ns, UINT64_MAX);
+    run.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    run.done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (run.wake_fd < 0 || run.done_fd < 0) {
+        snprintf(err, err_len, "eventfd: %s", strerror(errno));
+        goto out;
+    }
+    workers = calloc((size_t)threads, sizeof *workers);
+    if (workers == NULL) {
+        snprintf(err, err_len, "out of memory");
+        goto out;
+    }
+    for (long i = 0; i < threads; i++) {
+        /* c connections over t threads: the first c % t get one more. */
+        size_t conns = (size_t)(cfg->connections / threads + (i < cfg->connections % threads));
+        workers[i] = worker_new(&run, (int)i, conns, err, err_len);
+        if (workers[i] == NULL)
+            goto out;
+    }
+
+    out->started_at = time(NULL);
+    run.start_ns = clock_now_ns();
+    run.warmup_end_ns = run.start_ns + (uint64_t)(cfg->warmup_s * 1e9);
+    run.load_end_ns = run.count_mode ? UINT64_MAX : run.start_ns + (uint64_t)(cfg->duration_s * 1e9);
+    run.drain_end_ns =
+        run.count_mode ? UINT64_MAX : run.load_end_ns + (uint64_t)(cfg->drain_s * 1e9);
+    for (; started < threads; started++) {
+        int e = worker_start(workers[started]);
+        if (e != 0) {
+            snprintf(err, err_len, "pthread_create: %s", strerror(e));
+            run_stop(&run, 2, clock_now_ns());
+            break;
+        }
+    }
+    if (started == threads)
+        out->stop_level = run_wait(&run, workers, threads, sig_fd);
+    for (long i = 0; i < started; i++) {
+        int e = worker_join(workers[i]);
+        if (e != 0)
+            log_error("pthread_join: %s", strerror(e));
+    }
+    if (started < threads)
+        goto out;
+
+    uint64_t finish_ns = run.start_ns;
+    if (stats_init(&out->stats, 0) < 0) {
+        snprintf(err, err_len, "out of memory");
+        goto out;
+    }
+    for (long i = 0; i < threads; i++) {
+        if (stats_merge(&out->stats, &workers[i]->stats) < 0) {
+            snprintf(err, err_len, "out of memory merging statistics");
+            stats_free(&out->stats);
+            goto out;
+        }
+        if (workers[i]->finish_ns > finish_ns)
+            finish_ns = workers[i]->finish_ns;
+        if (workers[i]->fatal_errno)
+            log_error("worker %ld stopped early: epoll_wait: %s", i,
+                      strerror(workers[i]->fatal_errno));
+    }
+    out->duration_s = finish_ns > run.warmup_end_ns
+                          ? (double)(finish_ns - run.warmup_end_ns) / 1e9
+                          : 0;
+    rc = 0;
+out:
+    for (long i = 0; workers != NULL && i < threads; i++)
+        worker_free(workers[i]);
+    free(workers);
+    if (run.wake_fd >= 0)
+        (void)close(run.wake_fd);
+    if (run.done_fd >= 0)
+        (void)close(run.done_fd);
+    return rc;
+}

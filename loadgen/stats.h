@@ -1,0 +1,51 @@
+/* Per-thread statistics: outcome buckets and every latency sample, merged
+ * after the run; exact nearest-rank percentiles. */
+#ifndef LOADGEN_STATS_H
+#define LOADGEN_STATS_H
+
+#include "loadgen.h"
+
+/* The percentiles of the report, in per mille so that 99.9 is exact. */
+typedef struct lg_percentile {
+    const char *label; /* "99.9" */
+    unsigned per_mille; /* 999 */
+} lg_percentile_t;
+
+#define LG_PERCENTILE_COUNT 9
+extern const lg_percentile_t lg_percentiles[LG_PERCENTILE_COUNT];
+extern const char *const lg_err_names[LG_ERR_KINDS]; /* "connect", ... */
+
+/* Reserve room for samples_hint samples (0 is fine). Returns 0 or -ENOMEM. */
+int stats_init(lg_stats_t *s, size_t samples_hint);
+void stats_free(lg_stats_t *s);
+
+/* A request was issued; in_warmup: during the warm-up (not counted). */
+void stats_issue(lg_stats_t *s, int in_warmup);
+
+/* The request ended. status is the response's status code
+ * (LG_OUTCOME_RESPONSE only), latency_ns its latency. Requests of the
+ * warm-up are ignored here: they were accounted at issue. */
+void stats_end(lg_stats_t *s, int in_warmup, enum lg_outcome outcome, int status,
+               uint64_t latency_ns);
+
+/* Add src's buckets and samples to dst. Returns 0 or -ENOMEM (dst is
+ * unchanged then). */
+int stats_merge(lg_stats_t *dst, const lg_stats_t *src);
+
+/* Sort the samples; percentiles need it. */
+void stats_sort(lg_stats_t *s);
+
+/* Nearest rank on sorted samples: the value at index ceil(p/100 * n) - 1
+ * (index 0 for p = 0). s->count must be > 0. */
+uint64_t stats_percentile_ns(const lg_stats_t *s, unsigned per_mille);
+
+uint64_t buckets_http_errors(const lg_buckets_t *b);
+uint64_t buckets_conn_errors(const lg_buckets_t *b);
+/* http errors + timeouts + connection errors (unfinished is no failure). */
+uint64_t buckets_failures(const lg_buckets_t *b);
+/* ok + http errors + timeouts + connection errors + unfinished. */
+uint64_t buckets_ended(const lg_buckets_t *b);
+/* 1 when issued == buckets_ended, the invariant of every run. */
+int buckets_balanced(const lg_buckets_t *b);
+
+#endif

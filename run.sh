@@ -1,0 +1,330 @@
+#!/usr/bin/env bash
+# One comparison run: slowapi, one server variant and loadgen, in Docker
+# (default) or as local processes (--native); loadgen writes the report.
+# `./run.sh --help` for the options, `./run.sh list` for the variants.
+set -euo pipefail
+
+lab_dir=$(cd "$(dirname "$0")" && pwd)
+user_dir=$PWD
+variants_table=$lab_dir/services/variants.tsv
+ready_timeout_s=10
+
+usage() {
+    cat <<EOF
+usage: ./run.sh [options] VARIANT WORKLOAD
+       ./run.sh list
+
+Runs slowapi, the server VARIANT and loadgen once; loadgen writes its report
+(JSON and Markdown) to the output folder. WORKLOAD is io or cpu.
+
+options:
+  -c, --concurrency N       concurrent clients (100)
+  -d, --duration S          seconds of load (30)
+  -n, --requests N          this many requests instead of a duration
+      --fanout N            upstream calls per /io request (10)
+      --delay S             slowapi's delay per upstream call, seconds (1)
+      --timeout S           loadgen's timeout per request, seconds (30)
+      --upstream-timeout S  the variant's timeout per upstream call (5)
+      --native              local processes from build/bin instead of Docker
+      --out DIR             folder for the report (results/)
+  -h, --help                this help
+
+Docker mode builds the images when needed (make images) and removes every
+container and network of the run afterwards. CPU sets come from SERVER_CPUS,
+LOADGEN_CPUS and SLOWAPI_CPUS (1, 0, 0: the server alone on CPU 1), in
+Docker and, with taskset, natively. Exit status: 0 when the run was done
+(failed requests are data), 2 for bad arguments, 1 when it could not be done.
+EOF
+}
+
+say() { printf 'run.sh: %s\n' "$*"; }
+die() { printf 'run.sh: %s\n' "$*" >&2; exit 1; }
+bad_usage() {
+    printf 'run.sh: %s\n' "$1" >&2
+    echo "try './run.sh --help'" >&2
+    exit 2
+}
+
+variant_names() { awk -F'\t' '!/^#/ && NF { print $1 }' "$variants_table"; }
+
+list_variants() {
+    # Two passes over the table: column widths, then the rows.
+    awk -F'\t' '
+        FNR == NR { if (!/^#/ && NF) { if (length($1) > w1) w1 = length($1)
+                                       if (length($2) > w2) w2 = length($2) }
+                    next }
+        !/^#/ && NF { printf "%-*s  %-*s  %s\n", w1, $1, w2, $2, $3 }
+    ' "$variants_table" "$variants_table"
+}
+
+# check_number NAME VALUE integer|number: an integer >= 1, or a number >= 0.
+check_number() {
+    if [ "$3" = integer ]; then
+        [[ $2 =~ ^[1-9][0-9]*$ ]] ||
+            bad_usage "$1 wants a whole number of at least 1, not '$2'"
+    else
+        [[ $2 =~ ^([0-9]+\.?[0-9]*|\.[0-9]+)$ ]] ||
+            bad_usage "$1 wants a number of at least 0, not '$2'"
+    fi
+}
+
+# ---- arguments ----------------------------------------------------------
+
+concurrency=100
+duration=30
+requests=
+fanout=10
+delay=1
+timeout=30
+upstream_timeout=${UPSTREAM_TIMEOUT:-5}
+native=0
+out=
+positional=()
+
+while [ $# -gt 0 ]; do
+    arg=$1
+    shift
+    value=
+    case $arg in
+        --*=*) value=${arg#*=}; arg=${arg%%=*}; set -- "$value" "$@" ;;
+    esac
+    case $arg in
+        -h | --help) usage; exit 0 ;;
+        --native) native=1; continue ;;
+        -c | --concurrency | -d | --duration | -n | --requests | --fanout | \
+        --delay | --timeout | --upstream-timeout | --out)
+            [ $# -gt 0 ] || bad_usage "$arg needs a value" ;;
+        --) positional+=("$@"); break ;;
+        -?*) bad_usage "unknown option '$arg'" ;;
+        *) positional+=("$arg"); continue ;;
+    esac
+    value=$1
+    shift
+    case $arg in
+        -c | --concurrency) check_number "$arg" "$value" integer; concurrency=$value ;;
+        -d | --duration) check_number "$arg" "$value" number; duration=$value ;;
+        -n | --requests) check_number "$arg" "$value" integer; requests=$value ;;
+        --fanout) check_number "$arg" "$value" integer; fanout=$value ;;
+        --delay) check_number "$arg" "$value" number; delay=$value ;;
+        --timeout) check_number "$arg" "$value" number; timeout=$value ;;
+        --upstream-timeout) check_number "$arg" "$value" number; upstream_timeout=$value ;;
+        --out) [ -n "$value" ] || bad_usage "--out needs a folder"; out=$value ;;
+    esac
+done
+
+if [ "${positional[0]:-}" = list ] && [ ${#positional[@]} -eq 1 ]; then
+    list_variants
+    exit 0
+fi
+[ ${#positional[@]} -eq 2 ] || bad_usage "want VARIANT and WORKLOAD (or 'list')"
+variant=${positional[0]}
+workload=${positional[1]}
+if ! variant_names | grep -qxF -- "$variant"; then
+    bad_usage "unknown variant '$variant'; the variants: $(variant_names | paste -sd' ' -)"
+fi
+case $workload in
+    io | cpu) ;;
+    *) bad_usage "unknown workload '$workload'; the workloads: io cpu" ;;
+esac
+
+# The report folder, absolute (the containers and `cd` need that), and how
+# to show it to the user: relative to where they are when it is under it.
+case ${out:=$lab_dir/results} in
+    /*) ;;
+    *) out=$user_dir/$out ;;
+esac
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+shown_out=${out#"$user_dir"/}
+
+server_cpus=${SERVER_CPUS:-1}
+loadgen_cpus=${LOADGEN_CPUS:-0}
+slowapi_cpus=${SLOWAPI_CPUS:-0}
+
+git_commit() {
+    local commit
+    commit=$(git -C "$lab_dir" rev-parse --short HEAD 2>/dev/null) || return 0
+    git -C "$lab_dir" diff --quiet HEAD -- 2>/dev/null || commit+=-dirty
+    echo "$commit"
+}
+export LAB_GIT_COMMIT=${LAB_GIT_COMMIT:-$(git_commit)}
+
+if [ -n "$requests" ]; then
+    load_shown="$requests requests"
+else
+    load_shown="$duration s"
+fi
+
+# ---- clean-up, whatever happens -----------------------------------------
+
+work_dir=$(mktemp -d "${TMPDIR:-/tmp}/lab-run.XXXXXX")
+pids=()        # native processes to stop
+compose=()     # the Compose command, once a project exists
+
+cleanup() {
+    local status=$? pid log
+    trap - EXIT INT TERM
+    for pid in "${pids[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    for pid in "${pids[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+    if [ ${#compose[@]} -gt 0 ]; then
+        log=$work_dir/down.log
+        if ! "${compose[@]}" down --volumes --remove-orphans --timeout 5 >"$log" 2>&1; then
+            cat "$log" >&2
+            echo "run.sh: 'down' failed: containers of project $COMPOSE_PROJECT_NAME may be left" >&2
+        fi
+    fi
+    rm -rf "$work_dir"
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# in_background COMMAND...: run it as a child and wait for it, returning its
+# status. A signal to run.sh then runs the trap at once (bash runs traps
+# only after a foreground command ends), and the clean-up stops the child.
+in_background() {
+    local status=0
+    "$@" &
+    pids+=($!)
+    wait $! || status=$?
+    return "$status"
+}
+
+# The report this run wrote: the newest <...>_<variant>_<workload>.json in
+# the report folder that is newer than the marker made before the run.
+touch "$work_dir/marker"
+report_path() {
+    local report
+    report=$(find "$out" -maxdepth 1 -type f -name "*_${variant}_${workload}.json" \
+                  -newer "$work_dir/marker" -printf '%T@ %f\n' | sort -n | tail -n 1)
+    [ -n "$report" ] || die "loadgen wrote no report to $shown_out"
+    echo "$shown_out/${report#* }"
+}
+
+# ---- Docker mode --------------------------------------------------------
+
+run_docker() {
+    if docker compose version >/dev/null 2>&1; then
+        compose=(docker compose)
+    else
+        compose=(docker-compose)
+    fi
+    LAB_DOCKER_VERSION="docker $(docker version --format '{{.Server.Version}}')"
+    LAB_COMPOSE_VERSION="${compose[*]} $("${compose[@]}" version --short)"
+    export LAB_DOCKER_VERSION LAB_COMPOSE_VERSION
+    export LAB_UID LAB_GID
+    LAB_UID=$(id -u)
+    LAB_GID=$(id -g)
+
+    # Always: the layer cache makes it a few seconds when nothing changed,
+    # and a run never measures images older than the tree.
+    local log=$work_dir/images.log
+    if docker image inspect "lab/$variant" lab/slowapi lab/loadgen >/dev/null 2>&1; then
+        say "building images (cached: only what changed)"
+    else
+        say "building images (the first build takes a few minutes)"
+    fi
+    if ! in_background make -s --no-print-directory -C "$lab_dir" images >"$log" 2>&1; then
+        cat "$log" >&2
+        die "could not build the images"
+    fi
+
+    # Compose settings: see the header of docker-compose.yml.
+    export COMPOSE_PROJECT_NAME=lab-run-$$ COMPOSE_PROFILES=$variant
+    export RESULTS_DIR=$out WORKLOAD=$workload CONCURRENCY=$concurrency
+    export DURATION=$duration TIMEOUT=$timeout FANOUT=$fanout DELAY=$delay
+    export UPSTREAM_TIMEOUT=$upstream_timeout SERVER_CPUS=$server_cpus
+    export LOADGEN_CPUS=$loadgen_cpus SLOWAPI_CPUS=$slowapi_cpus
+    export LOADGEN_EXTRA_ARGS=${requests:+-n $requests}
+    compose+=(--project-directory "$lab_dir" --file "$lab_dir/docker-compose.yml")
+
+    say "starting slowapi and $variant (project $COMPOSE_PROJECT_NAME)"
+    log=$work_dir/start.log
+    if ! in_background "${compose[@]}" up --detach --no-build slowapi "$variant" >"$log" 2>&1; then
+        cat "$log" >&2
+        die "could not start slowapi and $variant"
+    fi
+    say "running $load_shown: $concurrency clients on /$workload"
+    in_background "${compose[@]}" up --no-build --abort-on-container-exit \
+        --exit-code-from loadgen slowapi "$variant" loadgen ||
+        die "loadgen failed (exit status $?)"
+}
+
+# ---- native mode --------------------------------------------------------
+
+# pin CPUS: the taskset prefix that keeps a process on CPUS (nothing when
+# taskset is missing or there is only one CPU).
+pinning=0
+if command -v taskset >/dev/null 2>&1 && [ "$(nproc)" -gt 1 ]; then
+    pinning=1
+fi
+pin() {
+    [ "$pinning" = 1 ] && printf '%s\n' taskset -c "$1"
+    return 0
+}
+
+# start_server NAME [VAR=VALUE...]: start build/bin/NAME on 127.0.0.1, any
+# free port, and wait (bounded) on its ready pipe; sets $port.
+start_server() {
+    local name=$1 fifo=$work_dir/$1.ready cpus
+    shift
+    case $name in slowapi) cpus=$slowapi_cpus ;; *) cpus=$server_cpus ;; esac
+    mkfifo "$fifo"
+    # shellcheck disable=SC2046 # pin's words are meant to split
+    env "$@" $(pin "$cpus") "$lab_dir/build/bin/$name" \
+        --host 127.0.0.1 --port 0 --ready-fd 3 3>"$fifo" &
+    pids+=($!)
+    # The read ends at once with nothing if the server dies before it is
+    # ready (the pipe's only writer closes); -t bounds a hung start.
+    port=
+    read -r -t "$ready_timeout_s" port <"$fifo" || true
+    [[ $port =~ ^[0-9]+$ ]] || die "$name did not report a port within ${ready_timeout_s} s"
+}
+
+run_native() {
+    if ! make -q --no-print-directory -C "$lab_dir" all 2>/dev/null; then
+        say "building programs (make)"
+        in_background make -s --no-print-directory -C "$lab_dir" all >/dev/null ||
+            die "make failed"
+    fi
+    if [ "$pinning" = 1 ]; then
+        LAB_CPUS="taskset: server $server_cpus, loadgen $loadgen_cpus, slowapi $slowapi_cpus"
+    else
+        LAB_CPUS="shared: $(nproc) CPU(s), not pinned"
+    fi
+    export LAB_CPUS
+
+    say "starting slowapi and $variant on 127.0.0.1"
+    start_server slowapi
+    local slowapi_port=$port
+    start_server "$variant" \
+        "SLOW_API_URL=http://127.0.0.1:$slowapi_port/?delay=$delay" \
+        "FANOUT=$fanout" "UPSTREAM_TIMEOUT=$upstream_timeout"
+
+    local args=(--mode native --out "$out" -c "$concurrency" -d "$duration"
+                --timeout "$timeout" --fanout "$fanout" --delay "$delay")
+    [ -z "$requests" ] || args+=(-n "$requests")
+    say "running $load_shown: $concurrency clients on /$workload"
+    # shellcheck disable=SC2046 # pin's words are meant to split
+    in_background $(pin "$loadgen_cpus") "$lab_dir/build/bin/loadgen" "${args[@]}" \
+        "http://127.0.0.1:$port/$workload" || die "loadgen failed (exit status $?)"
+}
+
+# ---- the run ------------------------------------------------------------
+
+if [ "$native" = 0 ] && ! docker info >/dev/null 2>&1; then
+    echo "run.sh: no Docker engine reachable (docker info failed); running natively" >&2
+    native=1
+fi
+if [ "$native" = 1 ]; then
+    run_native
+else
+    run_docker
+fi
+report=$(report_path) || exit 1
+say "report: $report"

@@ -1,0 +1,433 @@
+/* One client connection: a small state machine driven by libuv callbacks.
+ *
+ *   READING  --request parsed--> answer now (healthz, errors, delay=0)
+ *            --request parsed--> DELAYING --timer--> answer
+ *   answer:  uv_try_write; when the kernel takes it all we go on at once,
+ *            otherwise WRITING until the write callback.
+ *   then     READING again (keep-alive), or LINGERING after the last answer
+ *            (Connection: close, HTTP/1.0, 400, 431).
+ *   CLOSING  on EOF, any error, or server stop; freed when both handles are.
+ *
+ * One request at a time: bytes that arrive while a request waits are kept in
+ * `in` and parsed after its answer, so pipelined requests are answered in
+ * order and no byte is lost. */
+#include "slowapi.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "log.h"
+
+/* Pipelined bytes kept while a request waits. Past this we stop reading and
+ * let TCP flow control hold the client back. */
+#define CONN_INPUT_MAX_BYTES (64 * 1024)
+#define CONN_INPUT_MIN_ALLOC_BYTES 1024
+/* After the last answer, how long a client may keep sending before we close
+ * anyway (see conn_linger). */
+#define CONN_LINGER_MS 2000
+
+typedef enum {
+    CONN_READING,
+    CONN_DELAYING,
+    CONN_WRITING,
+    CONN_LINGERING,
+    CONN_CLOSING,
+} conn_state_t;
+
+struct conn_s {
+    uv_tcp_t tcp;
+    uv_timer_t timer;           /* the delay; later the lingering close's limit */
+    uv_write_t write_req;
+    uv_shutdown_t shutdown_req;
+    server_t *server;
+    conn_t *prev, *next;        /* server->conns */
+    conn_state_t state;
+    int open_handles;           /* freed when this drops to 0 */
+    int reading;                /* uv_read_start is in effect */
+    int keep_alive;             /* of the answer being sent */
+    int status;                 /* of the answer being sent, for the log */
+    uint64_t parsed_ns;         /* uv_hrtime() when the request was parsed */
+    uint64_t deadline_ns;       /* uv_hrtime() when a delayed answer is due */
+    char *in;                   /* received, not parsed yet (pipelining) */
+    size_t in_len, in_cap;
+    size_t out_len;
+    char out[HTTP_RESPONSE_MAX];
+    http_request_t req;
+};
+
+static void conn_parse_buffered(conn_t *c);
+
+static uv_stream_t *conn_stream(conn_t *c) { return (uv_stream_t *)&c->tcp; }
+
+static void conn_link(server_t *s, conn_t *c)
+{
+    c->prev = NULL;
+    c->next = s->conns;
+    if (s->conns != NULL)
+        s->conns->prev = c;
+    s->conns = c;
+    s->conn_count++;
+}
+
+static void conn_unlink(server_t *s, conn_t *c)
+{
+    if (c->prev != NULL)
+        c->prev->next = c->next;
+    else
+        s->conns = c->next;
+    if (c->next != NULL)
+        c->next->prev = c->prev;
+    s->conn_count--;
+}
+
+static void conn_on_handle_closed(uv_handle_t *handle)
+{
+    conn_t *c = handle->data;
+    if (--c->open_handles > 0)
+        return;
+    server_t *s = c->server;
+    conn_unlink(s, c);
+    free(c->in);
+    free(c);
+    server_conn_closed(s);
+}
+
+static void conn_close(conn_t *c)
+{
+    if (c->state == CONN_CLOSING)
+        return;
+    c->state = CONN_CLOSING;
+    /* uv_close stops the timer and the reads and cancels a pending write or
+     * shutdown; libuv runs their callbacks (UV_ECANCELED) before the close
+     * callbacks, so c is still valid there and is freed only after both
+     * handles are closed. */
+    if (c->open_handles == 2)
+        uv_close((uv_handle_t *)&c->tcp, conn_on_handle_closed);
+    uv_close((uv_handle_t *)&c->timer, conn_on_handle_closed);
+}
+
+void conn_close_all(server_t *s)
+{
+    /* conn_close unlinks nothing (that waits for the close callbacks), so
+     * walking the list while closing is safe. */
+    for (conn_t *c = s->conns; c != NULL; c = c->next)
+        conn_close(c);
+}
+
+static void conn_on_alloc(uv_handle_t *handle, size_t suggested_bytes, uv_buf_t *buf)
+{
+    conn_t *c = handle->data;
+    (void)suggested_bytes;
+    *buf = uv_buf_init(c->server->read_buf, sizeof c->server->read_buf);
+}
+
+static void conn_on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
+
+static int conn_start_reading(conn_t *c)
+{
+    if (c->reading)
+        return 0;
+    int rc = uv_read_start(conn_stream(c), conn_on_alloc, conn_on_read);
+    if (rc == 0)
+        c->reading = 1;
+    return rc;
+}
+
+static void conn_stop_reading(conn_t *c)
+{
+    /* uv_read_stop cannot fail on a TCP handle (it always returns 0). */
+    (void)uv_read_stop(conn_stream(c));
+    c->reading = 0;
+}
+
+/* Keep bytes that arrived while a request is being answered. */
+static int conn_keep_input(conn_t *c, const char *data, size_t len)
+{
+    if (c->in_len + len > c->in_cap) {
+        size_t cap = c->in_cap > 0 ? c->in_cap : CONN_INPUT_MIN_ALLOC_BYTES;
+        while (cap < c->in_len + len)
+            cap *= 2;
+        char *in = realloc(c->in, cap);
+        if (in == NULL)
+            return -ENOMEM;
+        c->in = in;
+        c->in_cap = cap;
+    }
+    memcpy(c->in + c->in_len, data, len);
+    c->in_len += len;
+    if (c->in_len >= CONN_INPUT_MAX_BYTES)
+        conn_stop_reading(c);
+    return 0;
+}
+
+static void conn_on_linger_timeout(uv_timer_t *timer) { conn_close(timer->data); }
+
+static void conn_on_shutdown(uv_shutdown_t *req, int status)
+{
+    conn_t *c = req->handle->data;
+    if (c->state == CONN_CLOSING)
+        return;
+    if (status < 0)
+        conn_close(c);
+    /* Otherwise wait for the client's EOF (conn_on_read) or the timer. */
+}
+
+/* After the last answer. Closing a socket that still has unread input makes
+ * the kernel send RST, and an RST can destroy our answer in the client's
+ * receive buffer before it is read (a 431 sent while the rest of an
+ * oversized header block is still arriving, say). So: FIN after the answer,
+ * keep reading and dropping until the client closes, and close anyway after
+ * CONN_LINGER_MS. */
+static void conn_linger(conn_t *c)
+{
+    c->state = CONN_LINGERING;
+    int rc = uv_shutdown(&c->shutdown_req, conn_stream(c), conn_on_shutdown);
+    if (rc == 0)
+        rc = conn_start_reading(c);
+    if (rc == 0)
+        rc = uv_timer_start(&c->timer, conn_on_linger_timeout, CONN_LINGER_MS, 0);
+    if (rc < 0)
+        conn_close(c);
+}
+
+/* The answer is with the kernel. */
+static void conn_sent(conn_t *c)
+{
+    if (!c->keep_alive) {
+        conn_linger(c);
+        return;
+    }
+    http_request_reset(&c->req);
+    c->state = CONN_READING;
+}
+
+static void conn_on_write(uv_write_t *req, int status)
+{
+    conn_t *c = req->handle->data;
+    if (c->state == CONN_CLOSING)
+        return; /* UV_ECANCELED: conn_close was first */
+    if (status < 0) {
+        log_debug("write: %s", uv_strerror(status));
+        conn_close(c);
+        return;
+    }
+    conn_sent(c);
+    if (c->state == CONN_READING)
+        conn_parse_buffered(c);
+}
+
+static void conn_send(conn_t *c)
+{
+    if (log_enabled(LOG_DEBUG)) {
+        const char *method = c->req.headers_done ? llhttp_method_name(c->req.method) : "-";
+        log_debug("%s %s -> %d after %.3f ms", method, c->req.url, c->status,
+                  ns_to_ms(uv_hrtime() - c->parsed_ns));
+    }
+    /* Most answers fit in the socket buffer at once: try that first and
+     * skip a write request and a loop iteration. */
+    uv_buf_t buf = uv_buf_init(c->out, (unsigned int)c->out_len);
+    int n = uv_try_write(conn_stream(c), &buf, 1);
+    if (n >= 0 && (size_t)n == c->out_len) {
+        conn_sent(c);
+        return;
+    }
+    if (n < 0 && n != UV_EAGAIN) {
+        log_debug("write: %s", uv_strerror(n));
+        conn_close(c);
+        return;
+    }
+    size_t done = n > 0 ? (size_t)n : 0;
+    buf = uv_buf_init(c->out + done, (unsigned int)(c->out_len - done));
+    int rc = uv_write(&c->write_req, conn_stream(c), &buf, 1, conn_on_write);
+    if (rc < 0) {
+        log_debug("write: %s", uv_strerror(rc));
+        conn_close(c);
+        return;
+    }
+    c->state = CONN_WRITING;
+}
+
+static void conn_on_delay_done(uv_timer_t *timer);
+
+/* libuv's loop clock (uv_now) counts whole milliseconds and may lag
+ * uv_hrtime by up to a clock tick. Rounding the deadline up against it means
+ * the timer can never fire before the deadline: when it fires, the loop
+ * clock, hence the real time, has reached it. */
+static int conn_arm_timer(conn_t *c)
+{
+    uint64_t now_ms = uv_now(&c->server->loop);
+    uint64_t deadline_ms = (c->deadline_ns + NS_PER_MS - 1) / NS_PER_MS;
+    uint64_t timeout_ms = deadline_ms > now_ms ? deadline_ms - now_ms : 1;
+    return uv_timer_start(&c->timer, conn_on_delay_done, timeout_ms, 0);
+}
+
+static void conn_on_delay_done(uv_timer_t *timer)
+{
+    conn_t *c = timer->data;
+    if (uv_hrtime() < c->deadline_ns) {
+        /* Not reachable given conn_arm_timer's rounding; kept because an
+         * early answer would be a wrong measurement, not just a slow one. */
+        if (conn_arm_timer(c) < 0)
+            conn_close(c);
+        return;
+    }
+    conn_send(c);
+    if (c->state == CONN_READING)
+        conn_parse_buffered(c);
+}
+
+static void conn_answer(conn_t *c, const answer_t *answer, int keep_alive)
+{
+    int n = http_response_format(c->out, sizeof c->out, answer->status, "application/json",
+                                 answer->body, answer->body_len, keep_alive);
+    if (n < 0) {
+        log_error("response for status %d does not fit in %zu bytes", answer->status,
+                  sizeof c->out);
+        conn_close(c);
+        return;
+    }
+    c->out_len = (size_t)n;
+    c->keep_alive = keep_alive;
+    c->status = answer->status;
+    c->parsed_ns = uv_hrtime();
+    if (answer->delay_ns == 0) {
+        conn_send(c);
+        return;
+    }
+    c->deadline_ns = c->parsed_ns + answer->delay_ns;
+    /* The loop clock was read when this iteration began; many requests may
+     * have been parsed since. Refresh it so the timer counts from now. */
+    uv_update_time(&c->server->loop);
+    int rc = conn_arm_timer(c);
+    if (rc < 0) {
+        log_error("uv_timer_start: %s", uv_strerror(rc));
+        conn_close(c);
+        return;
+    }
+    c->state = CONN_DELAYING;
+}
+
+static void conn_reject(conn_t *c, int status, const char *message)
+{
+    answer_t answer;
+    /* llhttp's reason goes to the log only: the body's message must need no
+     * JSON escaping, so it is one of ours. */
+    log_debug("rejected with %d: %s", status, c->req.error != NULL ? c->req.error : "?");
+    route_error(&answer, status, message);
+    conn_answer(c, &answer, 0); /* the byte stream can no longer be trusted */
+}
+
+/* Parse data until a request must wait (a timer, a write), the connection
+ * ends, or the bytes run out. Returns how many bytes were used; the rest
+ * belongs to a later request. */
+static size_t conn_parse(conn_t *c, const char *data, size_t len)
+{
+    size_t used = 0;
+    while (c->state == CONN_READING && used < len) {
+        size_t consumed = 0;
+        http_req_status_t st = http_request_feed(&c->req, data + used, len - used, &consumed);
+        used += consumed;
+        if (st == HTTP_REQ_DONE) {
+            answer_t answer;
+            route_request(&c->req, &answer);
+            conn_answer(c, &answer, c->req.keep_alive);
+        } else if (st == HTTP_REQ_BAD) {
+            conn_reject(c, 400, "malformed request");
+        } else if (st == HTTP_REQ_TOO_LARGE) {
+            conn_reject(c, 431, "request header block too large");
+        }
+    }
+    return used;
+}
+
+static void conn_parse_buffered(conn_t *c)
+{
+    size_t used = c->in_len > 0 ? conn_parse(c, c->in, c->in_len) : 0;
+    if (c->state == CONN_CLOSING)
+        return;
+    if (c->state == CONN_LINGERING) {
+        c->in_len = 0; /* nothing after the last answer matters */
+        return;
+    }
+    if (used > 0) {
+        memmove(c->in, c->in + used, c->in_len - used);
+        c->in_len -= used;
+    }
+    if (c->in_len == 0) {
+        /* Pipelining is rare: give the buffer back rather than keep up to
+         * CONN_INPUT_MAX_BYTES per connection for good. */
+        free(c->in);
+        c->in = NULL;
+        c->in_cap = 0;
+    }
+    if (c->in_len < CONN_INPUT_MAX_BYTES && conn_start_reading(c) < 0)
+        conn_close(c);
+}
+
+static void conn_on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
+{
+    conn_t *c = stream->data;
+    if (nread == 0)
+        return; /* EAGAIN */
+    if (nread < 0) {
+        /* EOF or an error. A client that leaves while its request waits has
+         * given up on it: drop the request at once (as nginx and Go's
+         * net/http do) rather than hold its memory until the deadline. A
+         * half-close looks the same from here and is treated the same. */
+        if (nread != UV_EOF)
+            log_debug("read: %s", uv_strerror((int)nread));
+        conn_close(c);
+        return;
+    }
+    size_t len = (size_t)nread;
+    size_t used = 0;
+    if (c->state == CONN_READING && c->in_len == 0)
+        used = conn_parse(c, buf->base, len); /* the usual case: no copy */
+    if (c->state == CONN_LINGERING || c->state == CONN_CLOSING || used == len)
+        return;
+    if (conn_keep_input(c, buf->base + used, len - used) < 0) {
+        log_warn("out of memory for %zu pipelined bytes", len - used);
+        conn_close(c);
+        return;
+    }
+    if (c->state == CONN_READING)
+        conn_parse_buffered(c);
+}
+
+int conn_accept(server_t *s, uv_stream_t *listener)
+{
+    conn_t *c = calloc(1, sizeof *c);
+    if (c == NULL)
+        return UV_ENOMEM;
+    c->server = s;
+    c->state = CONN_READING;
+    http_request_init(&c->req);
+    /* uv_timer_init cannot fail; uv_tcp_init cannot either for AF_UNSPEC,
+     * but is checked: open_handles tells conn_close what to close. */
+    (void)uv_timer_init(&s->loop, &c->timer);
+    c->timer.data = c;
+    c->open_handles = 1;
+    conn_link(s, c);
+    int rc = uv_tcp_init(&s->loop, &c->tcp);
+    if (rc == 0) {
+        c->tcp.data = c;
+        c->open_handles = 2;
+        rc = uv_accept(listener, conn_stream(c));
+    }
+    if (rc < 0) {
+        conn_close(c);
+        return rc; /* the listener's trouble: the server pauses accepting */
+    }
+    /* Answers are single small writes; Nagle would hold a pipelined one
+     * back for the client's delayed ACK. */
+    rc = uv_tcp_nodelay(&c->tcp, 1);
+    if (rc == 0)
+        rc = conn_start_reading(c);
+    if (rc < 0) {
+        log_debug("new connection: %s", uv_strerror(rc));
+        conn_close(c); /* this client's trouble only */
+    }
+    return 0;
+}

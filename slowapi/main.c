@@ -1,0 +1,220 @@
+/* slowapi's configuration: defaults, then environment, then flags; the file
+ * descriptor limit; exit codes (0 ok, 1 start-up failure, 2 bad usage). */
+#include "slowapi.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "log.h"
+#include "parse.h"
+
+#define EXIT_USAGE 2
+/* 10,000 waiting requests plus some room: below this we say so at start. */
+#define NOFILE_WANTED 11000
+/* Descriptors that are not connections: stdio, epoll, libuv's signal pipes
+ * and reserve descriptor, the listening socket and its dup, a socket libuv
+ * holds for us at the cap, with room to spare. */
+#define NOFILE_RESERVE 32
+
+static const char usage_text[] =
+    "usage: slowapi [options]\n"
+    "\n"
+    "The lab's slow upstream: GET /?delay=SECONDS answers 200 after the delay\n"
+    "(0 to 60, default 1); GET /healthz answers at once.\n"
+    "\n"
+    "  --port N       listen port, 0 = any free port (PORT, default 8001)\n"
+    "  --host ADDR    IPv4 listen address (HOST, default 0.0.0.0)\n"
+    "  --backlog N    listen backlog (BACKLOG, default 4096)\n"
+    "  --ready-fd FD  once listening, write the port and a newline to FD and\n"
+    "                 close it (READY_FD, default -1: none)\n"
+    "  -h, --help     this text\n"
+    "\n"
+    "LOG_LEVEL=error|warn|info|debug (default info; debug logs every request).\n";
+
+enum { OPT_PORT = 256, OPT_HOST, OPT_BACKLOG, OPT_READY_FD };
+
+static const struct option long_options[] = {
+    {"port", required_argument, NULL, OPT_PORT},
+    {"host", required_argument, NULL, OPT_HOST},
+    {"backlog", required_argument, NULL, OPT_BACKLOG},
+    {"ready-fd", required_argument, NULL, OPT_READY_FD},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* Messages for bad usage: "slowapi: what: why" on stderr. */
+static void usage_error(const char *what, const char *why)
+{
+    fprintf(stderr, "slowapi: %s: %s\n", what, why);
+}
+
+/* what names the source in messages: a flag ("--port") or a variable. */
+static int set_int(const char *what, const char *text, long min, long max, int *out)
+{
+    long value;
+    if (parse_long(text, min, max, &value) < 0) {
+        char why[128];
+        snprintf(why, sizeof why, "'%s' is not an integer from %ld to %ld", text, min, max);
+        usage_error(what, why);
+        return -1;
+    }
+    *out = (int)value;
+    return 0;
+}
+
+static int set_host(const char *what, const char *text, const char **out)
+{
+    struct in_addr addr;
+    if (inet_pton(AF_INET, text, &addr) != 1) {
+        char why[128];
+        snprintf(why, sizeof why, "'%.64s' is not an IPv4 address", text);
+        usage_error(what, why);
+        return -1;
+    }
+    *out = text;
+    return 0;
+}
+
+/* One setting from a flag or the environment. */
+static int set_option(slowapi_config_t *config, int option, const char *what, const char *text)
+{
+    switch (option) {
+    case OPT_PORT:
+        return set_int(what, text, 0, 65535, &config->port);
+    case OPT_HOST:
+        return set_host(what, text, &config->host);
+    case OPT_BACKLOG:
+        return set_int(what, text, 1, INT_MAX, &config->backlog);
+    case OPT_READY_FD:
+        return set_int(what, text, -1, INT_MAX, &config->ready_fd);
+    default:
+        return -1;
+    }
+}
+
+static int load_environment(slowapi_config_t *config)
+{
+    static const struct {
+        const char *name;
+        int option;
+    } vars[] = {
+        {"PORT", OPT_PORT},
+        {"HOST", OPT_HOST},
+        {"BACKLOG", OPT_BACKLOG},
+        {"READY_FD", OPT_READY_FD},
+    };
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+        const char *text = getenv(vars[i].name);
+        /* Empty counts as unset, as ${PORT:-8001} would have it: Compose
+         * files often pass variables through whether set or not. */
+        if (text != NULL && *text != '\0' &&
+            set_option(config, vars[i].option, vars[i].name, text) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Returns 0 to run, 1 when --help was answered, -1 on bad usage. */
+static int load_config(slowapi_config_t *config, int argc, char **argv)
+{
+    *config = (slowapi_config_t){
+        .host = "0.0.0.0",
+        .port = SLOWAPI_DEFAULT_PORT,
+        .backlog = SLOWAPI_DEFAULT_BACKLOG,
+        .ready_fd = -1,
+    };
+    if (load_environment(config) < 0)
+        return -1;
+    opterr = 0; /* our messages, in the lab's "program: message" form */
+    int option;
+    while ((option = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
+        const char *flag = argv[optind - 1];
+        if (option == 'h') {
+            fputs(usage_text, stdout);
+            return 1;
+        }
+        if (option == '?') {
+            char short_flag[3] = {'-', (char)optopt, '\0'};
+            usage_error(optopt != 0 ? short_flag : flag, "unknown option (see --help)");
+            return -1;
+        }
+        if (option == ':') {
+            usage_error(flag, "needs a value");
+            return -1;
+        }
+        /* With "--port=N" the flag text holds the value too; name the flag. */
+        const char *name = long_options[option - OPT_PORT].name;
+        char what[32];
+        snprintf(what, sizeof what, "--%s", name);
+        if (set_option(config, option, what, optarg) < 0)
+            return -1;
+    }
+    if (optind < argc) {
+        usage_error(argv[optind], "unexpected argument (see --help)");
+        return -1;
+    }
+    /* Better now, as a usage error, than after listening. */
+    if (config->ready_fd >= 0 && fcntl(config->ready_fd, F_GETFD) < 0) {
+        char why[64];
+        snprintf(why, sizeof why, "%d is not an open descriptor", config->ready_fd);
+        usage_error("ready fd", why);
+        return -1;
+    }
+    return 0;
+}
+
+/* Every waiting request holds a socket, and the usual soft limit of 1024
+ * would cap slowapi far below the 10,000 the lab asks of it. The hard limit
+ * is as far as an unprivileged process may go. Returns the limit in force. */
+static rlim_t raise_nofile_limit(void)
+{
+    struct rlimit limit;
+    if (getrlimit(RLIMIT_NOFILE, &limit) < 0) {
+        log_warn("getrlimit(RLIMIT_NOFILE): %s", strerror(errno));
+        return 1024;
+    }
+    if (limit.rlim_cur < limit.rlim_max) {
+        rlim_t soft = limit.rlim_cur;
+        limit.rlim_cur = limit.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &limit) < 0) {
+            log_warn("setrlimit(RLIMIT_NOFILE, %llu): %s", (unsigned long long)limit.rlim_max,
+                     strerror(errno));
+            limit.rlim_cur = soft;
+        }
+    }
+    if (limit.rlim_cur < NOFILE_WANTED)
+        log_warn("open file limit is %llu (< %d): fewer than 10,000 requests can wait at "
+                 "once; raise ulimit -n (Compose: ulimits.nofile)",
+                 (unsigned long long)limit.rlim_cur, NOFILE_WANTED);
+    return limit.rlim_cur;
+}
+
+int main(int argc, char **argv)
+{
+    slowapi_config_t config;
+    if (log_init("slowapi") < 0) {
+        usage_error("LOG_LEVEL", "not one of error, warn, info, debug");
+        return EXIT_USAGE;
+    }
+    int rc = load_config(&config, argc, argv);
+    if (rc != 0)
+        return rc > 0 ? 0 : EXIT_USAGE;
+    /* libuv writes with write(2): a client that has gone would raise
+     * SIGPIPE, whose default action ends the process. */
+    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
+        log_error("signal(SIGPIPE): %s", strerror(errno));
+        return 1;
+    }
+    rlim_t nofile = raise_nofile_limit();
+    config.max_conns = nofile > 2 * NOFILE_RESERVE ? (size_t)(nofile - NOFILE_RESERVE)
+                                                   : (size_t)(nofile / 2);
+    return server_run(&config);
+}

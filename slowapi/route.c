@@ -1,0 +1,66 @@
+/* What slowapi answers: a pure function of the parsed request, so the
+ * connection code only decides when and how to send it. */
+#include "slowapi.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "parse.h"
+
+#define DELAY_ERROR_MESSAGE "delay must be a number between 0 and 60"
+/* Longer than any sensible spelling of a number from 0 to 60. */
+#define DELAY_VALUE_MAX_CHARS 64
+
+void route_error(answer_t *out, int status, const char *message)
+{
+    out->status = status;
+    out->delay_ns = 0;
+    int n = http_json_error(out->body, sizeof out->body, status, message);
+    /* The messages are fixed and short; an empty body beats a wrong one. */
+    out->body_len = n < 0 ? 0 : (size_t)n;
+}
+
+static void route_ok(answer_t *out, const char *body, size_t len, uint64_t delay_ns)
+{
+    out->status = 200;
+    out->delay_ns = delay_ns;
+    out->body_len = len;
+    memcpy(out->body, body, len);
+}
+
+static void route_delay(const http_request_t *req, answer_t *out)
+{
+    char value[DELAY_VALUE_MAX_CHARS];
+    double delay_s = SLOWAPI_DEFAULT_DELAY_S;
+    int n = http_request_query(req, "delay", value, sizeof value);
+    if (n == -ENOSPC || (n >= 0 && parse_double(value, 0.0, SLOWAPI_MAX_DELAY_S, &delay_s) < 0)) {
+        route_error(out, 400, DELAY_ERROR_MESSAGE);
+        return;
+    }
+    /* %.15g prints the value back as a JSON number (no "+", no ".5", no
+     * hex, whatever spelling strtod accepted) without float noise: 0.1
+     * stays 0.1. NaN and infinities never get here (parse_double). */
+    char body[ANSWER_BODY_MAX];
+    int len = snprintf(body, sizeof body, "{\"delay_s\":%.15g}", delay_s);
+    if (len < 0 || (size_t)len >= sizeof body) {
+        route_error(out, 500, "internal error");
+        return;
+    }
+    route_ok(out, body, (size_t)len, (uint64_t)llround(delay_s * 1e9));
+}
+
+void route_request(const http_request_t *req, answer_t *out)
+{
+    int is_delay = http_request_path_is(req, "/");
+    int is_health = http_request_path_is(req, "/healthz");
+    if (!is_delay && !is_health)
+        route_error(out, 404, "not found");
+    else if (req->method != HTTP_GET)
+        route_error(out, 405, "method not allowed");
+    else if (is_health)
+        route_ok(out, "{\"status\":\"ok\"}", sizeof "{\"status\":\"ok\"}" - 1, 0);
+    else
+        route_delay(req, out);
+}

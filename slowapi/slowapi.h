@@ -1,0 +1,88 @@
+/* slowapi: the lab's slow upstream. One libuv loop answers GET /?delay=S
+ * after S seconds with a timer per request, so a single process holds tens
+ * of thousands of waiting requests without a thread each.
+ *
+ *   main.c    configuration (flags, environment), file limit, exit codes
+ *   server.c  the loop: listening, accepting in batches under a cap, signals
+ *   conn.c    one connection's state machine: read, parse, wait, write
+ *   route.c   what to answer to a parsed request */
+#ifndef SLOWAPI_H
+#define SLOWAPI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "http_request.h"
+#include "http_response.h"
+
+#define SLOWAPI_DEFAULT_PORT 8001
+#define SLOWAPI_DEFAULT_BACKLOG 4096
+#define SLOWAPI_DEFAULT_DELAY_S 1.0
+#define SLOWAPI_MAX_DELAY_S 60.0
+/* One read's worth of bytes; libuv asks for 64 KiB per read. */
+#define SLOWAPI_READ_BUF_BYTES (64 * 1024)
+
+typedef struct {
+    const char *host; /* IPv4 listen address */
+    int port;         /* 0 = any free port */
+    int backlog;
+    int ready_fd;     /* -1 = nobody waits for us */
+    size_t max_conns; /* open connections at most, from RLIMIT_NOFILE */
+} slowapi_config_t;
+
+typedef struct conn_s conn_t;
+
+typedef struct server_s {
+    const slowapi_config_t *config;
+    uv_loop_t loop;
+    int listen_fd;          /* ours; libuv listens on a dup of it (server.c) */
+    uv_tcp_t *listener;     /* NULL while accepting is paused or stopped */
+    uv_timer_t resume_timer;
+    uv_check_t accept_check;  /* after each iteration's I/O: next accept batch */
+    uv_signal_t sigterm;
+    uv_signal_t sigint;
+    int signal_handles;     /* how many of sigterm, sigint are initialised */
+    conn_t *conns;          /* every open connection, to close them on stop */
+    size_t conn_count;
+    int accept_held;        /* libuv holds an accepted socket for us */
+    int accepts_this_iteration;
+    uint64_t last_cap_warn_ms;
+    int stopping;
+    uint64_t accept_errors;
+    uint64_t last_accept_warn_ms;
+    /* Every connection reads into this one buffer: libuv calls read_cb
+     * right after each alloc_cb, and conn.c copies what it must keep. */
+    char read_buf[SLOWAPI_READ_BUF_BYTES];
+} server_t;
+
+/* route.c: the answer to one parsed request. */
+#define ANSWER_BODY_MAX 128
+
+typedef struct {
+    int status;
+    uint64_t delay_ns; /* answer this long after the request was parsed */
+    char body[ANSWER_BODY_MAX];
+    size_t body_len;
+} answer_t;
+
+void route_request(const http_request_t *req, answer_t *out);
+
+/* A JSON error answer without a delay (400 bad delay, 404, 405, 431, ...). */
+void route_error(answer_t *out, int status, const char *message);
+
+/* server.c */
+int server_run(const slowapi_config_t *config);
+/* A connection is gone (handles closed, memory freed): room for another. */
+void server_conn_closed(server_t *s);
+
+/* conn.c */
+/* Accept the connection libuv holds on listener into a new conn_t and start
+ * reading. Returns 0 or a negative libuv error (nothing is left open). */
+int conn_accept(server_t *s, uv_stream_t *listener);
+/* Close every connection at once, whatever its state (pending delayed
+ * answers are dropped): the server is stopping. */
+void conn_close_all(server_t *s);
+
+#endif

@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# Docker end-to-end test: `make images`, one short `./run.sh` run in Docker,
+# one run of the plain Compose one-liner, and after each: a valid report and
+# no container or network of the run left behind.
+#
+# Prints PASS/FAIL lines and "N passed, N failed"; exits 0 when all passed,
+# 1 otherwise, 77 (skipped) when no Docker engine is reachable.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+if ! docker info >/dev/null 2>&1; then
+    echo "SKIP docker e2e: no Docker engine reachable"
+    exit 77
+fi
+if docker compose version >/dev/null 2>&1; then
+    compose=(docker compose)
+else
+    compose=(docker-compose)
+fi
+
+passed=0
+failed=0
+pass() { echo "PASS $*"; passed=$((passed + 1)); }
+fail() { echo "FAIL $*"; failed=$((failed + 1)); }
+# check NAME COMMAND...: PASS or FAIL by the command's status.
+check() {
+    local name=$1
+    shift
+    if "$@"; then pass "$name"; else fail "$name"; fi
+}
+finish() {
+    echo "docker e2e: $passed passed, $failed failed"
+    [ "$failed" -eq 0 ]
+}
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/lab-e2e.XXXXXX")
+chmod 755 "$tmp" # the one-liner's loadgen runs as uid 10001
+oneliner_project=lab-e2e-$$
+cleanup() {
+    COMPOSE_PROJECT_NAME=$oneliner_project "${compose[@]}" down --volumes \
+        --remove-orphans --timeout 5 >/dev/null 2>&1 || true
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# show_log FILE: the end of a log, after a failure.
+show_log() { tail -n 30 "$1" | sed 's/^/    | /'; }
+
+# one_report DIR: the path of the only JSON report in DIR.
+one_report() {
+    local reports=("$1"/*.json)
+    [ ${#reports[@]} -eq 1 ] && [ -f "${reports[0]}" ] || return 1
+    echo "${reports[0]}"
+}
+
+# report_valid FILE MODE: the report's schema, identity and bucket sum.
+report_valid() {
+    jq -e --arg mode "$2" '
+        def total: if type == "object" then [.[]] | add // 0 else . end;
+        .schema_version == 1 and .variant == "event-loop" and .mode == $mode
+        and .summary.ok > 0
+        and .summary.issued == (.summary.ok + (.summary.http_errors | total)
+                                + .summary.timeouts + (.summary.errors | total)
+                                + .summary.unfinished)
+    ' "$1" >/dev/null
+}
+
+# nothing_left PROJECT: no container and no network of the project remain.
+nothing_left() {
+    local label=com.docker.compose.project=$1
+    [ -z "$(docker ps -aq --filter "label=$label")" ] &&
+        [ -z "$(docker network ls -q --filter "label=$label")" ]
+}
+
+# ---- images -------------------------------------------------------------
+
+if make -s images >"$tmp/images.log" 2>&1; then
+    pass "make images"
+else
+    fail "make images"
+    show_log "$tmp/images.log"
+    finish
+    exit 1
+fi
+
+# ---- ./run.sh in Docker -------------------------------------------------
+
+out=$tmp/run
+if ./run.sh event-loop io -c 10 -d 3 --delay 0.1 --out "$out" >"$tmp/run.log" 2>&1; then
+    pass "run.sh event-loop io exits 0"
+else
+    fail "run.sh event-loop io exits 0"
+    show_log "$tmp/run.log"
+fi
+if report=$(one_report "$out"); then
+    pass "run.sh wrote one JSON report"
+    if report_valid "$report" docker; then
+        pass "run.sh report: schema 1, event-loop, docker, ok > 0, buckets add up"
+    else
+        fail "run.sh report: schema 1, event-loop, docker, ok > 0, buckets add up"
+        jq -c '{schema_version, variant, mode, summary}' "$report" | sed 's/^/    | /'
+    fi
+    check "run.sh printed the report's path" grep -qF "report: $report" "$tmp/run.log"
+else
+    fail "run.sh wrote one JSON report"
+    find "$out" -maxdepth 1 -ls 2>&1 | sed 's/^/    | /'
+fi
+project=$(grep -o 'project lab-run-[0-9]*' "$tmp/run.log" | head -n 1 | cut -d' ' -f2 || true)
+if [ -n "$project" ]; then
+    check "run.sh left no container or network ($project)" nothing_left "$project"
+else
+    fail "run.sh named its Compose project"
+fi
+
+# ---- the plain Compose one-liner ----------------------------------------
+
+oneliner_out=$tmp/oneliner
+mkdir "$oneliner_out"
+chmod 1777 "$oneliner_out"
+if COMPOSE_PROJECT_NAME=$oneliner_project COMPOSE_PROFILES=event-loop \
+    RESULTS_DIR=$oneliner_out DURATION=3 DELAY=0.1 CONCURRENCY=10 \
+    "${compose[@]}" up --abort-on-container-exit --exit-code-from loadgen \
+    >"$tmp/oneliner.log" 2>&1; then
+    pass "compose one-liner exits 0"
+else
+    fail "compose one-liner exits 0"
+    show_log "$tmp/oneliner.log"
+fi
+if report=$(one_report "$oneliner_out"); then
+    check "one-liner report: schema 1, event-loop, docker, ok > 0, buckets add up" \
+        report_valid "$report" docker
+    check "one-liner report is owned by loadgen's default uid 10001" \
+        test "$(stat -c %u "$report")" = 10001
+else
+    fail "one-liner wrote one JSON report"
+fi
+COMPOSE_PROJECT_NAME=$oneliner_project "${compose[@]}" down --volumes \
+    --remove-orphans --timeout 5 >"$tmp/down.log" 2>&1 || show_log "$tmp/down.log"
+check "one-liner 'down' left no container or network" nothing_left "$oneliner_project"
+
+finish

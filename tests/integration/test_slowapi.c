@@ -1,0 +1,433 @@
+/* slowapi's contract, asserted against a real process on 127.0.0.1 (port 0,
+ * readiness pipe). Waiting is always on a socket or a pid with a timeout,
+ * never a sleep. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+#define START_TIMEOUT_MS 5000
+#define STOP_TIMEOUT_MS 2000
+#define IO_TIMEOUT_MS 5000
+#define CONCURRENT_CLIENTS 200
+#define DELAY_ERROR "{\"error\":\"delay must be a number between 0 and 60\",\"status\":400}"
+
+extern char **environ;
+
+static proc_t slowapi;
+
+static int start_slowapi(proc_t *p)
+{
+    const char *argv[] = {bin_path("slowapi"), "--host", "127.0.0.1", "--port", "0", NULL};
+    const char *env[] = {"LOG_LEVEL=warn", NULL};
+    return proc_start(p, argv, env, START_TIMEOUT_MS);
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    int rc = start_slowapi(&slowapi);
+    if (rc != 0)
+        fprintf(stderr, "cannot start %s: %s\n", bin_path("slowapi"), strerror(-rc));
+    return rc == 0 ? 0 : -1;
+}
+
+/* The shared server must still stop cleanly after everything it went
+ * through. */
+static int group_teardown(void **state)
+{
+    (void)state;
+    int rc = proc_stop(&slowapi, STOP_TIMEOUT_MS);
+    if (rc != 0)
+        fprintf(stderr, "slowapi stopped with %d, want 0\n", rc);
+    return rc == 0 ? 0 : -1;
+}
+
+static void send_text(int fd, const char *text, size_t len)
+{
+    assert_int_equal(send(fd, text, len, MSG_NOSIGNAL), (ssize_t)len);
+}
+
+static const char *body_of(const char *resp)
+{
+    const char *b = strstr(resp, "\r\n\r\n");
+    return b != NULL ? b + 4 : "";
+}
+
+static void test_healthz(void **state)
+{
+    (void)state;
+    char body[256];
+    assert_int_equal(http_get(slowapi.port, "/healthz", body, sizeof body, IO_TIMEOUT_MS), 200);
+    assert_string_equal(body, "{\"status\":\"ok\"}");
+}
+
+static void test_delay_timing(void **state)
+{
+    (void)state;
+    char body[256];
+    double t0 = now_ms();
+    assert_int_equal(http_get(slowapi.port, "/?delay=0.1", body, sizeof body, IO_TIMEOUT_MS),
+                     200);
+    double took_ms = now_ms() - t0;
+    if (took_ms < 100 || took_ms >= 300)
+        print_message("delay=0.1 took %.1f ms\n", took_ms);
+    assert_true(took_ms >= 100); /* never early */
+    assert_true(took_ms < 300);
+    assert_string_equal(body, "{\"delay_s\":0.1}");
+
+    /* delay=0 answers at once. */
+    assert_int_equal(http_get(slowapi.port, "/?delay=0", body, sizeof body, IO_TIMEOUT_MS), 200);
+    assert_string_equal(body, "{\"delay_s\":0}");
+}
+
+static void test_default_delay_is_one_second(void **state)
+{
+    (void)state;
+    char body[256];
+    double t0 = now_ms();
+    assert_int_equal(http_get(slowapi.port, "/", body, sizeof body, IO_TIMEOUT_MS), 200);
+    double took_ms = now_ms() - t0;
+    assert_true(took_ms >= 1000);
+    assert_true(took_ms < 1500);
+    assert_string_equal(body, "{\"delay_s\":1}");
+}
+
+/* 200 clients each wait 0.2 s at the same time: a server that blocked per
+ * request would need 40 s; one that does not needs about 0.2 s. */
+static void test_concurrent_delays(void **state)
+{
+    (void)state;
+    static const char req[] = "GET /?delay=0.2 HTTP/1.1\r\nHost: x\r\n\r\n";
+    int fds[CONCURRENT_CLIENTS];
+    char resp[1024];
+    double t0 = now_ms();
+    for (int i = 0; i < CONCURRENT_CLIENTS; i++) {
+        fds[i] = tcp_connect(slowapi.port);
+        assert_true(fds[i] >= 0);
+        send_text(fds[i], req, sizeof req - 1);
+    }
+    for (int i = 0; i < CONCURRENT_CLIENTS; i++) {
+        assert_int_equal(http_read_response(fds[i], resp, sizeof resp, IO_TIMEOUT_MS), 200);
+        assert_string_equal(body_of(resp), "{\"delay_s\":0.2}");
+        close(fds[i]);
+    }
+    double took_ms = now_ms() - t0;
+    print_message("%d concurrent delay=0.2 requests: %.1f ms\n", CONCURRENT_CLIENTS, took_ms);
+    assert_true(took_ms >= 200);
+    assert_true(took_ms < 1000);
+}
+
+static void test_bad_delays(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "/?delay=-1", "/?delay=abc", "/?delay=61",  "/?delay=",     "/?delay",
+        "/?delay=nan", "/?delay=inf", "/?delay=1e309", "/?delay=1%20", "/?delay=60.5",
+        "/?delay=1,5", "/?delay=0x", "/?delay=1e",
+    };
+    char body[256];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int status = http_get(slowapi.port, bad[i], body, sizeof body, IO_TIMEOUT_MS);
+        if (status != 400)
+            print_message("%s: %d\n", bad[i], status);
+        assert_int_equal(status, 400);
+        assert_non_null(strstr(body, "\"error\""));
+        assert_string_equal(body, DELAY_ERROR);
+    }
+    /* A value too long to be a sensible number, even if it would be one. */
+    char url[160];
+    int n = snprintf(url, sizeof url, "/?delay=");
+    memset(url + n, '0', 100);
+    snprintf(url + n + 100, sizeof url - (size_t)n - 100, "1");
+    assert_int_equal(http_get(slowapi.port, url, body, sizeof body, IO_TIMEOUT_MS), 400);
+    assert_string_equal(body, DELAY_ERROR);
+
+    /* The edges are good. */
+    assert_int_equal(http_get(slowapi.port, "/?delay=0.0", body, sizeof body, IO_TIMEOUT_MS), 200);
+    assert_int_equal(http_get(slowapi.port, "/?other=5&delay=0.01", body, sizeof body,
+                              IO_TIMEOUT_MS), 200);
+    assert_string_equal(body, "{\"delay_s\":0.01}");
+}
+
+static void test_unknown_path_and_method(void **state)
+{
+    (void)state;
+    char body[256], resp[1024];
+    assert_int_equal(http_get(slowapi.port, "/nope", body, sizeof body, IO_TIMEOUT_MS), 404);
+    assert_string_equal(body, "{\"error\":\"not found\",\"status\":404}");
+    assert_int_equal(http_get(slowapi.port, "/healthz/x", body, sizeof body, IO_TIMEOUT_MS), 404);
+    static const char post[] = "POST /healthz HTTP/1.1\r\nContent-Length: 2\r\n\r\nhi";
+    assert_int_equal(http_raw(slowapi.port, post, sizeof post - 1, resp, sizeof resp,
+                              IO_TIMEOUT_MS), 405);
+    assert_non_null(strstr(body_of(resp), "\"status\":405"));
+    static const char del[] = "DELETE /?delay=1 HTTP/1.1\r\n\r\n";
+    double t0 = now_ms();
+    assert_int_equal(http_raw(slowapi.port, del, sizeof del - 1, resp, sizeof resp,
+                              IO_TIMEOUT_MS), 405);
+    assert_true(now_ms() - t0 < 500); /* refused at once, not after the delay */
+}
+
+static void test_garbage_closes(void **state)
+{
+    (void)state;
+    char resp[1024];
+    static const char garbage[] = "\x01\x02 this is not HTTP\r\n\r\n";
+    int fd = tcp_connect(slowapi.port);
+    assert_true(fd >= 0);
+    send_text(fd, garbage, sizeof garbage - 1);
+    assert_int_equal(http_read_response(fd, resp, sizeof resp, IO_TIMEOUT_MS), 400);
+    assert_non_null(strstr(resp, "Connection: close"));
+    assert_non_null(strstr(body_of(resp), "\"error\""));
+    assert_true(peer_closed(fd, IO_TIMEOUT_MS));
+    close(fd);
+}
+
+static void test_header_too_large(void **state)
+{
+    (void)state;
+    char resp[1024];
+    size_t value_len = 9 * 1024;
+    char *req = malloc(value_len + 64);
+    assert_non_null(req);
+    int n = snprintf(req, 64, "GET /?delay=0 HTTP/1.1\r\nX-Big: ");
+    memset(req + n, 'a', value_len);
+    memcpy(req + n + value_len, "\r\n\r\n", 5);
+    int fd = tcp_connect(slowapi.port);
+    assert_true(fd >= 0);
+    send_text(fd, req, strlen(req));
+    assert_int_equal(http_read_response(fd, resp, sizeof resp, IO_TIMEOUT_MS), 431);
+    assert_true(peer_closed(fd, IO_TIMEOUT_MS));
+    close(fd);
+
+    /* A 3 KiB target is part of the header block too. */
+    n = snprintf(req, value_len + 64, "GET /%03072d HTTP/1.1\r\n\r\n", 0);
+    assert_int_equal(http_raw(slowapi.port, req, (size_t)n, resp, sizeof resp, IO_TIMEOUT_MS),
+                     431);
+    free(req);
+}
+
+/* Read exactly count responses (Content-Length framed) from fd into out,
+ * in arrival order. Returns how many arrived. */
+static int read_responses(int fd, char *out, size_t cap, int count)
+{
+    size_t used = 0;
+    int complete = 0;
+    const char *next = out;
+    out[0] = '\0';
+    double deadline = now_ms() + IO_TIMEOUT_MS;
+    while (complete < count) {
+        const char *end = strstr(next, "\r\n\r\n");
+        const char *cl = strcasestr(next, "Content-Length:");
+        if (end != NULL && cl != NULL && cl < end) {
+            size_t body_len = strtoul(cl + 15, NULL, 10);
+            if ((size_t)(end + 4 - out) + body_len <= used) {
+                next = end + 4 + body_len;
+                complete++;
+                continue;
+            }
+        }
+        int left_ms = (int)(deadline - now_ms());
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        if (left_ms <= 0 || poll(&pfd, 1, left_ms) <= 0 || used + 1 >= cap)
+            break;
+        ssize_t n = recv(fd, out + used, cap - 1 - used, 0);
+        if (n <= 0)
+            break;
+        used += (size_t)n;
+        out[used] = '\0';
+    }
+    return complete;
+}
+
+static void test_keep_alive(void **state)
+{
+    (void)state;
+    char resp[4096];
+    static const char health[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    static const char delayed[] = "GET /?delay=0.05 HTTP/1.1\r\nHost: x\r\n\r\n";
+    int fd = tcp_connect(slowapi.port);
+    assert_true(fd >= 0);
+    send_text(fd, health, sizeof health - 1);
+    assert_int_equal(http_read_response(fd, resp, sizeof resp, IO_TIMEOUT_MS), 200);
+    assert_non_null(strstr(resp, "Connection: keep-alive"));
+    send_text(fd, delayed, sizeof delayed - 1);
+    assert_int_equal(http_read_response(fd, resp, sizeof resp, IO_TIMEOUT_MS), 200);
+    assert_string_equal(body_of(resp), "{\"delay_s\":0.05}");
+
+    /* Pipelined: a delayed request, then one answered at once, then a 404,
+     * all in one write. Answers come in request order. */
+    char three[256];
+    int n = snprintf(three, sizeof three, "%s%sGET /x HTTP/1.1\r\n\r\n", delayed, health);
+    send_text(fd, three, (size_t)n);
+    assert_int_equal(read_responses(fd, resp, sizeof resp, 3), 3);
+    const char *first = strstr(resp, "{\"delay_s\":0.05}");
+    const char *second = strstr(resp, "{\"status\":\"ok\"}");
+    const char *third = strstr(resp, "\"status\":404");
+    assert_non_null(first);
+    assert_non_null(second);
+    assert_non_null(third);
+    assert_true(first < second && second < third);
+    close(fd);
+}
+
+static void test_close_after_answer(void **state)
+{
+    (void)state;
+    char resp[1024];
+    static const char close_req[] = "GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n";
+    static const char http10[] = "GET /?delay=0.01 HTTP/1.0\r\n\r\n";
+    const char *const reqs[] = {close_req, http10};
+    for (size_t i = 0; i < 2; i++) {
+        int fd = tcp_connect(slowapi.port);
+        assert_true(fd >= 0);
+        send_text(fd, reqs[i], strlen(reqs[i]));
+        assert_int_equal(http_read_response(fd, resp, sizeof resp, IO_TIMEOUT_MS), 200);
+        assert_non_null(strstr(resp, "Connection: close"));
+        assert_true(peer_closed(fd, IO_TIMEOUT_MS));
+        close(fd);
+    }
+}
+
+/* Clients that leave while their delay runs (some with a FIN, some with a
+ * reset): the server drops their timers and lives on. */
+static void test_client_leaves_during_delay(void **state)
+{
+    (void)state;
+    static const char req[] = "GET /?delay=0.2 HTTP/1.1\r\nHost: x\r\n\r\n";
+    for (int i = 0; i < 50; i++) {
+        int fd = tcp_connect(slowapi.port);
+        assert_true(fd >= 0);
+        send_text(fd, req, sizeof req - 1);
+        if (i % 2) {
+            struct linger reset = {.l_onoff = 1, .l_linger = 0};
+            assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset), 0);
+        }
+        close(fd);
+    }
+    char body[256];
+    assert_int_equal(http_get(slowapi.port, "/healthz", body, sizeof body, IO_TIMEOUT_MS), 200);
+    /* Past the dropped requests' deadline: had a timer survived its
+     * connection, it would have fired by now. */
+    assert_int_equal(http_get(slowapi.port, "/?delay=0.3", body, sizeof body, IO_TIMEOUT_MS),
+                     200);
+    assert_int_equal(http_get(slowapi.port, "/healthz", body, sizeof body, IO_TIMEOUT_MS), 200);
+}
+
+/* SIGTERM with requests waiting and an idle keep-alive connection: exit 0
+ * well within 2 s, and the waiting clients see the connection close. */
+static void test_sigterm(void **state)
+{
+    (void)state;
+    proc_t p;
+    char resp[1024];
+    assert_int_equal(start_slowapi(&p), 0);
+    int waiting = tcp_connect(p.port), idle = tcp_connect(p.port);
+    assert_true(waiting >= 0 && idle >= 0);
+    static const char req[] = "GET /?delay=30 HTTP/1.1\r\n\r\n";
+    static const char health[] = "GET /healthz HTTP/1.1\r\n\r\n";
+    send_text(waiting, req, sizeof req - 1);
+    send_text(idle, health, sizeof health - 1);
+    /* The answer on idle proves the server has read both connections. */
+    assert_int_equal(http_read_response(idle, resp, sizeof resp, IO_TIMEOUT_MS), 200);
+    double t0 = now_ms();
+    assert_int_equal(proc_stop(&p, STOP_TIMEOUT_MS), 0);
+    assert_true(now_ms() - t0 < STOP_TIMEOUT_MS);
+    assert_true(peer_closed(waiting, IO_TIMEOUT_MS));
+    assert_true(peer_closed(idle, IO_TIMEOUT_MS));
+    close(waiting);
+    close(idle);
+}
+
+/* Run slowapi with args and env (NULL-terminated) and its output
+ * discarded; returns its exit status. For the usage errors, which exit at
+ * once. */
+static int run_status(const char *const args[], const char *const env[])
+{
+    posix_spawn_file_actions_t actions;
+    assert_int_equal(posix_spawn_file_actions_init(&actions), 0);
+    assert_int_equal(posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0), 0);
+    assert_int_equal(posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0), 0);
+    pid_t pid;
+    int rc = posix_spawn(&pid, bin_path("slowapi"), &actions, NULL, (char *const *)args,
+                         env != NULL ? (char *const *)env : environ);
+    posix_spawn_file_actions_destroy(&actions);
+    assert_int_equal(rc, 0);
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        assert_int_equal(errno, EINTR);
+    assert_true(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+static void test_usage(void **state)
+{
+    (void)state;
+    const char *slowapi_bin = bin_path("slowapi");
+    const char *help[] = {slowapi_bin, "--help", NULL};
+    const char *bad_port[] = {slowapi_bin, "--port", "abc", NULL};
+    const char *big_port[] = {slowapi_bin, "--port", "70000", NULL};
+    const char *bad_host[] = {slowapi_bin, "--host", "localhost:1", NULL};
+    const char *unknown[] = {slowapi_bin, "--frobnicate", NULL};
+    const char *missing[] = {slowapi_bin, "--port", NULL};
+    const char *extra[] = {slowapi_bin, "extra", NULL};
+    const char *bad_fd[] = {slowapi_bin, "--ready-fd", "999", NULL};
+    const char *plain[] = {slowapi_bin, NULL};
+    const char *bad_env[] = {"PORT=http", NULL};
+    const char *bad_level[] = {"LOG_LEVEL=loud", NULL};
+    assert_int_equal(run_status(help, NULL), 0);
+    assert_int_equal(run_status(bad_port, NULL), 2);
+    assert_int_equal(run_status(big_port, NULL), 2);
+    assert_int_equal(run_status(bad_host, NULL), 2);
+    assert_int_equal(run_status(unknown, NULL), 2);
+    assert_int_equal(run_status(missing, NULL), 2);
+    assert_int_equal(run_status(extra, NULL), 2);
+    assert_int_equal(run_status(bad_fd, NULL), 2);
+    assert_int_equal(run_status(plain, bad_env), 2);
+    assert_int_equal(run_status(plain, bad_level), 2);
+}
+
+/* A port already taken is a start-up failure: exit 1. */
+static void test_port_in_use(void **state)
+{
+    (void)state;
+    char port[16];
+    snprintf(port, sizeof port, "%d", slowapi.port);
+    const char *args[] = {bin_path("slowapi"), "--host", "127.0.0.1", "--port", port, NULL};
+    assert_int_equal(run_status(args, NULL), 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_healthz),
+        cmocka_unit_test(test_delay_timing),
+        cmocka_unit_test(test_default_delay_is_one_second),
+        cmocka_unit_test(test_concurrent_delays),
+        cmocka_unit_test(test_bad_delays),
+        cmocka_unit_test(test_unknown_path_and_method),
+        cmocka_unit_test(test_garbage_closes),
+        cmocka_unit_test(test_header_too_large),
+        cmocka_unit_test(test_keep_alive),
+        cmocka_unit_test(test_close_after_answer),
+        cmocka_unit_test(test_client_leaves_during_delay),
+        cmocka_unit_test(test_sigterm),
+        cmocka_unit_test(test_usage),
+        cmocka_unit_test(test_port_in_use),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

@@ -1,0 +1,228 @@
+/* loadgen/stats.c: nearest-rank percentiles, the merge of per-thread
+ * statistics and the bucket invariant. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "stats.h"
+
+static unsigned per_mille_of(const char *label)
+{
+    for (int i = 0; i < LG_PERCENTILE_COUNT; i++) {
+        if (strcmp(lg_percentiles[i].label, label) == 0)
+            return lg_percentiles[i].per_mille;
+    }
+    fail_msg("no percentile %s", label);
+    return 0;
+}
+
+static void add_responses(lg_stats_t *s, const uint64_t *values, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        stats_issue(s, 0);
+        stats_end(s, 0, LG_OUTCOME_RESPONSE, 200, values[i]);
+    }
+}
+
+static void test_percentiles_one_to_ten(void **state)
+{
+    (void)state;
+    lg_stats_t s;
+    assert_int_equal(stats_init(&s, 4), 0);
+    /* Shuffled 1..10: the sort is part of the contract. */
+    const uint64_t v[] = {7, 3, 10, 1, 9, 2, 8, 5, 4, 6};
+    add_responses(&s, v, 10);
+    stats_sort(&s);
+    /* index = ceil(p/100 * n) - 1 */
+    assert_int_equal(stats_percentile_ns(&s, per_mille_of("50")), 5);
+    assert_int_equal(stats_percentile_ns(&s, per_mille_of("60")), 6);
+    assert_int_equal(stats_percentile_ns(&s, per_mille_of("70")), 7);
+    assert_int_equal(stats_percentile_ns(&s, per_mille_of("80")), 8);
+    assert_int_equal(stats_percentile_ns(&s, per_mille_of("90")), 9);
+    assert_int_equal(stats_percentile_ns(&s, per_mille_of("95")), 10); /* ceil(9.5) = 10 */
+    assert_int_equal(stats_percentile_ns(&s, per_mille_of("99")), 10);
+    assert_int_equal(stats_percentile_ns(&s, per_mille_of("99.9")), 10);
+    assert_int_equal(stats_percentile_ns(&s, per_mille_of("100")), 10);
+    assert_int_equal(stats_percentile_ns(&s, 0), 1); /* p0: the minimum */
+    assert_int_equal(s.min_ns, 1);
+    assert_int_equal(s.max_ns, 10);
+    assert_int_equal(s.sum_ns, 55);
+    stats_free(&s);
+}
+
+static void test_percentiles_thousand(void **state)
+{
+    (void)state;
+    lg_stats_t s;
+    assert_int_equal(stats_init(&s, 0), 0);
+    /* Descending 1000..1, grown from no reservation. */
+    for (uint64_t i = 1000; i >= 1; i--) {
+        stats_issue(&s, 0);
+        stats_end(&s, 0, LG_OUTCOME_RESPONSE, 200, i);
+    }
+    stats_sort(&s);
+    assert_int_equal(s.count, 1000);
+    assert_int_equal(stats_percentile_ns(&s, per_mille_of("50")), 500);
+    assert_int_equal(stats_percentile_ns(&s, per_mille_of("99")), 990);
+    /* 99.9% of 1000 is exactly 999: no floating-point rounding up. */
+    assert_int_equal(stats_percentile_ns(&s, per_mille_of("99.9")), 999);
+    assert_int_equal(stats_percentile_ns(&s, per_mille_of("100")), 1000);
+    stats_free(&s);
+
+    /* n = 1001: 99.9% -> ceil(999.999) = 1000th value. */
+    assert_int_equal(stats_init(&s, 0), 0);
+    for (uint64_t i = 1; i <= 1001; i++) {
+        stats_issue(&s, 0);
+        stats_end(&s, 0, LG_OUTCOME_RESPONSE, 200, i * 10);
+    }
+    stats_sort(&s);
+    assert_int_equal(stats_percentile_ns(&s, per_mille_of("99.9")), 10000);
+    assert_int_equal(stats_percentile_ns(&s, per_mille_of("100")), 10010);
+    stats_free(&s);
+}
+
+static void test_percentile_single_sample(void **state)
+{
+    (void)state;
+    lg_stats_t s;
+    assert_int_equal(stats_init(&s, 1), 0);
+    const uint64_t v[] = {1234567};
+    add_responses(&s, v, 1);
+    stats_sort(&s);
+    for (int i = 0; i < LG_PERCENTILE_COUNT; i++)
+        assert_int_equal(stats_percentile_ns(&s, lg_percentiles[i].per_mille), 1234567);
+    stats_free(&s);
+}
+
+static void test_empty(void **state)
+{
+    (void)state;
+    lg_stats_t s;
+    assert_int_equal(stats_init(&s, 0), 0);
+    stats_sort(&s);
+    assert_int_equal(s.count, 0);
+    assert_true(buckets_balanced(&s.buckets));
+    assert_int_equal(buckets_ended(&s.buckets), 0);
+    stats_free(&s);
+}
+
+/* Every outcome, warm-up requests and unfinished ones: issued equals the
+ * sum of the buckets for the counted set; the warm-up is counted apart. */
+static void test_bucket_invariant_every_outcome(void **state)
+{
+    (void)state;
+    lg_stats_t s;
+    assert_int_equal(stats_init(&s, 2), 0);
+    struct {
+        enum lg_outcome outcome;
+        int status;
+    } ends[] = {
+        {LG_OUTCOME_RESPONSE, 200},  {LG_OUTCOME_RESPONSE, 204},    {LG_OUTCOME_RESPONSE, 502},
+        {LG_OUTCOME_RESPONSE, 502},  {LG_OUTCOME_RESPONSE, 404},    {LG_OUTCOME_RESPONSE, 301},
+        {LG_OUTCOME_TIMEOUT, 0},     {LG_OUTCOME_ERR_CONNECT, 0},   {LG_OUTCOME_ERR_READ, 0},
+        {LG_OUTCOME_ERR_WRITE, 0},   {LG_OUTCOME_ERR_PARSE, 0},     {LG_OUTCOME_ERR_CONNECT, 0},
+        {LG_OUTCOME_UNFINISHED, 0},  {LG_OUTCOME_UNFINISHED, 0},    {LG_OUTCOME_RESPONSE, 1200},
+    };
+    size_t n = sizeof ends / sizeof ends[0];
+    /* Warm-up requests end in every way too, and leave no trace. */
+    for (size_t i = 0; i < n; i++) {
+        stats_issue(&s, 1);
+        stats_end(&s, 1, ends[i].outcome, ends[i].status, 999999);
+    }
+    for (size_t i = 0; i < n; i++) {
+        stats_issue(&s, 0);
+        assert_false(buckets_balanced(&s.buckets)); /* one in flight */
+        stats_end(&s, 0, ends[i].outcome, ends[i].status, 1000 + i);
+        assert_true(buckets_balanced(&s.buckets));
+    }
+    const lg_buckets_t *b = &s.buckets;
+    assert_int_equal(b->issued, n);
+    assert_int_equal(b->warmup_excluded, n);
+    assert_int_equal(b->ok, 2);
+    assert_int_equal(b->http_status[502], 2);
+    assert_int_equal(b->http_status[404], 1);
+    assert_int_equal(b->http_status[301], 1);
+    assert_int_equal(b->http_status[0], 1); /* out of range: bucket 0 */
+    assert_int_equal(buckets_http_errors(b), 5);
+    assert_int_equal(b->timeouts, 1);
+    assert_int_equal(b->errors[LG_ERR_INDEX(LG_OUTCOME_ERR_CONNECT)], 2);
+    assert_int_equal(b->errors[LG_ERR_INDEX(LG_OUTCOME_ERR_READ)], 1);
+    assert_int_equal(b->errors[LG_ERR_INDEX(LG_OUTCOME_ERR_WRITE)], 1);
+    assert_int_equal(b->errors[LG_ERR_INDEX(LG_OUTCOME_ERR_PARSE)], 1);
+    assert_int_equal(buckets_conn_errors(b), 5);
+    assert_int_equal(b->unfinished, 2);
+    assert_int_equal(buckets_failures(b), 5 + 1 + 5);
+    assert_int_equal(buckets_ended(b), n);
+    /* Samples: the counted responses only (ok and http errors). */
+    assert_int_equal(s.count, 7);
+    assert_int_equal(s.max_ns, 1000 + 14);
+    assert_int_equal(s.min_ns, 1000);
+    stats_free(&s);
+}
+
+static void test_merge(void **state)
+{
+    (void)state;
+    lg_stats_t a, b, total;
+    assert_int_equal(stats_init(&a, 0), 0);
+    assert_int_equal(stats_init(&b, 3), 0);
+    assert_int_equal(stats_init(&total, 0), 0);
+    const uint64_t va[] = {30, 10, 50, 70, 90};
+    const uint64_t vb[] = {100, 20, 40, 60, 80};
+    add_responses(&a, va, 5);
+    add_responses(&b, vb, 5);
+    stats_issue(&a, 0);
+    stats_end(&a, 0, LG_OUTCOME_TIMEOUT, 0, 0);
+    stats_issue(&b, 0);
+    stats_end(&b, 0, LG_OUTCOME_RESPONSE, 503, 5);
+    stats_issue(&b, 1);
+    stats_issue(&b, 0);
+    stats_end(&b, 0, LG_OUTCOME_UNFINISHED, 0, 0);
+
+    assert_int_equal(stats_merge(&total, &a), 0);
+    assert_int_equal(stats_merge(&total, &b), 0);
+    stats_sort(&total);
+    assert_int_equal(total.count, 11);
+    assert_int_equal(total.min_ns, 5);
+    assert_int_equal(total.max_ns, 100);
+    assert_int_equal(total.sum_ns, 555);
+    assert_int_equal(total.buckets.issued, 13);
+    assert_int_equal(total.buckets.ok, 10);
+    assert_int_equal(total.buckets.http_status[503], 1);
+    assert_int_equal(total.buckets.timeouts, 1);
+    assert_int_equal(total.buckets.unfinished, 1);
+    assert_int_equal(total.buckets.warmup_excluded, 1);
+    assert_true(buckets_balanced(&total.buckets));
+    /* Sorted merged samples: 5 10 20 ... 100; p50 = 6th of 11 = 50. */
+    assert_int_equal(stats_percentile_ns(&total, 500), 50);
+    assert_int_equal(stats_percentile_ns(&total, 1000), 100);
+    assert_int_equal(total.samples_ns[0], 5);
+    /* Merging an empty thread changes nothing. */
+    lg_stats_t empty;
+    assert_int_equal(stats_init(&empty, 0), 0);
+    assert_int_equal(stats_merge(&total, &empty), 0);
+    assert_int_equal(total.count, 11);
+    assert_int_equal(total.min_ns, 5);
+    stats_free(&empty);
+    stats_free(&a);
+    stats_free(&b);
+    stats_free(&total);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_percentiles_one_to_ten),
+        cmocka_unit_test(test_percentiles_thousand),
+        cmocka_unit_test(test_percentile_single_sample),
+        cmocka_unit_test(test_empty),
+        cmocka_unit_test(test_bucket_invariant_every_outcome),
+        cmocka_unit_test(test_merge),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
