@@ -23,7 +23,7 @@ LIBS_CURL := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
 LIBS_JSON := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
 
 # The server variants: services/<name with _>.c is each one's whole model.
-VARIANTS := single-thread event-loop
+VARIANTS := $(shell awk -F'\t' '!/^\#/ && NF { print $$1 }' services/variants.tsv)
 PROGRAMS := slowapi loadgen $(VARIANTS)
 
 LIB_SRC     := $(wildcard lib/*.c)
@@ -145,5 +145,7 @@ base-image:
 # program; the layer cache rebuilds only what changed. results/ is made
 # writable for loadgen's default uid 10001 (mode 1777, like /tmp).
 images: base-image
-	@mkdir -p results && chmod 1777 results
+	@mkdir -p results
+	@chmod 1777 results 2>/dev/null || \
+	    echo "images: cannot chmod results/: the Compose one-liner's loadgen (uid 10001) may not write there" >&2
 	@docker/build-images.sh $(PROGRAMS)

@@ -158,17 +158,17 @@ fi
 # ---- clean-up, whatever happens -----------------------------------------
 
 work_dir=$(mktemp -d "${TMPDIR:-/tmp}/lab-run.XXXXXX")
-pids=()        # native processes to stop
-compose=()     # the Compose command, once a project exists
+pids=()        # children to stop: servers, loadgen, make, Compose
+compose=()     # the Compose command, set once the run's project is named
 
 cleanup() {
-    local status=$? pid log
+    local status=$? i log
     trap - EXIT INT TERM
-    for pid in "${pids[@]}"; do
-        kill "$pid" 2>/dev/null || true
-    done
-    for pid in "${pids[@]}"; do
-        wait "$pid" 2>/dev/null || true
+    # Newest first: loadgen ends (and writes its report) while the servers
+    # still answer, then the variant, then slowapi.
+    for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+        kill "${pids[i]}" 2>/dev/null || true
+        wait "${pids[i]}" 2>/dev/null || true
     done
     if [ ${#compose[@]} -gt 0 ]; then
         log=$work_dir/down.log
@@ -208,14 +208,11 @@ report_path() {
 
 # ---- Docker mode --------------------------------------------------------
 
+# run_docker COMPOSE-COMMAND...
 run_docker() {
-    if docker compose version >/dev/null 2>&1; then
-        compose=(docker compose)
-    else
-        compose=(docker-compose)
-    fi
+    local cmd=("$@")
     LAB_DOCKER_VERSION="docker $(docker version --format '{{.Server.Version}}')"
-    LAB_COMPOSE_VERSION="${compose[*]} $("${compose[@]}" version --short)"
+    LAB_COMPOSE_VERSION="${cmd[*]} $("${cmd[@]}" version --short)"
     export LAB_DOCKER_VERSION LAB_COMPOSE_VERSION
     export LAB_UID LAB_GID
     LAB_UID=$(id -u)
@@ -241,7 +238,7 @@ run_docker() {
     export UPSTREAM_TIMEOUT=$upstream_timeout SERVER_CPUS=$server_cpus
     export LOADGEN_CPUS=$loadgen_cpus SLOWAPI_CPUS=$slowapi_cpus
     export LOADGEN_EXTRA_ARGS=${requests:+-n $requests}
-    compose+=(--project-directory "$lab_dir" --file "$lab_dir/docker-compose.yml")
+    compose=("${cmd[@]}" --project-directory "$lab_dir" --file "$lab_dir/docker-compose.yml")
 
     say "starting slowapi and $variant (project $COMPOSE_PROJECT_NAME)"
     log=$work_dir/start.log
@@ -249,9 +246,10 @@ run_docker() {
         cat "$log" >&2
         die "could not start slowapi and $variant"
     fi
+    local up=(up --no-build --abort-on-container-exit --exit-code-from loadgen)
+    [ -t 1 ] || up+=(--no-color)
     say "running $load_shown: $concurrency clients on /$workload"
-    in_background "${compose[@]}" up --no-build --abort-on-container-exit \
-        --exit-code-from loadgen slowapi "$variant" loadgen ||
+    in_background "${compose[@]}" "${up[@]}" slowapi "$variant" loadgen ||
         die "loadgen failed (exit status $?)"
 }
 
@@ -317,14 +315,18 @@ run_native() {
 
 # ---- the run ------------------------------------------------------------
 
-if [ "$native" = 0 ] && ! docker info >/dev/null 2>&1; then
-    echo "run.sh: no Docker engine reachable (docker info failed); running natively" >&2
-    native=1
-fi
 if [ "$native" = 1 ]; then
     run_native
+elif ! docker info >/dev/null 2>&1; then
+    echo "run.sh: no Docker engine reachable (docker info failed); running natively" >&2
+    run_native
+elif docker compose version >/dev/null 2>&1; then
+    run_docker docker compose
+elif command -v docker-compose >/dev/null 2>&1; then
+    run_docker docker-compose
 else
-    run_docker
+    echo "run.sh: Docker Compose is missing (neither 'docker compose' nor docker-compose); running natively" >&2
+    run_native
 fi
 report=$(report_path) || exit 1
 say "report: $report"

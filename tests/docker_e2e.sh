@@ -15,8 +15,11 @@ if ! docker info >/dev/null 2>&1; then
 fi
 if docker compose version >/dev/null 2>&1; then
     compose=(docker compose)
-else
+elif command -v docker-compose >/dev/null 2>&1; then
     compose=(docker-compose)
+else
+    echo "SKIP docker e2e: Docker Compose missing (neither 'docker compose' nor docker-compose)"
+    exit 77
 fi
 
 passed=0
