@@ -7,7 +7,9 @@
 # Exit: 0 clean, 77 skipped (no valgrind or curl), 1 otherwise. Nothing here
 # sleeps: every wait is on the pipe, a socket or the process, with a limit.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+# The repository root, wherever this script sits below it.
+cd "$(dirname "$0")"
+while [ ! -f Makefile ] && [ "$PWD" != / ]; do cd ..; done
 
 READY_TIMEOUT_S=${READY_TIMEOUT_S:-60}
 # Whole run limit for valgrind, enforced by timeout(1); after SIGTERM it
@@ -92,17 +94,18 @@ exec {sock}>&-
 # A client that leaves while its delay runs: its timer must be dropped.
 exec {sock}<>"/dev/tcp/127.0.0.1/$port"
 printf 'GET /healthz HTTP/1.1\r\n\r\nGET /?delay=5 HTTP/1.1\r\n\r\n' >&"$sock"
-read -r -t "$IO_TIMEOUT_S" -u "$sock" line || fail "abandoned: no answer to healthz"
+read -r -t "$IO_TIMEOUT_S" -u "$sock" status_line || fail "abandoned: no answer to healthz"
 exec {sock}>&-
 
 # One still waiting at SIGTERM (pipelined behind a healthz whose answer
 # shows the server has read both), and an idle keep-alive connection.
 exec {waiting}<>"/dev/tcp/127.0.0.1/$port"
 printf 'GET /healthz HTTP/1.1\r\n\r\nGET /?delay=30 HTTP/1.1\r\n\r\n' >&"$waiting"
-read -r -t "$IO_TIMEOUT_S" -u "$waiting" line || fail "waiting: no answer to healthz"
+read -r -t "$IO_TIMEOUT_S" -u "$waiting" status_line || fail "waiting: no answer to healthz"
 exec {idle}<>"/dev/tcp/127.0.0.1/$port"
 printf 'GET /healthz HTTP/1.1\r\n\r\n' >&"$idle"
-read -r -t "$IO_TIMEOUT_S" -u "$idle" line || fail "idle: no answer"
+read -r -t "$IO_TIMEOUT_S" -u "$idle" status_line || fail "idle: no answer"
+[[ "$status_line" == "HTTP/1.1 200 "* ]] || fail "idle: got $status_line"
 
 kill -TERM "$pid"
 rc=0
