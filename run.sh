@@ -24,6 +24,8 @@ options:
       --fanout N            upstream calls per /io request (10)
       --delay S             slowapi's delay per upstream call, seconds (1)
       --timeout S           loadgen's timeout per request, seconds (30)
+      --warmup S            leave requests issued in the first S seconds out of
+                            the statistics (0: every request counts)
       --upstream-timeout S  the variant's timeout per upstream call (5)
       --native              local processes from build/bin instead of Docker
       --out DIR             folder for the report (results/)
@@ -76,6 +78,7 @@ requests=
 fanout=10
 delay=1
 timeout=30
+warmup=0
 upstream_timeout=${UPSTREAM_TIMEOUT:-5}
 native=0
 out=
@@ -92,7 +95,7 @@ while [ $# -gt 0 ]; do
         -h | --help) usage; exit 0 ;;
         --native) native=1; continue ;;
         -c | --concurrency | -d | --duration | -n | --requests | --fanout | \
-        --delay | --timeout | --upstream-timeout | --out)
+        --delay | --timeout | --warmup | --upstream-timeout | --out)
             [ $# -gt 0 ] || bad_usage "$arg needs a value" ;;
         --) positional+=("$@"); break ;;
         -?*) bad_usage "unknown option '$arg'" ;;
@@ -107,6 +110,7 @@ while [ $# -gt 0 ]; do
         --fanout) check_number "$arg" "$value" integer; fanout=$value ;;
         --delay) check_number "$arg" "$value" number; delay=$value ;;
         --timeout) check_number "$arg" "$value" number; timeout=$value ;;
+        --warmup) check_number "$arg" "$value" number; warmup=$value ;;
         --upstream-timeout) check_number "$arg" "$value" number; upstream_timeout=$value ;;
         --out) [ -n "$value" ] || bad_usage "--out needs a folder"; out=$value ;;
     esac
@@ -237,7 +241,7 @@ run_docker() {
     export DURATION=$duration TIMEOUT=$timeout FANOUT=$fanout DELAY=$delay
     export UPSTREAM_TIMEOUT=$upstream_timeout SERVER_CPUS=$server_cpus
     export LOADGEN_CPUS=$loadgen_cpus SLOWAPI_CPUS=$slowapi_cpus
-    export LOADGEN_EXTRA_ARGS=${requests:+-n $requests}
+    export LOADGEN_EXTRA_ARGS="--warmup $warmup${requests:+ -n $requests}"
     compose=("${cmd[@]}" --project-directory "$lab_dir" --file "$lab_dir/docker-compose.yml")
 
     say "starting slowapi and $variant (project $COMPOSE_PROJECT_NAME)"
@@ -307,6 +311,7 @@ run_native() {
     local args=(--mode native --out "$out" -c "$concurrency" -d "$duration"
                 --timeout "$timeout" --fanout "$fanout" --delay "$delay")
     [ -z "$requests" ] || args+=(-n "$requests")
+    args+=(--warmup "$warmup")
     say "running $load_shown: $concurrency clients on /$workload"
     # shellcheck disable=SC2046 # pin's words are meant to split
     in_background $(pin "$loadgen_cpus") "$lab_dir/build/bin/loadgen" "${args[@]}" \
