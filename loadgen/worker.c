@@ -67,6 +67,8 @@ typedef struct loop {
     int issuing; /* 0 once the load ended, a stop came or -n ran out */
     uint64_t drain_deadline_ns;
     uint64_t last_end_ns;
+    uint64_t last_ok_end_ns;    /* the last counted ok response */
+    uint64_t issuing_end_ns;    /* when this thread stopped issuing */
     uint64_t ended, failed;
 } loop_t;
 
@@ -298,6 +300,8 @@ static void conn_response(loop_t *l, lg_conn_t *c, int must_close)
     int keep = l->run->cfg->keepalive && !must_close && llhttp_should_keep_alive(&c->parser);
     list_remove(&l->inflight, c);
     stats_end(&l->w->stats, c->in_warmup, LG_OUTCOME_RESPONSE, status, now - c->start_ns);
+    if (status >= 200 && status <= 299 && !c->in_warmup)
+        l->last_ok_end_ns = now;
     loop_ended(l, now, status < 200 || status > 299);
     if (!keep)
         conn_close(c);
@@ -385,8 +389,10 @@ static void loop_update_phase(loop_t *l, uint64_t now)
     /* Acquire pairs with run_stop(): a stop level seen means its drain
      * deadline is seen too. */
     int stop = atomic_load_explicit(&run->stop_level, memory_order_acquire);
-    if (l->issuing && (now >= run->load_end_ns || stop > 0))
+    if (l->issuing && (now >= run->load_end_ns || stop > 0)) {
         l->issuing = 0;
+        l->issuing_end_ns = now < run->load_end_ns ? now : run->load_end_ns;
+    }
     uint64_t stop_deadline = atomic_load_explicit(&run->drain_deadline_ns, memory_order_relaxed);
     l->drain_deadline_ns = run->drain_end_ns < stop_deadline ? run->drain_end_ns : stop_deadline;
 }
@@ -502,9 +508,18 @@ static void *worker_main(void *arg)
                 conn_event(&l, events[i].data.ptr, events[i].events);
         }
     }
-    /* The run ends for this thread when its last request ended, or now if
-     * the drain deadline cut some short: those are unfinished. */
-    w->finish_ns = l.inflight.len > 0 ? now : l.last_end_ns;
+    /* The measured window of a timed run covers the load time, and the
+     * drain only as far as it brought ok responses: the last round of a
+     * closed loop is not cut in half, and requests that end in the drain
+     * as timeouts or unfinished (a queue that never reaches them) do not
+     * stretch the window. A run of -n requests ends with its last request
+     * (or now, when a stop's deadline cut some short). */
+    if (l.run->count_mode) {
+        w->finish_ns = l.inflight.len > 0 ? now : l.last_end_ns;
+    } else {
+        uint64_t load_end = l.issuing ? now : l.issuing_end_ns;
+        w->finish_ns = l.last_ok_end_ns > load_end ? l.last_ok_end_ns : load_end;
+    }
     while (l.inflight.head != NULL) {
         lg_conn_t *c = l.inflight.head;
         list_remove(&l.inflight, c);
