@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The test runner: every test program and script, each with a time limit,
 # then one summary line, "N passed, M failed, K skipped".
-#   tests/run.sh [unit|integration|scripts|docker|all]   (default: all)
+#   tests/run.sh [unit|integration|san|scripts|docker|all]   (default: all)
+# san: the unit and integration tests again, on binaries built with
+# AddressSanitizer and UBSan (build/san).
 # cmocka binaries count their own tests; a script counts as one test and
 # exits 0 (pass), 77 (skipped, with its reason printed) or anything else.
 set -uo pipefail
@@ -11,13 +13,13 @@ BUILD=${BUILD:-build}
 TEST_TIMEOUT_S=${TEST_TIMEOUT_S:-600}
 what=${1:-all}
 case "$what" in
-unit | integration | scripts | docker | all) ;;
+unit | integration | san | scripts | docker | all) ;;
 -h | --help)
-    sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
     exit 0
     ;;
 *)
-    echo "tests/run.sh: unknown suite '$what' (unit, integration, scripts, docker, all)" >&2
+    echo "tests/run.sh: unknown suite '$what' (unit, integration, san, scripts, docker, all)" >&2
     exit 2
     ;;
 esac
@@ -30,6 +32,7 @@ mkdir -p "$logdir"
 run_cmocka() {
     local bin=$1 name log rc p f
     name=$(basename "$bin")
+    case $bin in build/san/*) name=san-$name ;; esac
     log=$logdir/$name.log
     echo "=== $name"
     timeout --kill-after=10 "$TEST_TIMEOUT_S" "$bin" 2>&1 | tee "$log"
@@ -75,6 +78,20 @@ if [ "$what" = integration ] || [ "$what" = all ]; then
     for bin in "$BUILD"/tests/integration/test_*; do
         [ -x "$bin" ] && run_cmocka "$bin"
     done
+fi
+if [ "$what" = san ] || [ "$what" = all ]; then
+    if make -s SAN=1 all tests-build >"$logdir/build-san.log" 2>&1; then
+        # The harness starts programs from $BUILD/bin: the sanitized ones.
+        export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
+        export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+        for bin in build/san/tests/unit/test_* build/san/tests/integration/test_*; do
+            [ -x "$bin" ] && BUILD=build/san run_cmocka "$bin"
+        done
+    else
+        cat "$logdir/build-san.log"
+        failed=$((failed + 1))
+        failures+=("san build")
+    fi
 fi
 if [ "$what" = scripts ] || [ "$what" = all ]; then
     for script in tests/scripts/*.sh; do

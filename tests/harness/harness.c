@@ -34,6 +34,23 @@ const char *bin_path(const char *program)
     return out;
 }
 
+/* Wait until fd is readable or the deadline (monotonic ms) passes.
+ * Returns 1 readable, 0 timed out, or -errno. */
+static int wait_readable(int fd, double deadline_ms)
+{
+    for (;;) {
+        int left = (int)(deadline_ms - now_ms());
+        if (left <= 0)
+            return 0;
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        int r = poll(&pfd, 1, left);
+        if (r >= 0)
+            return r;
+        if (errno != EINTR)
+            return -errno;
+    }
+}
+
 /* Read the port line from the ready pipe, waiting at most timeout_ms. */
 static int read_port(int fd, int timeout_ms)
 {
@@ -41,17 +58,9 @@ static int read_port(int fd, int timeout_ms)
     size_t used = 0;
     double deadline = now_ms() + timeout_ms;
     for (;;) {
-        int left = (int)(deadline - now_ms());
-        if (left <= 0)
-            return -ETIMEDOUT;
-        struct pollfd pfd = {.fd = fd, .events = POLLIN};
-        int r = poll(&pfd, 1, left);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            return -errno;
-        if (r == 0)
-            return -ETIMEDOUT;
+        int r = wait_readable(fd, deadline);
+        if (r <= 0)
+            return r == 0 ? -ETIMEDOUT : r;
         ssize_t n = read(fd, line + used, sizeof line - 1 - used);
         if (n < 0 && errno == EINTR)
             continue;
@@ -221,15 +230,9 @@ int http_read_response(int fd, char *resp, size_t cap, int timeout_ms)
     double deadline = now_ms() + timeout_ms;
     resp[0] = '\0';
     for (;;) {
-        int left = (int)(deadline - now_ms());
-        if (left <= 0)
-            return -ETIMEDOUT;
-        struct pollfd pfd = {.fd = fd, .events = POLLIN};
-        int r = poll(&pfd, 1, left);
-        if (r < 0 && errno == EINTR)
-            continue;
+        int r = wait_readable(fd, deadline);
         if (r <= 0)
-            return r == 0 ? -ETIMEDOUT : -errno;
+            return r == 0 ? -ETIMEDOUT : r;
         ssize_t n = recv(fd, resp + used, cap - 1 - used, 0);
         if (n < 0 && errno == EINTR)
             continue;
@@ -284,14 +287,7 @@ int peer_closed(int fd, int timeout_ms)
     char buf[4096];
     double deadline = now_ms() + timeout_ms;
     for (;;) {
-        int left = (int)(deadline - now_ms());
-        if (left <= 0)
-            return 0;
-        struct pollfd pfd = {.fd = fd, .events = POLLIN};
-        int r = poll(&pfd, 1, left);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
+        if (wait_readable(fd, deadline) <= 0)
             return 0;
         ssize_t n = recv(fd, buf, sizeof buf, 0);
         if (n == 0 || (n < 0 && errno == ECONNRESET))
