@@ -1,7 +1,9 @@
 /* One client connection: a small state machine driven by libuv callbacks.
  *
- *   READING  --request parsed--> answer now (healthz, errors, delay=0)
- *            --request parsed--> DELAYING --timer--> answer
+ *   READING  --request parsed--> answer now (healthz, stats, errors, delay=0)
+ *            --request parsed--> DELAYING --deadline due--> answer
+ *            (the deadline waits in the server's delay_timer: a timerfd and
+ *            a heap, see delay_timer.h; the answer's lateness is counted)
  *   answer:  uv_try_write; when the kernel takes it all we go on at once,
  *            otherwise WRITING until the write callback.
  *   then     READING again (keep-alive), or LINGERING after the last answer
@@ -14,6 +16,7 @@
 #include "slowapi.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,7 +41,8 @@ typedef enum {
 
 struct conn_s {
     uv_tcp_t tcp;
-    uv_timer_t timer;           /* the delay; later the lingering close's limit */
+    uv_timer_t timer;           /* the lingering close's limit */
+    deadline_t deadline;        /* a delayed answer's, in server->delays */
     uv_write_t write_req;
     uv_shutdown_t shutdown_req;
     server_t *server;
@@ -48,8 +52,7 @@ struct conn_s {
     int reading;                /* uv_read_start is in effect */
     int keep_alive;             /* of the answer being sent */
     int status;                 /* of the answer being sent, for the log */
-    uint64_t parsed_ns;         /* uv_hrtime() when the request was parsed */
-    uint64_t deadline_ns;       /* uv_hrtime() when a delayed answer is due */
+    uint64_t parsed_ns;         /* clock_now_ns() when the request was parsed */
     char *in;                   /* received, not parsed yet (pipelining) */
     size_t in_len, in_cap;
     size_t out_len;
@@ -69,6 +72,7 @@ static void conn_link(server_t *s, conn_t *c)
         s->conns->prev = c;
     s->conns = c;
     s->conn_count++;
+    stats_conn_opened(&s->stats);
 }
 
 static void conn_unlink(server_t *s, conn_t *c)
@@ -80,6 +84,7 @@ static void conn_unlink(server_t *s, conn_t *c)
     if (c->next != NULL)
         c->next->prev = c->prev;
     s->conn_count--;
+    stats_conn_closed(&s->stats);
 }
 
 static void conn_on_handle_closed(uv_handle_t *handle)
@@ -99,6 +104,8 @@ static void conn_close(conn_t *c)
     if (c->state == CONN_CLOSING)
         return;
     c->state = CONN_CLOSING;
+    /* A request still waiting is dropped with its connection. */
+    delay_timer_cancel(&c->server->delays, &c->deadline);
     /* uv_close stops the timer and the reads and cancels a pending write or
      * shutdown; libuv runs their callbacks (UV_ECANCELED) before the close
      * callbacks, so c is still valid there and is freed only after both
@@ -223,7 +230,7 @@ static void conn_send(conn_t *c)
     if (log_enabled(LOG_DEBUG)) {
         const char *method = c->req.headers_done ? llhttp_method_name(c->req.method) : "-";
         log_debug("%s %s -> %d after %.3f ms", method, c->req.url, c->status,
-                  ns_to_ms(uv_hrtime() - c->parsed_ns));
+                  ns_to_ms(clock_now_ns() - c->parsed_ns));
     }
     /* Most answers fit in the socket buffer at once: try that first and
      * skip a write request and a loop iteration. */
@@ -249,30 +256,16 @@ static void conn_send(conn_t *c)
     c->state = CONN_WRITING;
 }
 
-static void conn_on_delay_done(uv_timer_t *timer);
-
-/* libuv's loop clock (uv_now) counts whole milliseconds and may lag
- * uv_hrtime by up to a clock tick. Rounding the deadline up against it means
- * the timer can never fire before the deadline: when it fires, the loop
- * clock, hence the real time, has reached it. */
-static int conn_arm_timer(conn_t *c)
+/* server->delays says c's deadline has come (delay_timer_t's due_cb). */
+void conn_on_due(delay_timer_t *t, deadline_t *d)
 {
-    uint64_t now_ms = uv_now(&c->server->loop);
-    uint64_t deadline_ms = (c->deadline_ns + NS_PER_MS - 1) / NS_PER_MS;
-    uint64_t timeout_ms = deadline_ms > now_ms ? deadline_ms - now_ms : 1;
-    return uv_timer_start(&c->timer, conn_on_delay_done, timeout_ms, 0);
-}
-
-static void conn_on_delay_done(uv_timer_t *timer)
-{
-    conn_t *c = timer->data;
-    if (uv_hrtime() < c->deadline_ns) {
-        /* Not reachable given conn_arm_timer's rounding; kept because an
-         * early answer would be a wrong measurement, not just a slow one. */
-        if (conn_arm_timer(c) < 0)
-            conn_close(c);
-        return;
-    }
+    (void)t;
+    conn_t *c = (conn_t *)((char *)d - offsetof(conn_t, deadline));
+    /* The heap hands out a deadline only once the clock has reached it, so
+     * the answer is never early; how late it is goes to GET /stats,
+     * measured just before the write. */
+    uint64_t now_ns = clock_now_ns();
+    stats_record_lateness(&c->server->stats, now_ns - d->due_ns);
     conn_send(c);
     if (c->state == CONN_READING)
         conn_parse_buffered(c);
@@ -291,18 +284,17 @@ static void conn_answer(conn_t *c, const answer_t *answer, int keep_alive)
     c->out_len = (size_t)n;
     c->keep_alive = keep_alive;
     c->status = answer->status;
-    c->parsed_ns = uv_hrtime();
+    /* The clock the deadlines are kept on (the timerfd's); read here, after
+     * the parse, not at the start of the loop iteration. */
+    c->parsed_ns = clock_now_ns();
     if (answer->delay_ns == 0) {
         conn_send(c);
         return;
     }
-    c->deadline_ns = c->parsed_ns + answer->delay_ns;
-    /* The loop clock was read when this iteration began; many requests may
-     * have been parsed since. Refresh it so the timer counts from now. */
-    uv_update_time(&c->server->loop);
-    int rc = conn_arm_timer(c);
+    c->deadline.due_ns = c->parsed_ns + answer->delay_ns;
+    int rc = delay_timer_add(&c->server->delays, &c->deadline);
     if (rc < 0) {
-        log_error("uv_timer_start: %s", uv_strerror(rc));
+        log_error("waiting request: %s", strerror(-rc));
         conn_close(c);
         return;
     }
@@ -331,7 +323,7 @@ static size_t conn_parse(conn_t *c, const char *data, size_t len)
         used += consumed;
         if (st == HTTP_REQ_DONE) {
             answer_t answer;
-            route_request(&c->req, &answer);
+            route_request(&c->req, &c->server->stats, &answer);
             conn_answer(c, &answer, c->req.keep_alive);
         } else if (st == HTTP_REQ_BAD) {
             conn_reject(c, 400, "malformed request");
@@ -369,6 +361,9 @@ static void conn_parse_buffered(conn_t *c)
 static void conn_on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 {
     conn_t *c = stream->data;
+    /* Under load the loop works through long batches of reads; answers that
+     * fall due meanwhile go out now rather than after the batch. */
+    delay_timer_run(&c->server->delays);
     if (nread == 0)
         return; /* EAGAIN */
     if (nread < 0) {
@@ -403,6 +398,7 @@ int conn_accept(server_t *s, uv_stream_t *listener)
         return UV_ENOMEM;
     c->server = s;
     c->state = CONN_READING;
+    deadline_init(&c->deadline);
     http_request_init(&c->req);
     /* uv_timer_init cannot fail; uv_tcp_init cannot either for AF_UNSPEC,
      * but is checked: open_handles tells conn_close what to close. */

@@ -1,5 +1,6 @@
-/* What slowapi answers: a pure function of the parsed request, so the
- * connection code only decides when and how to send it. */
+/* What slowapi answers: a function of the parsed request (and, for
+ * /stats, of the server's figures), so the connection code only decides
+ * when and how to send it. */
 #include "slowapi.h"
 
 #include <errno.h>
@@ -51,16 +52,40 @@ static void route_delay(const http_request_t *req, answer_t *out)
     route_ok(out, body, (size_t)len, (uint64_t)llround(delay_s * 1e9));
 }
 
-void route_request(const http_request_t *req, answer_t *out)
+/* GET /stats[?reset=1]: the figures so far; reset=1 then starts a new
+ * window, so a benchmark can leave its warm-up out. A GET that changes
+ * state is not pretty, but it is one curl call and one round trip, and
+ * the answer holds the window it closed. */
+static void route_stats(const http_request_t *req, slowapi_stats_t *stats, answer_t *out)
+{
+    char value[2];
+    int n = http_request_query(req, "reset", value, sizeof value);
+    int reset = n == 1 && value[0] == '1';
+    int len = stats_format(stats, out->body, sizeof out->body);
+    if (len < 0) {
+        route_error(out, 500, "internal error");
+        return;
+    }
+    out->status = 200;
+    out->delay_ns = 0;
+    out->body_len = (size_t)len;
+    if (reset)
+        stats_reset(stats);
+}
+
+void route_request(const http_request_t *req, slowapi_stats_t *stats, answer_t *out)
 {
     int is_delay = http_request_path_is(req, "/");
     int is_health = http_request_path_is(req, "/healthz");
-    if (!is_delay && !is_health)
+    int is_stats = http_request_path_is(req, "/stats");
+    if (!is_delay && !is_health && !is_stats)
         route_error(out, 404, "not found");
     else if (req->method != HTTP_GET)
         route_error(out, 405, "method not allowed");
     else if (is_health)
         route_ok(out, "{\"status\":\"ok\"}", sizeof "{\"status\":\"ok\"}" - 1, 0);
+    else if (is_stats)
+        route_stats(req, stats, out);
     else
         route_delay(req, out);
 }

@@ -169,6 +169,7 @@ static void server_stop(server_t *s)
     listener_stop(s);
     uv_close((uv_handle_t *)&s->accept_check, NULL);
     uv_close((uv_handle_t *)&s->resume_timer, NULL);
+    delay_timer_close(&s->delays);
     if (s->signal_handles >= 1)
         uv_close((uv_handle_t *)&s->sigterm, NULL);
     if (s->signal_handles >= 2)
@@ -256,8 +257,13 @@ int server_run(const slowapi_config_t *config)
     (void)uv_timer_init(&s->loop, &s->resume_timer);
     (void)uv_check_init(&s->loop, &s->accept_check);
     s->resume_timer.data = s->accept_check.data = s;
+    stats_init(&s->stats);
+    rc = delay_timer_init(&s->loop, &s->delays, conn_on_due);
+    s->delays.data = s;
 
-    if (server_start(s) == 0)
+    if (rc < 0)
+        log_error("delay timer (timerfd): %s", uv_strerror(rc));
+    if (rc == 0 && server_start(s) == 0)
         exit_code = 0;
     else
         server_stop(s);
@@ -267,6 +273,11 @@ int server_run(const slowapi_config_t *config)
     rc = uv_loop_close(&s->loop);
     if (rc < 0) {
         log_error("uv_loop_close: %s", uv_strerror(rc));
+        exit_code = 1;
+    }
+    rc = delay_timer_free(&s->delays);
+    if (rc < 0) {
+        log_error("close(timerfd): %s", strerror(-rc));
         exit_code = 1;
     }
     if (s->listen_fd >= 0 && close(s->listen_fd) < 0) {

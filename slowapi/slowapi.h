@@ -2,10 +2,14 @@
  * after S seconds with a timer per request, so a single process holds tens
  * of thousands of waiting requests without a thread each.
  *
- *   main.c    configuration (flags, environment), file limit, exit codes
- *   server.c  the loop: listening, accepting in batches under a cap, signals
- *   conn.c    one connection's state machine: read, parse, wait, write
- *   route.c   what to answer to a parsed request */
+ *   main.c          configuration (flags, environment), file limit, exit codes
+ *   server.c        the loop: listening, accepting in batches under a cap, signals
+ *   conn.c          one connection's state machine: read, parse, wait, write
+ *   route.c         what to answer to a parsed request
+ *   delay_timer.c   when delayed answers are due: one timerfd, ns precision
+ *   deadline_heap.c the waiting requests' deadlines, earliest first
+ *   stats.c         GET /stats: lateness of delayed answers, connections
+ *   histogram.c     the lateness histogram (log-linear, fixed memory) */
 #ifndef SLOWAPI_H
 #define SLOWAPI_H
 
@@ -14,6 +18,8 @@
 
 #include <uv.h>
 
+#include "delay_timer.h"
+#include "histogram.h"
 #include "http_request.h"
 #include "http_response.h"
 
@@ -34,6 +40,15 @@ typedef struct {
 
 typedef struct conn_s conn_t;
 
+/* What GET /stats reports (stats.c). "Since the last reset": since start,
+ * or since the last GET /stats?reset=1. */
+typedef struct {
+    uint64_t answered;     /* delayed answers written since the last reset */
+    histogram_t lateness_us; /* of those: write issued - (parse + delay) */
+    size_t conns;          /* open now */
+    size_t peak_conns;     /* most open at once since the last reset */
+} slowapi_stats_t;
+
 typedef struct server_s {
     const slowapi_config_t *config;
     uv_loop_t loop;
@@ -46,6 +61,8 @@ typedef struct server_s {
     int signal_handles;     /* how many of sigterm, sigint are initialised */
     conn_t *conns;          /* every open connection, to close them on stop */
     size_t conn_count;
+    delay_timer_t delays;   /* every request waiting for its answer */
+    slowapi_stats_t stats;
     int accept_held;        /* libuv holds an accepted socket for us */
     int accepts_this_iteration;
     uint64_t last_cap_warn_ms;
@@ -58,7 +75,7 @@ typedef struct server_s {
 } server_t;
 
 /* route.c: the answer to one parsed request. */
-#define ANSWER_BODY_MAX 128
+#define ANSWER_BODY_MAX 256
 
 typedef struct {
     int status;
@@ -67,10 +84,24 @@ typedef struct {
     size_t body_len;
 } answer_t;
 
-void route_request(const http_request_t *req, answer_t *out);
+/* A pure function of the request, except GET /stats: that one reads stats
+ * (and with ?reset=1 resets them after reading). */
+void route_request(const http_request_t *req, slowapi_stats_t *stats, answer_t *out);
 
 /* A JSON error answer without a delay (400 bad delay, 404, 405, 431, ...). */
 void route_error(answer_t *out, int status, const char *message);
+
+/* stats.c */
+void stats_init(slowapi_stats_t *stats);
+/* A delayed answer's write is being issued late_ns after its deadline. */
+void stats_record_lateness(slowapi_stats_t *stats, uint64_t late_ns);
+void stats_conn_opened(slowapi_stats_t *stats);
+void stats_conn_closed(slowapi_stats_t *stats);
+/* The JSON object of GET /stats into buf. Returns its length, or -1 when
+ * it does not fit. */
+int stats_format(const slowapi_stats_t *stats, char *buf, size_t cap);
+/* Start a new window: no answers, peak = connections open now. */
+void stats_reset(slowapi_stats_t *stats);
 
 /* server.c */
 int server_run(const slowapi_config_t *config);
@@ -84,5 +115,7 @@ int conn_accept(server_t *s, uv_stream_t *listener);
 /* Close every connection at once, whatever its state (pending delayed
  * answers are dropped): the server is stopping. */
 void conn_close_all(server_t *s);
+/* server->delays' due_cb: answer the request whose deadline d is. */
+void conn_on_due(delay_timer_t *t, deadline_t *d);
 
 #endif

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "harness.h"
 
@@ -24,6 +25,7 @@
 #define STOP_TIMEOUT_MS 2000
 #define IO_TIMEOUT_MS 5000
 #define CONCURRENT_CLIENTS 200
+#define NEVER_EARLY_CLIENTS 50
 #define DELAY_ERROR "{\"error\":\"delay must be a number between 0 and 60\",\"status\":400}"
 
 extern char **environ;
@@ -130,6 +132,129 @@ static void test_concurrent_delays(void **state)
     print_message("%d concurrent delay=0.2 requests: %.1f ms\n", CONCURRENT_CLIENTS, took_ms);
     assert_true(took_ms >= 200);
     assert_true(took_ms < 1000);
+}
+
+/* GET /stats (optionally ?reset=1) parsed; the caller json_decref()s. */
+static json_t *get_stats(const char *path)
+{
+    char body[512];
+    assert_int_equal(http_get(slowapi.port, path, body, sizeof body, IO_TIMEOUT_MS), 200);
+    json_error_t err;
+    json_t *stats = json_loads(body, 0, &err);
+    if (stats == NULL)
+        print_message("GET %s: not JSON (%s): %s\n", path, err.text, body);
+    assert_non_null(stats);
+    return stats;
+}
+
+/* A non-negative integer member at a dotted path of one or two names. */
+static long long stats_int(json_t *stats, const char *name, const char *sub)
+{
+    json_t *v = json_object_get(stats, name);
+    if (sub != NULL)
+        v = json_object_get(v, sub);
+    if (!json_is_integer(v))
+        print_message("stats: %s%s%s is not an integer\n", name, sub ? "." : "", sub ? sub : "");
+    assert_true(json_is_integer(v));
+    assert_true(json_integer_value(v) >= 0);
+    return json_integer_value(v);
+}
+
+/* NEVER_EARLY_CLIENTS requests of delay=0.05 at once, each timed from its
+ * send to the moment its socket turns readable (poll over all of them, so a
+ * response read late cannot hide one that came early): every one >= 50 ms.
+ * slowapi's /stats then counts exactly those answers, with a lateness. */
+static void test_never_early_and_stats(void **state)
+{
+    (void)state;
+    static const char req[] = "GET /?delay=0.05 HTTP/1.1\r\nHost: x\r\n\r\n";
+    json_decref(get_stats("/stats?reset=1"));
+
+    struct pollfd pfds[NEVER_EARLY_CLIENTS];
+    double sent_ms[NEVER_EARLY_CLIENTS], took_ms[NEVER_EARLY_CLIENTS];
+    for (int i = 0; i < NEVER_EARLY_CLIENTS; i++) {
+        pfds[i].fd = tcp_connect(slowapi.port);
+        assert_true(pfds[i].fd >= 0);
+        pfds[i].events = POLLIN;
+    }
+    for (int i = 0; i < NEVER_EARLY_CLIENTS; i++) {
+        sent_ms[i] = now_ms();
+        send_text(pfds[i].fd, req, sizeof req - 1);
+        took_ms[i] = -1;
+    }
+    int pending = NEVER_EARLY_CLIENTS;
+    double deadline_ms = now_ms() + IO_TIMEOUT_MS;
+    while (pending > 0) {
+        int left_ms = (int)(deadline_ms - now_ms());
+        assert_true(left_ms > 0);
+        int n = poll(pfds, NEVER_EARLY_CLIENTS, left_ms);
+        assert_true(n > 0);
+        double t_ms = now_ms();
+        for (int i = 0; i < NEVER_EARLY_CLIENTS; i++) {
+            if (pfds[i].fd < 0 || pfds[i].revents == 0)
+                continue;
+            took_ms[i] = t_ms - sent_ms[i];
+            pfds[i].fd = -pfds[i].fd - 1; /* poll skips negative descriptors */
+            pending--;
+        }
+    }
+    char resp[1024];
+    double min_ms = 1e9, max_ms = 0;
+    for (int i = 0; i < NEVER_EARLY_CLIENTS; i++) {
+        int fd = -pfds[i].fd - 1;
+        assert_int_equal(http_read_response(fd, resp, sizeof resp, IO_TIMEOUT_MS), 200);
+        assert_string_equal(body_of(resp), "{\"delay_s\":0.05}");
+        close(fd);
+        if (took_ms[i] < 50)
+            print_message("request %d answered after %.3f ms (< 50)\n", i, took_ms[i]);
+        assert_true(took_ms[i] >= 50);
+        min_ms = took_ms[i] < min_ms ? took_ms[i] : min_ms;
+        max_ms = took_ms[i] > max_ms ? took_ms[i] : max_ms;
+    }
+    print_message("%d x delay=0.05: %.3f .. %.3f ms\n", NEVER_EARLY_CLIENTS, min_ms, max_ms);
+
+    json_t *stats = get_stats("/stats");
+    assert_int_equal(stats_int(stats, "answered", NULL), NEVER_EARLY_CLIENTS);
+    long long p50 = stats_int(stats, "lateness_us", "p50");
+    long long p99 = stats_int(stats, "lateness_us", "p99");
+    long long p999 = stats_int(stats, "lateness_us", "p999");
+    long long max = stats_int(stats, "lateness_us", "max");
+    print_message("server-side lateness: p50 %lld us, p99 %lld us, max %lld us\n", p50, p99, max);
+    assert_true(p50 <= p99 && p99 <= p999 && p999 <= max);
+    /* The client saw at most max_ms - 50 of lateness, and the server's
+     * share is part of it (a generous bound: sanitizers, a busy machine). */
+    assert_true(max <= (long long)((max_ms - 50) * 1000) + 1000);
+    assert_true(stats_int(stats, "connections", NULL) >= 1); /* this GET's */
+    assert_true(stats_int(stats, "peak_connections", NULL) >= NEVER_EARLY_CLIENTS);
+    json_decref(stats);
+}
+
+/* /stats answers at once, counts only delayed answers, and ?reset=1 starts
+ * a new window after answering with the old one. */
+static void test_stats_reset(void **state)
+{
+    (void)state;
+    char body[256];
+    json_decref(get_stats("/stats?reset=1"));
+    assert_int_equal(http_get(slowapi.port, "/?delay=0.01", body, sizeof body, IO_TIMEOUT_MS),
+                     200);
+    assert_int_equal(http_get(slowapi.port, "/?delay=0", body, sizeof body, IO_TIMEOUT_MS), 200);
+    assert_int_equal(http_get(slowapi.port, "/healthz", body, sizeof body, IO_TIMEOUT_MS), 200);
+    json_t *stats = get_stats("/stats?reset=1");
+    assert_int_equal(stats_int(stats, "answered", NULL), 1); /* delay=0 is not delayed */
+    json_decref(stats);
+    stats = get_stats("/stats");
+    assert_int_equal(stats_int(stats, "answered", NULL), 0);
+    assert_int_equal(stats_int(stats, "lateness_us", "max"), 0);
+    /* At least this GET's; an earlier client's may still be closing. */
+    assert_true(stats_int(stats, "peak_connections", NULL) >= 1);
+    assert_true(stats_int(stats, "peak_connections", NULL) >=
+                stats_int(stats, "connections", NULL));
+    json_decref(stats);
+    static const char post[] = "POST /stats HTTP/1.1\r\nContent-Length: 0\r\n\r\n";
+    char resp[1024];
+    assert_int_equal(http_raw(slowapi.port, post, sizeof post - 1, resp, sizeof resp,
+                              IO_TIMEOUT_MS), 405);
 }
 
 static void test_bad_delays(void **state)
@@ -418,6 +543,8 @@ int main(void)
         cmocka_unit_test(test_delay_timing),
         cmocka_unit_test(test_default_delay_is_one_second),
         cmocka_unit_test(test_concurrent_delays),
+        cmocka_unit_test(test_never_early_and_stats),
+        cmocka_unit_test(test_stats_reset),
         cmocka_unit_test(test_bad_delays),
         cmocka_unit_test(test_unknown_path_and_method),
         cmocka_unit_test(test_garbage_closes),
