@@ -145,6 +145,7 @@ typedef struct lg_worker {
     char *read_buf;
     lg_stats_t stats;
     uint64_t finish_ns; /* the last request ended (or the drain cut it) */
+    uint64_t first_counted_ns; /* the first request issued after the warm-up; 0: none */
     int fatal_errno;    /* epoll_wait failed: the worker stopped early */
     pthread_t thread;
     _Alignas(64) _Atomic uint64_t progress_ended;

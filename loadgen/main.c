@@ -119,7 +119,7 @@ static void usage(void)
         "timeout, connection error (connect, read, write, parse) or unfinished.\n"
         "Latency runs from issue (connect included) to the last response byte;\n"
         "percentiles are exact (nearest rank) over all responses after the warm-up.\n"
-        "rps = ok / window: warm-up end .. load end, extended into the drain up to\n"
+        "rps = ok / window: first counted issue .. load end, extended into the drain up to\n"
         "the last ok response (with -n: up to the last request's end).\n"
         "\n"
         "stdout: the summary. stderr: a progress line on a TTY, report paths.\n"

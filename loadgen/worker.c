@@ -234,6 +234,8 @@ static void conn_issue(loop_t *l, lg_conn_t *c)
     }
     c->start_ns = now;
     c->in_warmup = now < l->run->warmup_end_ns;
+    if (!c->in_warmup && l->w->first_counted_ns == 0)
+        l->w->first_counted_ns = now;
     stats_issue(&l->w->stats, c->in_warmup);
     list_push(&l->inflight, c);
     llhttp_reset(&c->parser);

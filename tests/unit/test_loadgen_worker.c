@@ -376,7 +376,8 @@ static void test_timeout_then_unfinished(void **state)
     assert_int_equal(r.stats.buckets.unfinished, 4);
     assert_int_equal(r.stats.buckets.ok, 0);
     assert_int_equal(atomic_load(&g_accepted), 8);
-    assert_true(r.duration_s >= 0.5 && r.duration_s < 0.55);
+    /* From the first issue (just after the start) to the load's end. */
+    assert_true(r.duration_s > 0.49 && r.duration_s <= 0.5);
     stats_free(&r.stats);
 }
 
@@ -403,7 +404,8 @@ static void test_drain_lets_last_round_finish(void **state)
 }
 
 /* 100 ms requests, warm-up 0.25 s of 0.5 s: those issued at 0, 0.1, 0.2
- * are left out, those at 0.3 and 0.4 counted. */
+ * are left out, those at 0.3 and 0.4 counted; the window runs from the
+ * first counted issue (0.3 s, not the warm-up's end) to the last answer. */
 static void test_warmup(void **state)
 {
     server_t *s = *state;
@@ -418,7 +420,7 @@ static void test_warmup(void **state)
     assert_int_equal(r.stats.buckets.issued, 2);
     assert_int_equal(r.stats.buckets.ok, 2);
     assert_int_equal(r.stats.count, 2);
-    assert_true(r.duration_s > 0.25 && r.duration_s < 0.3);
+    assert_true(r.duration_s > 0.19 && r.duration_s < 0.25);
     stats_free(&r.stats);
 }
 
