@@ -38,7 +38,7 @@ LIBLAB    := $(BUILD)/lib/liblab.a
 LIBCORE   := $(BUILD)/lib/libcore.a
 LIBLLHTTP := $(BUILD)/lib/libllhttp.a
 
-.PHONY: all deps test test-unit test-integration test-docker san clean \
+.PHONY: all deps test san clean \
         base-image images bench help
 all: $(addprefix $(BUILD)/bin/,$(PROGRAMS))
 
@@ -114,6 +114,11 @@ LOADGEN_UNIT_TESTS := $(filter $(BUILD)/tests/unit/test_loadgen_%,$(UNIT_TESTS))
 $(LOADGEN_UNIT_TESTS): $(call obj,$(filter-out loadgen/main.c,$(LOADGEN_SRC)))
 $(LOADGEN_UNIT_TESTS): LIBS_TEST := $(LIBLAB) $(LIBLLHTTP) $(LIBS_TEST)
 $(BUILD)/obj/tests/unit/test_loadgen_%.o: LAB_CFLAGS += -Iloadgen
+
+# The README's test command: every suite, each test with a time limit,
+# ending with "N passed, M failed, K skipped".
+test:
+	tests/run.sh all
 
 san:
 	$(MAKE) SAN=1 all
