@@ -123,6 +123,11 @@ test:
 san:
 	$(MAKE) SAN=1 all
 
+# The benchmark scripts (not tests): loadgen against wrk, slowapi's precision.
+bench: all
+	bench/loadgen_vs_wrk.sh
+	bench/slowapi_accuracy.sh
+
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
 clean:
