@@ -160,13 +160,18 @@ static double opt_seconds(const char *flag, const char *s, double min, int zero_
     return v;
 }
 
+static int machine_cpu_count(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
 static int cpu_count(void)
 {
     cpu_set_t set;
     if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
         return CPU_COUNT(&set);
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n > 0 ? (int)n : 1;
+    return machine_cpu_count();
 }
 
 static void parse_args(int argc, char **argv, lg_config_t *cfg)
@@ -455,6 +460,7 @@ int main(int argc, char **argv)
         .started_at = run.started_at,
         .interrupted = run.stop_level > 0,
         .cpus = cpu_count(),
+        .machine_cpus = machine_cpu_count(),
     };
     struct utsname uts;
     snprintf(res.kernel, sizeof res.kernel, "%s", uname(&uts) == 0 ? uts.release : "unknown");

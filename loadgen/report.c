@@ -188,6 +188,7 @@ static json_t *json_environment(const lg_result_t *r, int *failed)
     char started[32];
     format_started(r, "%Y-%m-%dT%H:%M:%SZ", started, sizeof started);
     jset(o, "cpus", json_integer(r->cpus), failed);
+    jset(o, "machine_cpus", json_integer(r->machine_cpus), failed);
     jset(o, "kernel", json_string(r->kernel), failed);
     jset(o, "started_at", json_string(started), failed);
     for (size_t i = 0; i < ENV_FIELD_COUNT; i++) {
@@ -381,7 +382,8 @@ static void print_markdown(FILE *f, const lg_result_t *r)
     print_ceiling(f, r);
 
     fprintf(f, "\n## Environment\n\n");
-    fprintf(f, "- cpus: %d\n- kernel: %s\n- started at: %s\n", r->cpus, r->kernel, started);
+    fprintf(f, "- cpus: %d of the machine's %d (loadgen's affinity)\n- kernel: %s\n- started at: %s\n",
+            r->cpus, r->machine_cpus, r->kernel, started);
     for (size_t i = 0; i < ENV_FIELD_COUNT; i++) {
         const char *v = getenv(env_fields[i][1]);
         fprintf(f, "- %s: %s\n", env_fields[i][0], v && *v ? v : "(unset)");

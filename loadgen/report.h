@@ -19,13 +19,14 @@ typedef struct lg_result {
     const lg_config_t *cfg;
     const lg_stats_t *stats; /* all threads merged, samples sorted */
     long threads;
-    double duration_s; /* measured: warm-up end to the last request's end */
+    double duration_s; /* the measured window (docs/REPORT.md) */
     const json_t *server; /* the /healthz description, or NULL */
     const char *variant;
     const char *workload;
     time_t started_at; /* wall clock when the load started */
     int interrupted; /* SIGINT/SIGTERM stopped the load early */
-    int cpus;
+    int cpus;         /* CPUs loadgen may run on (its affinity mask) */
+    int machine_cpus; /* CPUs online on the machine */
     char kernel[128];
 } lg_result_t;
 

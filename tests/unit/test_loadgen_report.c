@@ -187,7 +187,7 @@ static void test_json_shape(void **state)
 
     assert_string_equal(json_string_value(get(get(j, "server"), "variant")), "event-loop");
 
-    static const char *const env[] = {"cpus", "kernel", "started_at", "git_commit",
+    static const char *const env[] = {"cpus", "machine_cpus", "kernel", "started_at", "git_commit",
                                       "docker_version", "compose_version", "cpu_sharing", NULL};
     json_t *e = get(j, "environment");
     assert_keys(e, env);
