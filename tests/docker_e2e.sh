@@ -41,8 +41,8 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/lab-e2e.XXXXXX")
 chmod 755 "$tmp" # the one-liner's loadgen runs as uid 10001
 oneliner_project=lab-e2e-$$
 cleanup() {
-    COMPOSE_PROJECT_NAME=$oneliner_project "${compose[@]}" down --volumes \
-        --remove-orphans --timeout 5 >/dev/null 2>&1 || true
+    COMPOSE_PROJECT_NAME=$oneliner_project COMPOSE_PROFILES=event-loop "${compose[@]}" \
+        down --volumes --remove-orphans --timeout 5 >/dev/null 2>&1 || true
     rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -138,8 +138,9 @@ if report=$(one_report "$oneliner_out"); then
 else
     fail "one-liner wrote one JSON report"
 fi
-COMPOSE_PROJECT_NAME=$oneliner_project "${compose[@]}" down --volumes \
-    --remove-orphans --timeout 5 >"$tmp/down.log" 2>&1 || show_log "$tmp/down.log"
+# As the README says: 'down' with the profile still set (v2 needs it).
+COMPOSE_PROJECT_NAME=$oneliner_project COMPOSE_PROFILES=event-loop "${compose[@]}" down \
+    --volumes --remove-orphans --timeout 5 >"$tmp/down.log" 2>&1 || show_log "$tmp/down.log"
 check "one-liner 'down' left no container or network" nothing_left "$oneliner_project"
 
 finish
