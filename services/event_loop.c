@@ -53,8 +53,26 @@ static fanout_loop_t *fanout;
 static server_config_t cfg;
 static int connections;
 static int stopping;
+static uv_timer_t last_close; /* closes the fan-out driver once idle */
 
 static void process_input(conn_t *c);
+
+static void last_close_cb(uv_timer_t *t)
+{
+    fanout_loop_close(fanout);
+    uv_close((uv_handle_t *)t, NULL);
+}
+
+/* When stopping and the last connection is gone, close the fan-out driver
+ * on the next turn of the loop: the last connection may end inside the
+ * driver's own callback (its fan-out finished), where closing it under
+ * its feet would free what the driver is still reading. */
+static void close_when_idle(void)
+{
+    if (stopping && connections == 0 && !uv_is_active((uv_handle_t *)&last_close) &&
+        uv_timer_start(&last_close, last_close_cb, 0, 0) != 0)
+        log_error("cannot schedule the upstream driver's close");
+}
 static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
 static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
 
@@ -63,8 +81,8 @@ static void conn_unref(conn_t *c)
     if (--c->refs > 0)
         return;
     free(c);
-    if (--connections == 0 && stopping)
-        fanout_loop_close(fanout);
+    connections--;
+    close_when_idle();
 }
 
 static void handle_closed_cb(uv_handle_t *h) { conn_unref(h->data); }
@@ -276,8 +294,7 @@ static void stop_cb(uv_signal_t *sig, int signum)
     uv_close((uv_handle_t *)&sigterm, NULL);
     uv_close((uv_handle_t *)&sigint, NULL);
     uv_walk(loop, close_idle_cb, NULL);
-    if (connections == 0)
-        fanout_loop_close(fanout);
+    close_when_idle();
 }
 
 int main(int argc, char **argv)
@@ -296,6 +313,7 @@ int main(int argc, char **argv)
     }
     if ((rc = uv_tcp_init(loop, &listener)) != 0 || (rc = uv_tcp_open(&listener, fd)) != 0 ||
         (rc = uv_listen((uv_stream_t *)&listener, cfg.backlog, connection_cb)) != 0 ||
+        (rc = uv_timer_init(loop, &last_close)) != 0 ||
         (rc = uv_signal_init(loop, &sigterm)) != 0 ||
         (rc = uv_signal_start(&sigterm, stop_cb, SIGTERM)) != 0 ||
         (rc = uv_signal_init(loop, &sigint)) != 0 ||

@@ -148,13 +148,11 @@ static int wait_exit(pid_t pid, int timeout_ms, int *status)
     return 0;
 }
 
-int proc_stop(proc_t *p, int timeout_ms)
+int proc_wait(proc_t *p, int timeout_ms)
 {
     if (p->pid <= 0)
         return -ESRCH;
     int status = 0;
-    if (kill(p->pid, SIGTERM) < 0)
-        return -errno;
     int rc = wait_exit(p->pid, timeout_ms, &status);
     if (rc == -ETIMEDOUT) {
         proc_kill(p);
@@ -166,6 +164,15 @@ int proc_stop(proc_t *p, int timeout_ms)
     if (WIFSIGNALED(status))
         return 128 + WTERMSIG(status);
     return WEXITSTATUS(status);
+}
+
+int proc_stop(proc_t *p, int timeout_ms)
+{
+    if (p->pid <= 0)
+        return -ESRCH;
+    if (kill(p->pid, SIGTERM) < 0)
+        return -errno;
+    return proc_wait(p, timeout_ms);
 }
 
 void proc_kill(proc_t *p)

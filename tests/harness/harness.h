@@ -25,6 +25,11 @@ int proc_start(proc_t *p, const char *const argv[], const char *const env[], int
  * 128+signal when killed by a signal, or -ETIMEDOUT after SIGKILL. */
 int proc_stop(proc_t *p, int timeout_ms);
 
+/* Wait up to timeout_ms for the process to exit by itself (after a signal
+ * the test sent). Returns the exit status like proc_stop, or -ETIMEDOUT
+ * (then it is killed). */
+int proc_wait(proc_t *p, int timeout_ms);
+
 /* SIGKILL and reap. */
 void proc_kill(proc_t *p);
 

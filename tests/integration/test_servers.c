@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <math.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -269,6 +270,64 @@ static void test_throughput_at_ceiling(void **state)
     json_decref(report);
 }
 
+/* slowapi's count of open connections, from its /stats; -1 on failure. */
+static int slowapi_connections(void)
+{
+    char body[1024];
+    if (http_get(slowapi.port, "/stats", body, sizeof body, IO_TIMEOUT_MS) != 200)
+        return -1;
+    const char *p = strstr(body, "\"connections\":");
+    return p == NULL ? -1 : atoi(p + strlen("\"connections\":"));
+}
+
+/* Send GET /io to a server whose upstream delay is 1 s and return the
+ * client socket once the fan-out's calls have reached slowapi (seen on
+ * its /stats, not guessed with a sleep). */
+static int io_in_flight(proc_t *server, int fanout)
+{
+    int before = slowapi_connections();
+    assert_true(before >= 0);
+    int fd = tcp_connect(server->port);
+    assert_true(fd >= 0);
+    const char get[] = "GET /io HTTP/1.1\r\nHost: x\r\n\r\n";
+    assert_int_equal(send(fd, get, sizeof get - 1, MSG_NOSIGNAL), sizeof get - 1);
+    double deadline = now_ms() + IO_TIMEOUT_MS;
+    while (slowapi_connections() < before + fanout)
+        assert_true(now_ms() < deadline);
+    return fd;
+}
+
+/* SIGTERM with a request in flight: the request still gets its answer,
+ * then the server exits 0. */
+static void test_stop_lets_request_finish(void **state)
+{
+    const variant_case_t *vc = *state;
+    proc_t server;
+    char url[128], resp[4096];
+    slowapi_url(url, sizeof url, 1.0);
+    assert_int_equal(start_variant(&server, vc->variant, url, "5"), 0);
+    int fd = io_in_flight(&server, 10);
+    assert_int_equal(kill(server.pid, SIGTERM), 0);
+    assert_int_equal(http_read_response(fd, resp, sizeof resp, IO_TIMEOUT_MS), 200);
+    close(fd);
+    assert_int_equal(proc_wait(&server, STOP_TIMEOUT_MS), 0);
+}
+
+/* SIGTERM after a client left with its fan-out still running: the server
+ * drops the answer and exits 0 (under ASan: without touching freed memory). */
+static void test_stop_after_client_left(void **state)
+{
+    const variant_case_t *vc = *state;
+    proc_t server;
+    char url[128];
+    slowapi_url(url, sizeof url, 1.0);
+    assert_int_equal(start_variant(&server, vc->variant, url, "5"), 0);
+    int fd = io_in_flight(&server, 10);
+    close(fd);
+    assert_int_equal(kill(server.pid, SIGTERM), 0);
+    assert_int_equal(proc_wait(&server, STOP_TIMEOUT_MS), 0);
+}
+
 #define VARIANT_TESTS(i)                                                                   \
     cmocka_unit_test_prestate_setup_teardown(test_routes, variant_setup, variant_teardown, \
                                              &cases[i]),                                   \
@@ -278,6 +337,8 @@ static void test_throughput_at_ceiling(void **state)
                                              variant_teardown, &cases[i]),                \
     cmocka_unit_test_prestate(test_upstream_down_502, &cases[i]),                          \
     cmocka_unit_test_prestate(test_upstream_timeout_504, &cases[i]),                       \
+    cmocka_unit_test_prestate(test_stop_lets_request_finish, &cases[i]),                   \
+    cmocka_unit_test_prestate(test_stop_after_client_left, &cases[i]),                     \
     cmocka_unit_test_prestate_setup_teardown(test_throughput_at_ceiling, variant_setup,   \
                                              variant_teardown, &cases[i])
 
