@@ -78,6 +78,8 @@ nothing_left() {
 
 # ---- images -------------------------------------------------------------
 
+# Say so first: from nothing (base image, builder) this takes minutes.
+echo "docker e2e: make images (cached: seconds; from nothing: about 4 minutes)"
 if make -s images >"$tmp/images.log" 2>&1; then
     pass "make images"
 else
