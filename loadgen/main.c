@@ -176,19 +176,7 @@ static int cpu_count(void)
 
 static void parse_args(int argc, char **argv, lg_config_t *cfg)
 {
-    *cfg = (lg_config_t){
-        .connections = LG_DEFAULT_CONNECTIONS,
-        .threads = 0,
-        .duration_s = LG_DEFAULT_DURATION_S,
-        .timeout_s = LG_DEFAULT_TIMEOUT_S,
-        .drain_s = LG_DEFAULT_DRAIN_S,
-        .wait_s = -1,
-        .keepalive = 1,
-        .mode = "native",
-        .fanout = -1,
-        .delay_s = -1,
-        .capacity = -1,
-    };
+    run_config_defaults(cfg);
     int opt;
     opterr = 0; /* our messages, in our format */
     while ((opt = getopt_long(argc, argv, ":c:d:n:t:h", long_options, NULL)) != -1) {

@@ -76,6 +76,23 @@ static int run_wait(lg_run_t *run, lg_worker_t **workers, long threads, int sig_
     return stop_level;
 }
 
+void run_config_defaults(lg_config_t *cfg)
+{
+    *cfg = (lg_config_t){
+        .connections = LG_DEFAULT_CONNECTIONS,
+        .threads = 0, /* 0: the CPU count, at most the connections */
+        .duration_s = LG_DEFAULT_DURATION_S,
+        .timeout_s = LG_DEFAULT_TIMEOUT_S,
+        .drain_s = LG_DEFAULT_DRAIN_S,
+        .wait_s = -1,
+        .keepalive = 1,
+        .mode = "native",
+        .fanout = -1,
+        .delay_s = -1,
+        .capacity = -1,
+    };
+}
+
 int run_load(const lg_config_t *cfg, int sig_fd, lg_run_result_t *out, char *err, size_t err_len)
 {
     char request[LG_REQUEST_MAX];

@@ -18,6 +18,9 @@ typedef struct lg_run_result {
 /* Run the load cfg describes (cfg->url resolved). sig_fd: a signalfd for
  * SIGINT/SIGTERM, or -1. Returns 0 (out->stats to be freed with
  * stats_free) or -1 with a message in err. */
+/* The defaults of every setting, as `loadgen` with no flags has them. */
+void run_config_defaults(lg_config_t *cfg);
+
 int run_load(const lg_config_t *cfg, int sig_fd, lg_run_result_t *out, char *err, size_t err_len);
 
 /* Stop the run: level 1 stops issuing and starts the drain (bounded by

@@ -209,19 +209,12 @@ static int server_teardown(void **state)
 
 static void config(lg_config_t *cfg, int port, long c, long t)
 {
-    *cfg = (lg_config_t){
-        .connections = c,
-        .threads = t,
-        .duration_s = 5,
-        .timeout_s = 5,
-        .drain_s = 1,
-        .wait_s = -1,
-        .keepalive = 1,
-        .mode = "native",
-        .fanout = -1,
-        .delay_s = -1,
-        .capacity = -1,
-    };
+    run_config_defaults(cfg);
+    cfg->connections = c;
+    cfg->threads = t;
+    cfg->duration_s = 5;
+    cfg->timeout_s = 5;
+    cfg->drain_s = 1;
     char url[64], err[LG_ERR_MAX];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/x", port);
     assert_int_equal(url_parse(url, &cfg->url, err, sizeof err), 0);
