@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/pidfd.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -94,6 +95,11 @@ int proc_start(proc_t *p, const char *const argv[], const char *const env[], int
         return -e;
     }
     if (pid == 0) {
+        /* Die with the test: a failed assertion leaves the test without
+         * running its clean-up, and an orphaned server would hold ports and
+         * the runner's output pipe open. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() == 1)
+            _exit(127);
         /* The write end must survive exec: move it past CLOEXEC. */
         int wfd = dup(pipefd[1]);
         if (wfd < 0)
