@@ -52,9 +52,13 @@ static int start_variant(proc_t *p, const char *variant, const char *url, const 
     return proc_start(p, argv, env, START_TIMEOUT_MS);
 }
 
-static void slowapi_url(char *out, size_t cap, double delay_s)
+/* Start variant against the test's slowapi with the given delay. */
+static int start_on_slowapi(proc_t *p, const char *variant, double delay_s,
+                            const char *timeout_s)
 {
-    snprintf(out, cap, "http://127.0.0.1:%d/?delay=%g", slowapi.port, delay_s);
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/?delay=%g", slowapi.port, delay_s);
+    return start_variant(p, variant, url, timeout_s);
 }
 
 static int group_setup(void **state)
@@ -77,9 +81,7 @@ static int variant_setup(void **state)
     if (f == NULL)
         return -1;
     f->vc = *state;
-    char url[128];
-    slowapi_url(url, sizeof url, DELAY_S);
-    if (start_variant(&f->server, f->vc->variant, url, "5") != 0) {
+    if (start_on_slowapi(&f->server, f->vc->variant, DELAY_S, "5") != 0) {
         fprintf(stderr, "cannot start %s\n", f->vc->variant);
         free(f);
         return -1;
@@ -223,9 +225,8 @@ static void test_upstream_timeout_504(void **state)
 {
     const variant_case_t *vc = *state;
     proc_t server;
-    char url[128], body[1024];
-    slowapi_url(url, sizeof url, 3.0);
-    assert_int_equal(start_variant(&server, vc->variant, url, "0.3"), 0);
+    char body[1024];
+    assert_int_equal(start_on_slowapi(&server, vc->variant, 3.0, "0.3"), 0);
     double t0 = now_ms();
     assert_int_equal(http_get(server.port, "/io", body, sizeof body, IO_TIMEOUT_MS), 504);
     double took_ms = now_ms() - t0;
@@ -303,9 +304,8 @@ static void test_stop_lets_request_finish(void **state)
 {
     const variant_case_t *vc = *state;
     proc_t server;
-    char url[128], resp[4096];
-    slowapi_url(url, sizeof url, 1.0);
-    assert_int_equal(start_variant(&server, vc->variant, url, "5"), 0);
+    char resp[4096];
+    assert_int_equal(start_on_slowapi(&server, vc->variant, 1.0, "5"), 0);
     int fd = io_in_flight(&server, 10);
     assert_int_equal(kill(server.pid, SIGTERM), 0);
     assert_int_equal(http_read_response(fd, resp, sizeof resp, IO_TIMEOUT_MS), 200);
@@ -319,9 +319,7 @@ static void test_stop_after_client_left(void **state)
 {
     const variant_case_t *vc = *state;
     proc_t server;
-    char url[128];
-    slowapi_url(url, sizeof url, 1.0);
-    assert_int_equal(start_variant(&server, vc->variant, url, "5"), 0);
+    assert_int_equal(start_on_slowapi(&server, vc->variant, 1.0, "5"), 0);
     int fd = io_in_flight(&server, 10);
     close(fd);
     assert_int_equal(kill(server.pid, SIGTERM), 0);
