@@ -22,8 +22,9 @@ LIBS_UV   := $(shell pkg-config --libs libuv 2>/dev/null || echo -luv)
 LIBS_CURL := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
 LIBS_JSON := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
 
-# The server variants: services/<name with _>.c is each one's whole model.
-VARIANTS := $(shell awk -F'\t' '!/^\#/ && NF { print $$1 }' services/variants.tsv)
+# The server programs: services/<name with _>.c is each one's whole model;
+# services/variants.tsv runs them as variants (a program with settings).
+VARIANTS := $(shell awk -F'\t' '!/^\#/ && NF && !seen[$$2]++ { print $$2 }' services/variants.tsv)
 PROGRAMS := slowapi loadgen $(VARIANTS)
 
 LIB_SRC     := $(wildcard lib/*.c)
@@ -151,11 +152,11 @@ deps:
 base-image:
 	@docker/make-base-image.sh
 
-# lab/builder (toolchain + make all), lab/runtime, then lab/<program> for every
-# program; the layer cache rebuilds only what changed. results/ is made
+# lab/builder (toolchain + make all), lab/runtime, lab/slowapi, lab/loadgen and
+# lab/<variant> for every variant; the layer cache rebuilds only what changed. results/ is made
 # writable for loadgen's default uid 10001 (mode 1777, like /tmp).
 images: base-image
 	@mkdir -p results
 	@chmod 1777 results 2>/dev/null || \
 	    echo "images: cannot chmod results/: the Compose one-liner's loadgen (uid 10001) may not write there" >&2
-	@docker/build-images.sh $(PROGRAMS)
+	@docker/build-images.sh

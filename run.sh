@@ -7,6 +7,7 @@ set -euo pipefail
 lab_dir=$(cd "$(dirname "$0")" && pwd)
 user_dir=$PWD
 variants_table=$lab_dir/services/variants.tsv
+classic_table=$lab_dir/services/classic-names.tsv
 ready_timeout_s=10
 
 usage() {
@@ -15,7 +16,9 @@ usage: ./run.sh [options] VARIANT WORKLOAD
        ./run.sh list
 
 Runs slowapi, the server VARIANT and loadgen once; loadgen writes its report
-(JSON and Markdown) to the output folder. WORKLOAD is io or cpu.
+(JSON and Markdown) to the output folder. WORKLOAD is io or cpu. VARIANT may
+also be one of the classic study's names (sync-uwsgi, ...): it runs each of
+its variants in turn, a report each. './run.sh list' shows both.
 
 options:
   -c, --concurrency N       concurrent clients (100)
@@ -47,17 +50,30 @@ bad_usage() {
     exit 2
 }
 
-variant_names() { awk -F'\t' '!/^#/ && NF { print $1 }' "$variants_table"; }
+rows() { awk -F'\t' '!/^#/ && NF' "$1"; }
+variant_names() { rows "$variants_table" | cut -f1; }
+classic_names() { rows "$classic_table" | cut -f1; }
 
+# The variants and the classic names, aligned columns.
 list_variants() {
-    # Two passes over the table: column widths, then the rows.
-    awk -F'\t' '
-        FNR == NR { if (!/^#/ && NF) { if (length($1) > w1) w1 = length($1)
-                                       if (length($2) > w2) w2 = length($2) }
-                    next }
-        !/^#/ && NF { printf "%-*s  %-*s  %s\n", w1, $1, w2, $2, $3 }
-    ' "$variants_table" "$variants_table"
+    echo "Variants (name, model, the classic deployment it mirrors):"
+    rows "$variants_table" | awk -F'\t' '
+        { name[NR] = $1; model[NR] = $4; classic[NR] = $5
+          if (length($1) > w1) w1 = length($1); if (length($4) > w2) w2 = length($4) }
+        END { for (i = 1; i <= NR; i++)
+                  printf "  %-*s  %-*s  %s\n", w1, name[i], w2, model[i], classic[i] }'
+    echo
+    echo "The classic study's names (each runs its variants in turn):"
+    rows "$classic_table" | awk -F'\t' '
+        { name[NR] = $1; runs[NR] = $2; what[NR] = $3
+          if (length($1) > w1) w1 = length($1); if (length($2) > w2) w2 = length($2) }
+        END { for (i = 1; i <= NR; i++)
+                  printf "  %-*s  %-*s  %s\n", w1, name[i], w2, runs[i], what[i] }'
 }
+
+# variant_field NAME COLUMN: a column of the variant's row (2 program,
+# 3 settings).
+variant_field() { rows "$variants_table" | awk -F'\t' -v n="$1" -v c="$2" '$1 == n { print $c }'; }
 
 # check_number NAME VALUE integer|number: an integer >= 1, or a number >= 0.
 check_number() {
@@ -83,6 +99,7 @@ upstream_timeout=${UPSTREAM_TIMEOUT:-5}
 native=0
 out=
 positional=()
+original_args=("$@")
 
 while [ $# -gt 0 ]; do
     arg=$1
@@ -123,13 +140,31 @@ fi
 [ ${#positional[@]} -eq 2 ] || bad_usage "want VARIANT and WORKLOAD (or 'list')"
 variant=${positional[0]}
 workload=${positional[1]}
-if ! variant_names | grep -qxF -- "$variant"; then
-    bad_usage "unknown variant '$variant'; the variants: $(variant_names | paste -sd' ' -)"
-fi
 case $workload in
     io | cpu) ;;
     *) bad_usage "unknown workload '$workload'; the workloads: io cpu" ;;
 esac
+if classic_names | grep -qxF -- "$variant"; then
+    # A classic name: this script again for each of its variants, in turn.
+    status=0
+    for each in $(rows "$classic_table" | awk -F'\t' -v n="$variant" '$1 == n { print $2 }'); do
+        say "$variant: running $each"
+        args=()
+        for arg in "${original_args[@]}"; do
+            [ "$arg" = "$variant" ] && arg=$each
+            args+=("$arg")
+        done
+        "$0" "${args[@]}" || status=$?
+    done
+    exit "$status"
+fi
+if ! variant_names | grep -qxF -- "$variant"; then
+    bad_usage "unknown variant '$variant'; the variants: $(variant_names | paste -sd' ' -); the classic names: $(classic_names | paste -sd' ' -)"
+fi
+program=$(variant_field "$variant" 2)
+settings=$(variant_field "$variant" 3)
+[ "$settings" != - ] || settings=
+[ "$program" = "$variant" ] && [ -z "$settings" ] || settings="--variant $variant $settings"
 
 # The report folder, absolute (the containers and `cd` need that), and how
 # to show it to the user: relative to where they are when it is under it.
@@ -270,15 +305,19 @@ pin() {
     return 0
 }
 
-# start_server NAME [VAR=VALUE...]: start build/bin/NAME on 127.0.0.1, any
-# free port, and wait (bounded) on its ready pipe; sets $port.
+# start_server NAME PROGRAM [ARG...|VAR=VALUE...]: start build/bin/PROGRAM
+# (environment VAR=VALUE, then flags ARG) on 127.0.0.1, any free port, and
+# wait (bounded) on its ready pipe; sets $port.
 start_server() {
-    local name=$1 fifo=$work_dir/$1.ready cpus
-    shift
+    local name=$1 program=$2 fifo=$work_dir/$1.ready cpus env=() args=()
+    shift 2
+    for arg in "$@"; do
+        case $arg in *=*) env+=("$arg") ;; *) args+=("$arg") ;; esac
+    done
     case $name in slowapi) cpus=$slowapi_cpus ;; *) cpus=$server_cpus ;; esac
     mkfifo "$fifo"
     # shellcheck disable=SC2046 # pin's words are meant to split
-    env "$@" $(pin "$cpus") "$lab_dir/build/bin/$name" \
+    env "${env[@]}" $(pin "$cpus") "$lab_dir/build/bin/$program" "${args[@]}" \
         --host 127.0.0.1 --port 0 --ready-fd 3 3>"$fifo" &
     pids+=($!)
     # The read ends at once with nothing if the server dies before it is
@@ -302,9 +341,10 @@ run_native() {
     export LAB_CPUS
 
     say "starting slowapi and $variant on 127.0.0.1"
-    start_server slowapi
+    start_server slowapi slowapi
     local slowapi_port=$port
-    start_server "$variant" \
+    # shellcheck disable=SC2086 # the settings are words
+    start_server "$variant" "$program" $settings \
         "SLOW_API_URL=http://127.0.0.1:$slowapi_port/?delay=$delay" \
         "FANOUT=$fanout" "UPSTREAM_TIMEOUT=$upstream_timeout"
 

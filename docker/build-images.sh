@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Build the lab's images: lab/builder, lab/runtime, then lab/<program> for
-# each program named on the command line (`make images` names them all).
+# Build the lab's images: lab/builder, lab/runtime, lab/slowapi, lab/loadgen
+# and lab/<variant> for each variant of services/variants.tsv (a variant's
+# image is its program's binary plus its settings). `make images` runs it.
 #
-#   docker/build-images.sh slowapi loadgen single-thread event-loop
+#   docker/build-images.sh                 every image
+#   docker/build-images.sh event-loop ...  these variants (and the base ones)
 #
 # Prints one line per image: "built" or "up to date" (the layer cache decided)
 # and its size. A failed build prints the end of its log, exits 1.
@@ -13,11 +15,6 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-
-if [ $# -eq 0 ]; then
-    echo "usage: $0 PROGRAM..." >&2
-    exit 2
-fi
 
 image_id() {
     docker image inspect --format '{{.Id}}' "$1" 2>/dev/null || true
@@ -57,14 +54,26 @@ program_port() {
 # untagged, after every change.
 replaced=()
 
+# build_program IMAGE PROGRAM [ARGS]: lab/IMAGE runs build/bin/PROGRAM ARGS.
+build_program() {
+    build "lab/$1:latest" --file docker/program.Dockerfile \
+        --build-arg "PROGRAM=$2" --build-arg "ARGS=${3:-}" \
+        --build-arg "PORT=$(program_port "$2")" docker
+}
+
 build lab/builder:latest --file docker/builder.Dockerfile .
 # The runtime image copies nothing: its context is the small docker/ folder.
 build lab/runtime:latest --file docker/runtime.Dockerfile docker
-for program in "$@"; do
-    build "lab/$program:latest" --file docker/program.Dockerfile \
-        --build-arg "PROGRAM=$program" \
-        --build-arg "PORT=$(program_port "$program")" docker
-done
+build_program slowapi slowapi
+build_program loadgen loadgen
+# name, program, settings ("-": none); a preset's settings also name it.
+while IFS=$'\t' read -r name program settings _; do
+    case $name in '' | '#'*) continue ;; esac
+    [ $# -eq 0 ] || printf '%s\n' "$@" | grep -qxF -- "$name" || continue
+    [ "$settings" != - ] || settings=
+    [ "$program" = "$name" ] && [ -z "$settings" ] || settings="--variant $name $settings"
+    build_program "$name" "$program" "$settings"
+done <services/variants.tsv
 
 # Children before parents (a program image before the runtime it was built
 # on); one still in use (by a container) stays.

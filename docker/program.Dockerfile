@@ -1,6 +1,8 @@
-# lab/<program>: one image per program, all from this file.
-#   docker build -f docker/program.Dockerfile --build-arg PROGRAM=event-loop \
-#                --build-arg PORT=3000 -t lab/event-loop docker
+# lab/<name>: one image per program or variant, all from this file. A
+# variant's image is its program with its settings (ARGS) as first flags.
+#   docker build -f docker/program.Dockerfile --build-arg PROGRAM=threadpool \
+#                --build-arg "ARGS=--variant threadpool-50 --threads 50" \
+#                --build-arg PORT=3000 -t lab/threadpool-50 docker
 # Build lab/builder and lab/runtime first (`make images` does it all).
 #
 # The image is lab/runtime plus one binary. The COPY comes last: with the
@@ -15,10 +17,12 @@ FROM lab/runtime
 ARG PROGRAM
 # The port the program listens on; empty for a client (loadgen).
 ARG PORT
-ENV LAB_PROGRAM=${PROGRAM}
+# Flags before the container's own (which come later, so they win).
+ARG ARGS=
+ENV LAB_PROGRAM=${PROGRAM} LAB_ARGS=${ARGS}
 USER lab
 EXPOSE ${PORT}
 # exec: the program is PID 1, gets SIGTERM from `docker stop` itself, and
 # names itself (argv[0]) in its messages.
-ENTRYPOINT ["/bin/sh", "-c", "exec \"$LAB_PROGRAM\" \"$@\"", "lab"]
+ENTRYPOINT ["/bin/sh", "-c", "exec \"$LAB_PROGRAM\" $LAB_ARGS \"$@\"", "lab"]
 COPY --from=build /src/build/bin/${PROGRAM} /usr/local/bin/${PROGRAM}

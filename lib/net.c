@@ -42,7 +42,7 @@ int net_listen_tcp(const char *host, int port, int backlog, int reuseport, int n
         snprintf(call, sizeof call, "bind(%s:%d)", host ? host : "0.0.0.0", port);
         return fail(err, call, errno, fd);
     }
-    if (listen(fd, backlog) < 0) {
+    if (backlog > 0 && listen(fd, backlog) < 0) {
         snprintf(call, sizeof call, "listen(backlog=%d)", backlog);
         return fail(err, call, errno, fd);
     }

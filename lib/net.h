@@ -11,7 +11,9 @@
 
 /* Listen on host:port (host NULL = all IPv4 addresses, port 0 = any free
  * port). reuseport sets SO_REUSEPORT so several processes can share the
- * port; nonblock makes the socket non-blocking. Returns the descriptor. */
+ * port; nonblock makes the socket non-blocking. backlog 0 binds without
+ * listening: with reuseport that reserves a port for sibling sockets and
+ * takes none of their connections. Returns the descriptor. */
 int net_listen_tcp(const char *host, int port, int backlog, int reuseport, int nonblock,
                    char *err);
 

@@ -17,6 +17,9 @@
 #define DEFAULT_UPSTREAM_TIMEOUT_S 5.0
 #define DEFAULT_CLIENT_TIMEOUT_S 60.0
 #define DEFAULT_CPU_ITERATIONS 1000
+#define VARIANT_NAME_MAX 48
+#define VARIANT_NAME_CHARS "abcdefghijklmnopqrstuvwxyz0123456789-"
+#define DEFAULT_GRACE_PERIOD_S 30.0 /* gunicorn's graceful_timeout */
 
 int server_capacity;
 const variant_t *server_variant;
@@ -29,6 +32,8 @@ static void usage(const variant_t *v, FILE *out)
             "%s server of the deployment-model lab (%s).\n"
             "Routes: GET /io (FANOUT calls to SLOW_API_URL), GET /cpu, GET /healthz.\n\n"
             "options (environment variable in brackets):\n"
+            "  --variant NAME           the name /healthz reports, a preset's name such\n"
+            "                           as threadpool-50 [VARIANT] (%s)\n"
             "  --host ADDR              listen address [HOST] (0.0.0.0)\n"
             "  --port N                 listen port, 0 = any free port [PORT] (%d)\n"
             "  --backlog N              listen backlog [BACKLOG] (%d)\n"
@@ -40,12 +45,16 @@ static void usage(const variant_t *v, FILE *out)
             "  --cpu-iterations N       /cpu's long_running(N) [CPU_ITERATIONS] (%d)\n"
             "  --threads N              worker threads, where the model has them [THREADS]\n"
             "  --workers N              worker processes, where the model has them [WORKERS]\n"
+            "  --accept MODE            shared (one socket for all workers) or reuseport\n"
+            "                           (a socket per worker), with workers [ACCEPT] (shared)\n"
+            "  --grace-period S         on SIGTERM, time for requests in flight [GRACE_PERIOD]\n"
+            "                           (%g)\n"
             "  --ready-fd FD            write the port to FD once listening [READY_FD]\n"
             "  -h, --help               this help\n"
             "Logging: LOG_LEVEL=error|warn|info|debug.\n",
-            v->name, v->name, v->model, DEFAULT_PORT, DEFAULT_BACKLOG, DEFAULT_SLOW_API_URL,
+            v->name, v->name, v->model, v->name, DEFAULT_PORT, DEFAULT_BACKLOG, DEFAULT_SLOW_API_URL,
             DEFAULT_FANOUT, DEFAULT_UPSTREAM_TIMEOUT_S, DEFAULT_CLIENT_TIMEOUT_S,
-            DEFAULT_CPU_ITERATIONS);
+            DEFAULT_CPU_ITERATIONS, DEFAULT_GRACE_PERIOD_S);
 }
 
 static void die_usage(const variant_t *v, const char *what, const char *value, const char *why)
@@ -90,14 +99,20 @@ static void set_url(const variant_t *v, server_config_t *cfg, const char *what, 
     strcpy(cfg->slow_api_url, s);
 }
 
-enum { OPT_HOST = 256, OPT_PORT, OPT_BACKLOG, OPT_URL, OPT_FANOUT, OPT_UPSTREAM_TIMEOUT,
-       OPT_CLIENT_TIMEOUT, OPT_CPU, OPT_THREADS, OPT_WORKERS, OPT_READY_FD };
+enum { OPT_VARIANT = 256, OPT_HOST, OPT_PORT, OPT_BACKLOG, OPT_URL, OPT_FANOUT, OPT_UPSTREAM_TIMEOUT,
+       OPT_CLIENT_TIMEOUT, OPT_CPU, OPT_THREADS, OPT_WORKERS, OPT_ACCEPT, OPT_GRACE,
+       OPT_READY_FD };
 
 /* One table serves both the environment and the flags. */
 static void apply(const variant_t *v, server_config_t *cfg, int opt, const char *what,
                   const char *s)
 {
     switch (opt) {
+    case OPT_VARIANT:
+        if (strlen(s) > VARIANT_NAME_MAX || strspn(s, VARIANT_NAME_CHARS) != strlen(s))
+            die_usage(v, what, s, "must be at most 48 of a-z, 0-9 and '-'");
+        cfg->name = s;
+        break;
     case OPT_HOST: cfg->host = s; break;
     case OPT_PORT: cfg->port = (int)want_long(v, what, s, 0, 65535); break;
     case OPT_BACKLOG: cfg->backlog = (int)want_long(v, what, s, 1, 1 << 20); break;
@@ -108,12 +123,22 @@ static void apply(const variant_t *v, server_config_t *cfg, int opt, const char 
     case OPT_CPU: cfg->cpu_iterations = want_long(v, what, s, 0, 1000000); break;
     case OPT_THREADS: cfg->threads = (int)want_long(v, what, s, 1, 100000); break;
     case OPT_WORKERS: cfg->workers = (int)want_long(v, what, s, 1, 1024); break;
+    case OPT_ACCEPT:
+        if (strcmp(s, "shared") == 0)
+            cfg->accept_mode = ACCEPT_SHARED;
+        else if (strcmp(s, "reuseport") == 0)
+            cfg->accept_mode = ACCEPT_REUSEPORT;
+        else
+            die_usage(v, what, s, "must be shared or reuseport");
+        break;
+    case OPT_GRACE: cfg->grace_ms = want_ms(v, what, s); break;
     case OPT_READY_FD: cfg->ready_fd = (int)want_long(v, what, s, -1, 1 << 20); break;
     default: break;
     }
 }
 
 static const struct option long_options[] = {
+    {"variant", required_argument, NULL, OPT_VARIANT},
     {"host", required_argument, NULL, OPT_HOST},
     {"port", required_argument, NULL, OPT_PORT},
     {"backlog", required_argument, NULL, OPT_BACKLOG},
@@ -124,22 +149,25 @@ static const struct option long_options[] = {
     {"cpu-iterations", required_argument, NULL, OPT_CPU},
     {"threads", required_argument, NULL, OPT_THREADS},
     {"workers", required_argument, NULL, OPT_WORKERS},
+    {"accept", required_argument, NULL, OPT_ACCEPT},
+    {"grace-period", required_argument, NULL, OPT_GRACE},
     {"ready-fd", required_argument, NULL, OPT_READY_FD},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
 
 static const struct { const char *env; int opt; } env_options[] = {
-    {"HOST", OPT_HOST}, {"PORT", OPT_PORT}, {"BACKLOG", OPT_BACKLOG},
+    {"VARIANT", OPT_VARIANT}, {"HOST", OPT_HOST}, {"PORT", OPT_PORT}, {"BACKLOG", OPT_BACKLOG},
     {"SLOW_API_URL", OPT_URL}, {"FANOUT", OPT_FANOUT},
     {"UPSTREAM_TIMEOUT", OPT_UPSTREAM_TIMEOUT}, {"CLIENT_TIMEOUT", OPT_CLIENT_TIMEOUT},
     {"CPU_ITERATIONS", OPT_CPU}, {"THREADS", OPT_THREADS}, {"WORKERS", OPT_WORKERS},
-    {"READY_FD", OPT_READY_FD},
+    {"ACCEPT", OPT_ACCEPT}, {"GRACE_PERIOD", OPT_GRACE}, {"READY_FD", OPT_READY_FD},
 };
 
 void server_config_load(server_config_t *cfg, const variant_t *variant, int argc, char **argv)
 {
     *cfg = (server_config_t){
+        .name = variant->name,
         .host = "0.0.0.0",
         .port = DEFAULT_PORT,
         .backlog = DEFAULT_BACKLOG,
@@ -148,8 +176,10 @@ void server_config_load(server_config_t *cfg, const variant_t *variant, int argc
         .upstream_timeout_ms = (long)(DEFAULT_UPSTREAM_TIMEOUT_S * 1000),
         .client_timeout_ms = (long)(DEFAULT_CLIENT_TIMEOUT_S * 1000),
         .cpu_iterations = DEFAULT_CPU_ITERATIONS,
-        .threads = 1,
-        .workers = 1,
+        .threads = variant->threads > 0 ? variant->threads : 1,
+        .workers = variant->workers > 0 ? variant->workers : 1,
+        .accept_mode = ACCEPT_SHARED,
+        .grace_ms = (long)(DEFAULT_GRACE_PERIOD_S * 1000),
     };
     strcpy(cfg->slow_api_url, DEFAULT_SLOW_API_URL);
 

@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "clock.h"
@@ -50,11 +51,13 @@ static void respond_healthz(response_t *res, int keep_alive)
     char body[768];
     int n = snprintf(body, sizeof body,
                      "{\"status\":\"ok\",\"variant\":\"%s\",\"model\":\"%s\",\"capacity\":%d,"
-                     "\"keep_alive\":%s,\"threads\":%d,\"workers\":%d,\"fanout\":%d,"
-                     "\"slow_api_url\":\"%s\"}",
-                     server_variant->name, server_variant->model, server_capacity,
+                     "\"keep_alive\":%s,\"threads\":%d,\"workers\":%d,\"accept\":\"%s\","
+                     "\"fanout\":%d,\"slow_api_url\":\"%s\",\"pid\":%d}",
+                     server_config->name, server_variant->model, server_capacity,
                      server_variant->keep_alive ? "true" : "false", server_config->threads,
-                     server_config->workers, server_config->fanout, server_config->slow_api_url);
+                     server_config->workers,
+                     server_config->accept_mode == ACCEPT_REUSEPORT ? "reuseport" : "shared",
+                     server_config->fanout, server_config->slow_api_url, (int)getpid());
     if (n < 0 || (size_t)n >= sizeof body)
         n = snprintf(body, sizeof body, "{\"status\":\"ok\"}");
     respond_body(res, 200, body, n, keep_alive);

@@ -2,6 +2,7 @@
 #include "server.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,22 +31,56 @@ static void raise_open_file_limit(void)
     log_debug("open-file limit %llu", (unsigned long long)lim.rlim_cur);
 }
 
-int server_listen(const server_config_t *cfg, int reuseport, int nonblock)
+int server_open_socket(const server_config_t *cfg, int port, int backlog, int reuseport,
+                       int nonblock)
 {
     char err[NET_ERR_LEN];
     raise_open_file_limit();
-    int fd = net_listen_tcp(cfg->host, cfg->port, cfg->backlog, reuseport, nonblock, err);
+    int fd = net_listen_tcp(cfg->host, port, backlog, reuseport, nonblock, err);
     if (fd < 0) {
         log_error("cannot listen: %s", err);
         exit(1);
     }
-    int port = net_local_port(fd);
-    log_info("%s listening on %s:%d (fanout %d to %s)", server_variant->name, cfg->host, port,
+    return fd;
+}
+
+void server_announce(const server_config_t *cfg, int port)
+{
+    log_info("%s listening on %s:%d (fanout %d to %s)", cfg->name, cfg->host, port,
              cfg->fanout, cfg->slow_api_url);
     int rc = net_ready_notify(cfg->ready_fd, port);
     if (rc < 0)
         log_warn("ready fd %d: %s", cfg->ready_fd, strerror(-rc));
+}
+
+int server_listen(const server_config_t *cfg, int reuseport, int nonblock)
+{
+    int fd = server_open_socket(cfg, cfg->port, cfg->backlog, reuseport, nonblock);
+    server_announce(cfg, net_local_port(fd));
     return fd;
+}
+
+sigset_t server_block_stop_signals(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    int rc = pthread_sigmask(SIG_BLOCK, &set, NULL);
+    if (rc != 0 || signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
+        log_error("blocking the stop signals: %s", strerror(rc ? rc : errno));
+        exit(1);
+    }
+    return set;
+}
+
+int server_wait_stop_signal(const sigset_t *set)
+{
+    int sig;
+    while (sigwait(set, &sig) != 0)
+        ;
+    log_info("%s: stopping", strsignal(sig));
+    return sig;
 }
 
 static void on_stop_signal(int sig)

@@ -13,9 +13,18 @@ typedef struct variant_s {
     const char *name;     /* e.g. "event-loop" */
     const char *model;    /* the concurrency model in a few words */
     int keep_alive;       /* keeps client connections open between requests */
+    int threads;          /* THREADS and WORKERS by default (0: 1) */
+    int workers;
 } variant_t;
 
+/* How the processes of a multi-process model get their connections. */
+typedef enum {
+    ACCEPT_SHARED,    /* one listening socket, made before fork (gunicorn, uwsgi) */
+    ACCEPT_REUSEPORT, /* a socket per worker, SO_REUSEPORT: the kernel spreads */
+} accept_mode_t;
+
 typedef struct server_config_s {
+    const char *name;       /* reported in /healthz: the variant or preset */
     const char *host;
     int port;
     int backlog;
@@ -27,6 +36,8 @@ typedef struct server_config_s {
     long cpu_iterations;
     int threads;            /* worker threads, for the models that have them */
     int workers;            /* worker processes, likewise */
+    accept_mode_t accept_mode; /* for the models with worker processes */
+    long grace_ms;          /* on SIGTERM, how long in-flight requests may take */
 } server_config_t;
 
 /* Defaults, then environment variables, then flags; --help prints the
@@ -43,6 +54,20 @@ extern const server_config_t *server_config;
  * processes can share the port), log and notify the ready pipe. Exits 1
  * with a clear message when it cannot listen. Returns the socket. */
 int server_listen(const server_config_t *cfg, int reuseport, int nonblock);
+
+/* server_listen's two halves, for a master that opens sockets before its
+ * workers exist: raise the limit and open a socket (backlog 0: bind only,
+ * see net_listen_tcp), exiting 1 with a message when it cannot; then log
+ * and notify the ready pipe once the server can take connections. */
+int server_open_socket(const server_config_t *cfg, int port, int backlog, int reuseport,
+                       int nonblock);
+void server_announce(const server_config_t *cfg, int port);
+
+/* For models with threads: block SIGTERM and SIGINT in the calling thread
+ * before it starts any other (they inherit the mask; SIGPIPE is ignored),
+ * then wait for one of them in that thread. Returns the signal. */
+sigset_t server_block_stop_signals(void);
+int server_wait_stop_signal(const sigset_t *set);
 
 /* SIGTERM/SIGINT set server_stopping (without SA_RESTART, so a blocking
  * accept returns EINTR); SIGPIPE is ignored. */
