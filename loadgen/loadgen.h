@@ -112,6 +112,9 @@ typedef struct lg_stats {
     uint64_t min_ns;
     uint64_t max_ns;
     uint64_t samples_dropped; /* out of memory while growing samples_ns */
+    /* ok responses in the measured window, each counted for the part of
+     * its time inside it (docs/REPORT.md): rps = ok_in_window / window. */
+    double ok_in_window;
 } lg_stats_t;
 
 /* State shared by the workers of one run: read-only once they start, except
@@ -145,7 +148,6 @@ typedef struct lg_worker {
     char *read_buf;
     lg_stats_t stats;
     uint64_t finish_ns; /* the last request ended (or the drain cut it) */
-    uint64_t first_counted_ns; /* the first request issued after the warm-up; 0: none */
     int fatal_errno;    /* epoll_wait failed: the worker stopped early */
     pthread_t thread;
     _Alignas(64) _Atomic uint64_t progress_ended;

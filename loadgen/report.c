@@ -28,7 +28,7 @@ double report_rps(const lg_result_t *r)
 {
     if (r->duration_s <= 0)
         return 0;
-    return (double)r->stats->buckets.ok / r->duration_s;
+    return r->stats->ok_in_window / r->duration_s;
 }
 
 void report_ceiling(const lg_result_t *r, lg_ceiling_t *out)
@@ -151,6 +151,7 @@ static json_t *json_summary(const lg_result_t *r, int *failed)
     jset(o, "warmup_excluded", jint(b->warmup_excluded), failed);
     jset(o, "errors", errors, failed);
     jset(o, "rps", jnum(report_rps(r), 3), failed);
+    jset(o, "ok_in_window", jnum(s->ok_in_window, 3), failed);
     jset(o, "mean_ms", have ? jnum(ns_to_ms_d(s->sum_ns) / (double)responses, 3) : json_null(),
          failed);
     jset(o, "min_ms", have ? jnum(ns_to_ms_d(s->min_ns), 3) : json_null(), failed);

@@ -10,7 +10,7 @@
 
 #include "loadgen.h"
 
-#define LG_SCHEMA_VERSION 1
+#define LG_SCHEMA_VERSION 2
 /* DIR/<name>.json exists: try <name>-2, -3, ... up to this. */
 #define LG_PUBLISH_TRIES 1000
 

@@ -164,7 +164,6 @@ int run_load(const lg_config_t *cfg, int sig_fd, lg_run_result_t *out, char *err
         goto out;
 
     uint64_t finish_ns = run.start_ns;
-    uint64_t window_start_ns = UINT64_MAX; /* the earliest counted issue */
     if (stats_init(&out->stats, 0) < 0) {
         snprintf(err, err_len, "out of memory");
         goto out;
@@ -177,18 +176,13 @@ int run_load(const lg_config_t *cfg, int sig_fd, lg_run_result_t *out, char *err
         }
         if (workers[i]->finish_ns > finish_ns)
             finish_ns = workers[i]->finish_ns;
-        uint64_t first = workers[i]->first_counted_ns;
-        if (first != 0 && first < window_start_ns)
-            window_start_ns = first;
         if (workers[i]->fatal_errno)
             log_error("worker %ld stopped early: epoll_wait: %s", i,
                       strerror(workers[i]->fatal_errno));
     }
-    /* The window opens with the first counted request, not at the warm-up's
-     * end: a closed loop issues its first counted round when a warm-up round
-     * ends, after the warm-up's end by as much as that round ran late. */
-    out->duration_s = finish_ns > window_start_ns
-                          ? (double)(finish_ns - window_start_ns) / 1e9
+    /* The measured window: warm-up end .. load end (docs/REPORT.md). */
+    out->duration_s = finish_ns > run.warmup_end_ns
+                          ? (double)(finish_ns - run.warmup_end_ns) / 1e9
                           : 0;
     rc = 0;
 out:

@@ -10,7 +10,7 @@
 
 typedef struct lg_run_result {
     lg_stats_t stats;    /* every thread merged, samples not yet sorted */
-    double duration_s;   /* warm-up end to the last request's end */
+    double duration_s;   /* the window: warm-up end to load end (-n: last end) */
     time_t started_at;   /* wall clock when the load started */
     int stop_level;      /* > 0: a signal stopped the load */
 } lg_run_result_t;

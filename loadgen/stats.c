@@ -121,6 +121,7 @@ int stats_merge(lg_stats_t *dst, const lg_stats_t *src)
     d->unfinished += b->unfinished;
     d->warmup_excluded += b->warmup_excluded;
     dst->sum_ns += src->sum_ns;
+    dst->ok_in_window += src->ok_in_window;
     dst->samples_dropped += src->samples_dropped;
     if (src->min_ns < dst->min_ns)
         dst->min_ns = src->min_ns;

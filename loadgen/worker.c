@@ -67,7 +67,6 @@ typedef struct loop {
     int issuing; /* 0 once the load ended, a stop came or -n ran out */
     uint64_t drain_deadline_ns;
     uint64_t last_end_ns;
-    uint64_t last_ok_end_ns;    /* the last counted ok response */
     uint64_t issuing_end_ns;    /* when this thread stopped issuing */
     uint64_t ended, failed;
 } loop_t;
@@ -234,8 +233,6 @@ static void conn_issue(loop_t *l, lg_conn_t *c)
     }
     c->start_ns = now;
     c->in_warmup = now < l->run->warmup_end_ns;
-    if (!c->in_warmup && l->w->first_counted_ns == 0)
-        l->w->first_counted_ns = now;
     stats_issue(&l->w->stats, c->in_warmup);
     list_push(&l->inflight, c);
     llhttp_reset(&c->parser);
@@ -295,6 +292,21 @@ static void conn_write(loop_t *l, lg_conn_t *c)
  * next request goes out after the rest of this batch of events is read:
  * sends (which on loopback carry the server's receive work) then do not
  * delay the timestamps of the responses behind them. */
+/* The part of a request's time [start, end] inside the measured window,
+ * warm-up end .. load end: 1 for a request wholly inside, a fraction for
+ * one that straddles an edge, 0 outside. Summed over ok responses and
+ * divided by the window, this is the closed loop's throughput whatever
+ * the clients' phases (lockstep rounds or spread evenly): each client's
+ * requests tile its time, so its shares add up to window / cycle. */
+static double window_share(const lg_run_t *run, uint64_t start, uint64_t end)
+{
+    uint64_t from = start > run->warmup_end_ns ? start : run->warmup_end_ns;
+    uint64_t to = end < run->load_end_ns ? end : run->load_end_ns;
+    if (to <= from)
+        return 0;
+    return end > start ? (double)(to - from) / (double)(end - start) : 1;
+}
+
 static void conn_response(loop_t *l, lg_conn_t *c, int must_close)
 {
     uint64_t now = clock_now_ns();
@@ -302,8 +314,8 @@ static void conn_response(loop_t *l, lg_conn_t *c, int must_close)
     int keep = l->run->cfg->keepalive && !must_close && llhttp_should_keep_alive(&c->parser);
     list_remove(&l->inflight, c);
     stats_end(&l->w->stats, c->in_warmup, LG_OUTCOME_RESPONSE, status, now - c->start_ns);
-    if (status >= 200 && status <= 299 && !c->in_warmup)
-        l->last_ok_end_ns = now;
+    if (status >= 200 && status <= 299)
+        l->w->stats.ok_in_window += window_share(l->run, c->start_ns, now);
     loop_ended(l, now, status < 200 || status > 299);
     if (!keep)
         conn_close(c);
@@ -510,18 +522,14 @@ static void *worker_main(void *arg)
                 conn_event(&l, events[i].data.ptr, events[i].events);
         }
     }
-    /* The measured window of a timed run covers the load time, and the
-     * drain only as far as it brought ok responses: the last round of a
-     * closed loop is not cut in half, and requests that end in the drain
-     * as timeouts or unfinished (a queue that never reaches them) do not
-     * stretch the window. A run of -n requests ends with its last request
-     * (or now, when a stop's deadline cut some short). */
-    if (l.run->count_mode) {
+    /* The measured window of a timed run ends with the load (requests
+     * that straddle its end count for their share in it, window_share);
+     * a run of -n requests ends with its last request (or now, when a
+     * stop's deadline cut some short). */
+    if (l.run->count_mode)
         w->finish_ns = l.inflight.len > 0 ? now : l.last_end_ns;
-    } else {
-        uint64_t load_end = l.issuing ? now : l.issuing_end_ns;
-        w->finish_ns = l.last_ok_end_ns > load_end ? l.last_ok_end_ns : load_end;
-    }
+    else
+        w->finish_ns = l.issuing ? now : l.issuing_end_ns;
     while (l.inflight.head != NULL) {
         lg_conn_t *c = l.inflight.head;
         list_remove(&l.inflight, c);

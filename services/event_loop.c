@@ -7,8 +7,13 @@
  * last call ends (io_done_cb). Nothing ever blocks, so one thread holds
  * every connection at once: capacity is unbounded, the ceiling c/delay.
  *
- * The listening socket has SO_REUSEPORT so that several such processes can
- * share one port (event-loop-4 and the like). */
+ * Several processes (WORKERS, or --master) run under the master of
+ * supervisor.c, each with a loop of its own, as uvicorn --workers and
+ * gunicorn's uvicorn workers do: ACCEPT=reuseport gives each worker a
+ * socket of its own on the port (the kernel spreads connections by a hash),
+ * ACCEPT=shared one inherited socket that every loop watches (whichever
+ * wakes first accepts). One process alone has no master: it listens itself,
+ * with SO_REUSEPORT, and stops on its own signals. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +24,7 @@
 #include "log.h"
 #include "routes.h"
 #include "server.h"
+#include "supervisor.h"
 
 #define CONN_BUF_BYTES (HTTP_MAX_HEADER_BYTES + 8192)
 #define READ_CHUNK_BYTES 65536
@@ -297,21 +303,19 @@ static void stop_cb(uv_signal_t *sig, int signum)
     close_when_idle();
 }
 
-int main(int argc, char **argv)
+/* Serve on listen_fd until SIGTERM or SIGINT; returns the exit status.
+ * in_worker: under the master, which waits for this worker to be ready. */
+static int serve(int listen_fd, int in_worker)
 {
-    server_config_load(&cfg, &VARIANT, argc, argv);
-    server_capacity = 0; /* unbounded: every connection is served at once */
-    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR || fanout_global_init() < 0)
-        return 1;
     loop = uv_default_loop();
-    int fd = server_listen(&cfg, 1, 1);
     fanout = fanout_loop_new(loop, &cfg);
     int rc;
     if (fanout == NULL) {
         log_error("cannot set up the upstream client");
         return 1;
     }
-    if ((rc = uv_tcp_init(loop, &listener)) != 0 || (rc = uv_tcp_open(&listener, fd)) != 0 ||
+    if ((rc = uv_tcp_init(loop, &listener)) != 0 ||
+        (rc = uv_tcp_open(&listener, listen_fd)) != 0 ||
         (rc = uv_listen((uv_stream_t *)&listener, cfg.backlog, connection_cb)) != 0 ||
         (rc = uv_timer_init(loop, &last_close)) != 0 ||
         (rc = uv_signal_init(loop, &sigterm)) != 0 ||
@@ -321,9 +325,34 @@ int main(int argc, char **argv)
         log_error("libuv set-up: %s", uv_strerror(rc));
         return 1;
     }
+    if (in_worker) {
+        /* The master forked us with the stop signals blocked; libuv's
+         * handlers are in place now, so one already pending lands there. */
+        server_unblock_stop_signals();
+        supervisor_worker_ready();
+    }
     rc = uv_run(loop, UV_RUN_DEFAULT);
     if (uv_loop_close(loop) != 0)
         log_warn("loop closed with handles still open");
     curl_global_cleanup();
     return rc == 0 ? 0 : 1;
+}
+
+static int worker_main(int listen_fd, int index)
+{
+    (void)index;
+    if (fanout_global_init() < 0)
+        return 1;
+    return serve(listen_fd, 1);
+}
+
+int main(int argc, char **argv)
+{
+    server_config_load(&cfg, &VARIANT, argc, argv);
+    server_capacity = 0; /* unbounded: every connection is served at once */
+    if (cfg.workers > 1 || cfg.master)
+        return supervisor_run(&cfg, 1, worker_main); /* libuv needs non-blocking sockets */
+    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR || fanout_global_init() < 0)
+        return 1;
+    return serve(server_listen(&cfg, 1, 1), 0);
 }

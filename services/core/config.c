@@ -47,6 +47,8 @@ static void usage(const variant_t *v, FILE *out)
             "  --workers N              worker processes, where the model has them [WORKERS]\n"
             "  --accept MODE            shared (one socket for all workers) or reuseport\n"
             "                           (a socket per worker), with workers [ACCEPT] (shared)\n"
+            "  --master                 run under a master process even with one worker;\n"
+            "                           more workers always have one [MASTER=1]\n"
             "  --grace-period S         on SIGTERM, time for requests in flight [GRACE_PERIOD]\n"
             "                           (%g)\n"
             "  --ready-fd FD            write the port to FD once listening [READY_FD]\n"
@@ -100,8 +102,8 @@ static void set_url(const variant_t *v, server_config_t *cfg, const char *what, 
 }
 
 enum { OPT_VARIANT = 256, OPT_HOST, OPT_PORT, OPT_BACKLOG, OPT_URL, OPT_FANOUT, OPT_UPSTREAM_TIMEOUT,
-       OPT_CLIENT_TIMEOUT, OPT_CPU, OPT_THREADS, OPT_WORKERS, OPT_ACCEPT, OPT_GRACE,
-       OPT_READY_FD };
+       OPT_CLIENT_TIMEOUT, OPT_CPU, OPT_THREADS, OPT_WORKERS, OPT_ACCEPT, OPT_MASTER,
+       OPT_GRACE, OPT_READY_FD };
 
 /* One table serves both the environment and the flags. */
 static void apply(const variant_t *v, server_config_t *cfg, int opt, const char *what,
@@ -131,6 +133,9 @@ static void apply(const variant_t *v, server_config_t *cfg, int opt, const char 
         else
             die_usage(v, what, s, "must be shared or reuseport");
         break;
+    case OPT_MASTER: /* a flag without a value; MASTER=0|1 in the environment */
+        cfg->master = s == NULL ? 1 : (int)want_long(v, what, s, 0, 1);
+        break;
     case OPT_GRACE: cfg->grace_ms = want_ms(v, what, s); break;
     case OPT_READY_FD: cfg->ready_fd = (int)want_long(v, what, s, -1, 1 << 20); break;
     default: break;
@@ -150,6 +155,7 @@ static const struct option long_options[] = {
     {"threads", required_argument, NULL, OPT_THREADS},
     {"workers", required_argument, NULL, OPT_WORKERS},
     {"accept", required_argument, NULL, OPT_ACCEPT},
+    {"master", no_argument, NULL, OPT_MASTER},
     {"grace-period", required_argument, NULL, OPT_GRACE},
     {"ready-fd", required_argument, NULL, OPT_READY_FD},
     {"help", no_argument, NULL, 'h'},
@@ -161,7 +167,8 @@ static const struct { const char *env; int opt; } env_options[] = {
     {"SLOW_API_URL", OPT_URL}, {"FANOUT", OPT_FANOUT},
     {"UPSTREAM_TIMEOUT", OPT_UPSTREAM_TIMEOUT}, {"CLIENT_TIMEOUT", OPT_CLIENT_TIMEOUT},
     {"CPU_ITERATIONS", OPT_CPU}, {"THREADS", OPT_THREADS}, {"WORKERS", OPT_WORKERS},
-    {"ACCEPT", OPT_ACCEPT}, {"GRACE_PERIOD", OPT_GRACE}, {"READY_FD", OPT_READY_FD},
+    {"ACCEPT", OPT_ACCEPT}, {"MASTER", OPT_MASTER}, {"GRACE_PERIOD", OPT_GRACE},
+    {"READY_FD", OPT_READY_FD},
 };
 
 void server_config_load(server_config_t *cfg, const variant_t *variant, int argc, char **argv)

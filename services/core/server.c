@@ -83,6 +83,19 @@ int server_wait_stop_signal(const sigset_t *set)
     return sig;
 }
 
+void server_unblock_stop_signals(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    int rc = pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+    if (rc != 0) {
+        log_error("unblocking the stop signals: %s", strerror(rc));
+        exit(1);
+    }
+}
+
 static void on_stop_signal(int sig)
 {
     (void)sig;

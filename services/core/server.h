@@ -37,6 +37,7 @@ typedef struct server_config_s {
     int threads;            /* worker threads, for the models that have them */
     int workers;            /* worker processes, likewise */
     accept_mode_t accept_mode; /* for the models with worker processes */
+    int master;             /* under a master process even with one worker */
     long grace_ms;          /* on SIGTERM, how long in-flight requests may take */
 } server_config_t;
 
@@ -68,6 +69,11 @@ void server_announce(const server_config_t *cfg, int port);
  * then wait for one of them in that thread. Returns the signal. */
 sigset_t server_block_stop_signals(void);
 int server_wait_stop_signal(const sigset_t *set);
+
+/* For a worker that takes the stop signals through a handler (libuv's
+ * uv_signal) rather than sigwait: unblock them once the handler is set,
+ * so one that came meanwhile is delivered then, not lost. */
+void server_unblock_stop_signals(void);
 
 /* SIGTERM/SIGINT set server_stopping (without SA_RESTART, so a blocking
  * accept returns EINTR); SIGPIPE is ignored. */

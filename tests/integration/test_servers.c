@@ -49,8 +49,14 @@ static variant_case_t cases[] = {
     {"prefork-2x3", "prefork", {"--workers", "2", "--threads", "3", NULL}, 6, 0, 20, 0.10},
     {"prefork-2x3-reuseport", "prefork",
      {"--workers", "2", "--threads", "3", "--accept", "reuseport", NULL}, 6, 0, 40, 0.15},
+    {"event-loop-2", "event-loop", {"--workers", "2", "--accept", "reuseport", NULL}, 0, 1, 20,
+     0.10},
+    {"event-loop-master-1", "event-loop", {"--master", "--workers", "1", NULL}, 0, 1, 20, 0.10},
+    {"event-loop-master-2", "event-loop", {"--master", "--workers", "2", "--accept", "shared", NULL},
+     0, 1, 20, 0.10},
 };
-enum { SINGLE_THREAD, EVENT_LOOP, THREAD_PER_REQUEST, THREADPOOL, PREFORK, PREFORK_REUSEPORT };
+enum { SINGLE_THREAD, EVENT_LOOP, THREAD_PER_REQUEST, THREADPOOL, PREFORK, PREFORK_REUSEPORT,
+       EVENT_LOOP_2, EVENT_LOOP_MASTER_1, EVENT_LOOP_MASTER_2 };
 
 typedef struct {
     const variant_case_t *vc;
@@ -462,6 +468,166 @@ static void test_worker_killed(void **state)
     assert_int_equal(proc_stop(&server, STOP_TIMEOUT_MS), 0);
 }
 
+/* The value of a numeric setting such as --workers, or dflt. */
+static int setting_int(const variant_case_t *vc, const char *flag, int dflt)
+{
+    for (int i = 0; vc->settings[i] != NULL; i++)
+        if (strcmp(vc->settings[i], flag) == 0 && vc->settings[i + 1] != NULL)
+            return atoi(vc->settings[i + 1]);
+    return dflt;
+}
+
+/* GET /healthz on the kept-alive connection fd: the pid of the worker
+ * that accepted it, or -1. */
+static long conn_worker_pid(int fd)
+{
+    const char get[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    char resp[4096];
+    if (send(fd, get, sizeof get - 1, MSG_NOSIGNAL) != (ssize_t)(sizeof get - 1) ||
+        http_read_response(fd, resp, sizeof resp, IO_TIMEOUT_MS) != 200)
+        return -1;
+    const char *p = strstr(resp, "\"pid\":");
+    return p == NULL ? -1 : atol(p + strlen("\"pid\":"));
+}
+
+/* Wait (bounded) until /proc says pid is stopped: kill() returns before
+ * the target has taken the signal. */
+static void wait_stopped(pid_t pid)
+{
+    char path[64], stat[256];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    double deadline = now_ms() + IO_TIMEOUT_MS;
+    for (;;) {
+        FILE *f = fopen(path, "r");
+        assert_non_null(f);
+        size_t n = fread(stat, 1, sizeof stat - 1, f);
+        fclose(f);
+        stat[n] = '\0';
+        const char *state = strrchr(stat, ')'); /* "pid (comm) S ..." */
+        if (state != NULL && state[1] == ' ' && state[2] == 'T')
+            return;
+        assert_true(now_ms() < deadline);
+    }
+}
+
+/* Open per_worker kept-alive connections on each worker, and record the
+ * worker of each (its pid, from /healthz on it). ACCEPT=shared: whichever
+ * loop wakes first accepts, which here is nearly always the same one, so
+ * the other workers are stopped (SIGSTOP) while one worker's share is
+ * opened. reuseport: the kernel picks a worker by the connection's hash,
+ * so connections are opened until each worker holds its share. Returns
+ * how many were opened. */
+static int open_on_each_worker(int port, int shared, const pid_t *workers, int nworkers,
+                               int per_worker, int *fds, long *conn_pid)
+{
+    int n = 0;
+    if (shared) {
+        for (int w = 0; w < nworkers; w++) {
+            for (int o = 0; o < nworkers; o++)
+                if (o != w) {
+                    assert_int_equal(kill(workers[o], SIGSTOP), 0);
+                    wait_stopped(workers[o]);
+                }
+            for (int i = 0; i < per_worker; i++, n++) {
+                fds[n] = tcp_connect(port);
+                assert_true(fds[n] >= 0);
+                conn_pid[n] = conn_worker_pid(fds[n]);
+                assert_int_equal(conn_pid[n], workers[w]);
+            }
+            for (int o = 0; o < nworkers; o++)
+                if (o != w)
+                    assert_int_equal(kill(workers[o], SIGCONT), 0);
+        }
+        return n;
+    }
+    int held[8] = {0}, tries = 0;
+    assert_true(nworkers <= 8);
+    while (n < nworkers * per_worker) {
+        assert_true(++tries < 1000);
+        int fd = tcp_connect(port);
+        assert_true(fd >= 0);
+        long pid = conn_worker_pid(fd);
+        int w = 0;
+        while (w < nworkers && workers[w] != pid)
+            w++;
+        assert_true(w < nworkers);
+        if (held[w] == per_worker) {
+            close(fd);
+            continue;
+        }
+        held[w]++;
+        fds[n] = fd;
+        conn_pid[n++] = pid;
+    }
+    return n;
+}
+
+/* An event-loop worker holds many requests at once, so a kill -9 takes
+ * all of them: with requests in flight on every worker, exactly those on
+ * connections the killed worker accepted fail (each connection's worker
+ * is known from /healthz on it), the others get 200. Then the master
+ * starts a new worker, and every worker, the new one included, serves. */
+static void test_loop_worker_killed(void **state)
+{
+    const variant_case_t *vc = *state;
+    const int workers = setting_int(vc, "--workers", 1), per_worker = 3;
+    const int shared = !has_setting(vc, "reuseport");
+    const char get[] = "GET /io HTTP/1.1\r\nHost: x\r\n\r\n";
+    proc_t server;
+    char resp[4096];
+    int fds[16];
+    long conn_pid[16];
+    pid_t before[4], after[4];
+    assert_true(workers <= 4 && workers * per_worker <= 16);
+    assert_int_equal(start_on_slowapi(&server, vc, 1.0, "5"), 0);
+    assert_int_equal(children_of(server.pid, before, 4), workers);
+
+    int n = open_on_each_worker(server.port, shared, before, workers, per_worker, fds, conn_pid);
+    int upstream_before = slowapi_connections();
+    assert_true(upstream_before >= 0);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(send(fds[i], get, sizeof get - 1, MSG_NOSIGNAL), sizeof get - 1);
+    double deadline = now_ms() + IO_TIMEOUT_MS;
+    while (slowapi_connections() < upstream_before + n * 10)
+        assert_true(now_ms() < deadline);
+
+    assert_int_equal(kill(before[0], SIGKILL), 0);
+    int ok = 0, failed = 0;
+    for (int i = 0; i < n; i++) {
+        int status = http_read_response(fds[i], resp, sizeof resp, IO_TIMEOUT_MS);
+        if (conn_pid[i] == before[0]) {
+            assert_true(status == -ECONNRESET || status == -EPROTO);
+            failed++;
+        } else {
+            assert_int_equal(status, 200);
+            ok++;
+        }
+        close(fds[i]);
+    }
+    print_message("kill -9 of worker %d: %d ok, %d failed\n", (int)before[0], ok, failed);
+    assert_int_equal(failed, per_worker);
+    assert_int_equal(ok, n - per_worker);
+
+    /* The master replaces it (watched in /proc, bounded). */
+    deadline = now_ms() + IO_TIMEOUT_MS;
+    for (;;) {
+        int count = children_of(server.pid, after, 4), gone = 1;
+        for (int i = 0; i < count; i++)
+            gone = gone && after[i] != before[0];
+        if (count == workers && gone)
+            break;
+        assert_true(now_ms() < deadline);
+    }
+    n = open_on_each_worker(server.port, shared, after, workers, per_worker, fds, conn_pid);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(send(fds[i], get, sizeof get - 1, MSG_NOSIGNAL), sizeof get - 1);
+    for (int i = 0; i < n; i++) {
+        assert_int_equal(http_read_response(fds[i], resp, sizeof resp, IO_TIMEOUT_MS), 200);
+        close(fds[i]);
+    }
+    assert_int_equal(proc_stop(&server, STOP_TIMEOUT_MS), 0);
+}
+
 #define VARIANT_TESTS(i)                                                                   \
     cmocka_unit_test_prestate_setup_teardown(test_routes, variant_setup, variant_teardown, \
                                              &cases[i]),                                   \
@@ -490,6 +656,18 @@ int main(void)
         VARIANT_TESTS(PREFORK_REUSEPORT),
         cmocka_unit_test_prestate(test_worker_killed, &cases[PREFORK_REUSEPORT]),
     };
+    const struct CMUnitTest event_loop_2[] = {
+        VARIANT_TESTS(EVENT_LOOP_2),
+        cmocka_unit_test_prestate(test_loop_worker_killed, &cases[EVENT_LOOP_2]),
+    };
+    const struct CMUnitTest event_loop_master_1[] = {
+        VARIANT_TESTS(EVENT_LOOP_MASTER_1),
+        cmocka_unit_test_prestate(test_loop_worker_killed, &cases[EVENT_LOOP_MASTER_1]),
+    };
+    const struct CMUnitTest event_loop_master_2[] = {
+        VARIANT_TESTS(EVENT_LOOP_MASTER_2),
+        cmocka_unit_test_prestate(test_loop_worker_killed, &cases[EVENT_LOOP_MASTER_2]),
+    };
     int failed = 0;
 #define RUN_GROUP(name, tests) \
     failed += cmocka_run_group_tests_name(name, tests, group_setup, group_teardown)
@@ -499,5 +677,8 @@ int main(void)
     RUN_GROUP("threadpool", threadpool);
     RUN_GROUP("prefork", prefork);
     RUN_GROUP("prefork (ACCEPT=reuseport)", prefork_reuseport);
+    RUN_GROUP("event-loop, 2 workers (ACCEPT=reuseport)", event_loop_2);
+    RUN_GROUP("event-loop, master and 1 worker", event_loop_master_1);
+    RUN_GROUP("event-loop, master and 2 workers (ACCEPT=shared)", event_loop_master_2);
     return failed == 0 ? 0 : 1;
 }

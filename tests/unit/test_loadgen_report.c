@@ -1,4 +1,4 @@
-/* loadgen/report.c: the JSON shape (schema_version 1, every key), the
+/* loadgen/report.c: the JSON shape (schema_version 2, every key), the
  * ceiling (computed for io, null with a note otherwise), the summary text,
  * and the atomic, never-overwriting publication. */
 #include <dirent.h>
@@ -72,6 +72,7 @@ static int setup(void **state)
     stats_sort(&f->stats);
     f->server = json_pack("{s:s, s:s, s:s, s:i, s:b}", "status", "ok", "variant", "event-loop",
                           "model", "one libuv event loop", "capacity", 0, "keep_alive", 1);
+    f->stats.ok_in_window = 2990; /* all inside the 30 s window */
     f->res = (lg_result_t){
         .cfg = &f->cfg,
         .stats = &f->stats,
@@ -129,7 +130,7 @@ static void test_json_shape(void **state)
                                       "config", "summary", "percentiles_ms", "ceiling",
                                       "server", "environment", NULL};
     assert_keys(j, top);
-    assert_int_equal(json_integer_value(get(j, "schema_version")), 1);
+    assert_int_equal(json_integer_value(get(j, "schema_version")), 2);
     assert_string_equal(json_string_value(get(j, "variant")), "event-loop");
     assert_string_equal(json_string_value(get(j, "workload")), "io");
     assert_string_equal(json_string_value(get(j, "mode")), "docker");
@@ -147,7 +148,7 @@ static void test_json_shape(void **state)
 
     static const char *const summary[] = {
         "issued",  "ok",     "failures", "http_errors", "timeouts", "unfinished",
-        "warmup_excluded", "errors", "rps", "mean_ms", "min_ms", "max_ms",
+        "warmup_excluded", "errors", "rps", "ok_in_window", "mean_ms", "min_ms", "max_ms",
         "duration_s", "responses", "samples_dropped", "interrupted", NULL};
     json_t *s = get(j, "summary");
     assert_keys(s, summary);

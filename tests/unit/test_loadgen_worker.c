@@ -4,6 +4,7 @@
  * connect backoff and a stop signal. The server answers according to
  * g_mode; its delays simulate a slow upstream, they synchronise nothing. */
 #include <errno.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -374,8 +375,10 @@ static void test_timeout_then_unfinished(void **state)
     stats_free(&r.stats);
 }
 
-/* 100 ms requests for 0.35 s: the round issued at 0.3 s may finish in the
- * drain, so the window is 0.4 s and rps is 20, not 8 / 0.35. */
+/* 100 ms requests for 0.35 s: the round issued at 0.3 s finishes in the
+ * drain. The window is the load's 0.35 s, and that round counts for its
+ * half inside it: 7 ok in the window, rps 20 (the clients' true rate), not
+ * 8 / 0.35 nor 6 / 0.35. */
 static void test_drain_lets_last_round_finish(void **state)
 {
     server_t *s = *state;
@@ -388,7 +391,9 @@ static void test_drain_lets_last_round_finish(void **state)
     assert_int_equal(r.stats.buckets.issued, 8);
     assert_int_equal(r.stats.buckets.ok, 8);
     assert_int_equal(r.stats.buckets.unfinished, 0);
-    assert_true(r.duration_s > 0.4 && r.duration_s < 0.5);
+    assert_true(fabs(r.duration_s - 0.35) < 1e-6);
+    /* 100 ms plus a little per request: slightly under 7. */
+    assert_true(r.stats.ok_in_window > 6.5 && r.stats.ok_in_window <= 7.0);
     /* Each latency is the 100 ms delay plus little. */
     stats_sort(&r.stats);
     assert_true(r.stats.samples_ns[0] >= 100 * NS_PER_MS);
@@ -397,8 +402,9 @@ static void test_drain_lets_last_round_finish(void **state)
 }
 
 /* 100 ms requests, warm-up 0.25 s of 0.5 s: those issued at 0, 0.1, 0.2
- * are left out, those at 0.3 and 0.4 counted; the window runs from the
- * first counted issue (0.3 s, not the warm-up's end) to the last answer. */
+ * are left out of the samples, those at 0.3 and 0.4 counted. The window
+ * is 0.25 .. 0.5 s; the request of 0.2 .. 0.3 s counts for its half in
+ * it, so 2.5 ok in the window: rps 10, the client's true rate. */
 static void test_warmup(void **state)
 {
     server_t *s = *state;
@@ -413,7 +419,8 @@ static void test_warmup(void **state)
     assert_int_equal(r.stats.buckets.issued, 2);
     assert_int_equal(r.stats.buckets.ok, 2);
     assert_int_equal(r.stats.count, 2);
-    assert_true(r.duration_s > 0.19 && r.duration_s < 0.25);
+    assert_true(fabs(r.duration_s - 0.25) < 1e-6);
+    assert_true(r.stats.ok_in_window > 2.3 && r.stats.ok_in_window <= 2.5);
     stats_free(&r.stats);
 }
 

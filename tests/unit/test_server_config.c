@@ -81,6 +81,27 @@ static void test_env_then_flags(void **state)
     unsetenv("SLOW_API_URL");
 }
 
+/* --master is a flag without a value; MASTER takes 0 or 1. */
+static void test_master(void **state)
+{
+    (void)state;
+    char *plain[] = {"x", NULL};
+    char *flag[] = {"x", "--master", NULL};
+    server_config_t cfg;
+    load(&cfg, plain);
+    assert_int_equal(cfg.master, 0);
+    load(&cfg, flag);
+    assert_int_equal(cfg.master, 1);
+    setenv("MASTER", "1", 1);
+    load(&cfg, plain);
+    assert_int_equal(cfg.master, 1);
+    unsetenv("MASTER");
+    char *with_value[] = {"x", "--master=1", NULL};
+    assert_int_equal(exit_status_of(with_value, NULL, NULL), 2);
+    assert_int_equal(exit_status_of(plain, "MASTER", "yes"), 2);
+    assert_int_equal(exit_status_of(plain, "MASTER", "0"), 42);
+}
+
 static void test_bad_values_exit_2(void **state)
 {
     (void)state;
@@ -120,6 +141,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_env_then_flags),
+        cmocka_unit_test(test_master),
         cmocka_unit_test(test_bad_values_exit_2),
         cmocka_unit_test(test_help_exits_0),
     };
