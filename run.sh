@@ -31,6 +31,8 @@ options:
                             the statistics (0: every request counts)
       --upstream-timeout S  the variant's timeout per upstream call (5)
       --native              local processes from build/bin instead of Docker
+      --no-build            Docker: use the images as they are (a series of
+                            runs after one 'make images'); default: build
       --out DIR             folder for the report (results/)
   -h, --help                this help
 
@@ -97,6 +99,7 @@ timeout=30
 warmup=0
 upstream_timeout=${UPSTREAM_TIMEOUT:-5}
 native=0
+build=1
 out=
 positional=()
 original_args=("$@")
@@ -111,6 +114,7 @@ while [ $# -gt 0 ]; do
     case $arg in
         -h | --help) usage; exit 0 ;;
         --native) native=1; continue ;;
+        --no-build) build=0; continue ;;
         -c | --concurrency | -d | --duration | -n | --requests | --fanout | \
         --delay | --timeout | --warmup | --upstream-timeout | --out)
             [ $# -gt 0 ] || bad_usage "$arg needs a value" ;;
@@ -257,17 +261,23 @@ run_docker() {
     LAB_UID=$(id -u)
     LAB_GID=$(id -g)
 
-    # Always: the layer cache makes it a few seconds when nothing changed,
-    # and a run never measures images older than the tree.
+    # By default always: the layer cache makes it a few seconds when nothing
+    # changed, and a run never measures images older than the tree.
     local log=$work_dir/images.log
-    if docker image inspect "lab/$variant" lab/slowapi lab/loadgen >/dev/null 2>&1; then
-        say "building images (cached: only what changed)"
+    if [ "$build" = 0 ]; then
+        docker image inspect "lab/$variant" lab/slowapi lab/loadgen >/dev/null 2>&1 ||
+            die "--no-build: the images are missing (make images)"
+        say "using the images as they are (--no-build)"
     else
-        say "building images (the first build takes a few minutes)"
-    fi
-    if ! in_background make -s --no-print-directory -C "$lab_dir" images >"$log" 2>&1; then
-        cat "$log" >&2
-        die "could not build the images"
+        if docker image inspect "lab/$variant" lab/slowapi lab/loadgen >/dev/null 2>&1; then
+            say "building images (cached: only what changed)"
+        else
+            say "building images (the first build takes a few minutes)"
+        fi
+        if ! in_background make -s --no-print-directory -C "$lab_dir" images >"$log" 2>&1; then
+            cat "$log" >&2
+            die "could not build the images"
+        fi
     fi
 
     # Compose settings: see the header of docker-compose.yml.

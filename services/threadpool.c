@@ -14,6 +14,7 @@
 
 #include "fanout.h"
 #include "log.h"
+#include "net.h"
 #include "server.h"
 #include "thread_pool.h"
 
@@ -32,10 +33,11 @@ int main(int argc, char **argv)
     sigset_t stop = server_block_stop_signals();
     if (fanout_global_init() < 0)
         return 1;
-    int listen_fd = server_listen(&cfg, 0, 1);
+    int listen_fd = server_open_socket(&cfg, cfg.port, cfg.backlog, 0, 1);
     thread_pool_t *pool = thread_pool_start(listen_fd, cfg.threads, VARIANT.keep_alive);
     if (pool == NULL)
         return 1;
+    server_announce(&cfg, net_local_port(listen_fd));
 
     (void)server_wait_stop_signal(&stop);
     int busy = thread_pool_stop(pool, cfg.grace_ms);

@@ -29,6 +29,9 @@ struct thread_pool_s {
     int stop_fd;    /* eventfd: readable once the pool stops */
     int keep_alive;
     int started;    /* threads started */
+    pthread_mutex_t lock;
+    pthread_cond_t settled;
+    int ready, failed; /* threads set up, or not: start waits for all */
     pthread_t tid[];
 };
 
@@ -51,11 +54,23 @@ static int make_wait_set(const thread_pool_t *pool)
     return ep;
 }
 
+static void settle(thread_pool_t *pool, int ok)
+{
+    pthread_mutex_lock(&pool->lock);
+    if (ok)
+        pool->ready++;
+    else
+        pool->failed++;
+    pthread_cond_signal(&pool->settled);
+    pthread_mutex_unlock(&pool->lock);
+}
+
 static void *pool_thread(void *arg)
 {
     thread_pool_t *pool = arg;
     fanout_client_t *fc = fanout_client_new(server_config);
     int ep = fc != NULL ? make_wait_set(pool) : -1;
+    settle(pool, ep >= 0);
     if (ep < 0) {
         log_error("a pool thread cannot start%s", fc == NULL ? ": no upstream client" : "");
         fanout_client_free(fc);
@@ -97,6 +112,8 @@ thread_pool_t *thread_pool_start(int listen_fd, int threads, int keep_alive)
     }
     pool->listen_fd = listen_fd;
     pool->keep_alive = keep_alive;
+    pthread_mutex_init(&pool->lock, NULL);
+    pthread_cond_init(&pool->settled, NULL);
     pool->stop_fd = eventfd(0, EFD_CLOEXEC);
     if (pool->stop_fd < 0) {
         log_error("eventfd: %s", strerror(errno));
@@ -111,6 +128,17 @@ thread_pool_t *thread_pool_start(int listen_fd, int threads, int keep_alive)
             (void)thread_pool_stop(pool, 0);
             return NULL;
         }
+    }
+    /* Ready means every thread can serve, its upstream client made. */
+    pthread_mutex_lock(&pool->lock);
+    while (pool->ready + pool->failed < threads)
+        pthread_cond_wait(&pool->settled, &pool->lock);
+    int failed = pool->failed;
+    pthread_mutex_unlock(&pool->lock);
+    if (failed > 0) {
+        log_error("%d of %d pool threads could not start", failed, threads);
+        (void)thread_pool_stop(pool, 0);
+        return NULL;
     }
     log_info("%d threads take connections", threads);
     return pool;
@@ -133,6 +161,8 @@ int thread_pool_stop(thread_pool_t *pool, long grace_ms)
         return busy; /* the pool stays: those threads still use it */
     }
     (void)close(pool->stop_fd);
+    pthread_cond_destroy(&pool->settled);
+    pthread_mutex_destroy(&pool->lock);
     free(pool);
     return 0;
 }

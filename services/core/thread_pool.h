@@ -12,7 +12,8 @@ typedef struct thread_pool_s thread_pool_t;
  * its own fan-out client, so its upstream connections are reused from
  * request to request. Call with the stop signals blocked
  * (server_block_stop_signals): the threads must not take them. Returns
- * NULL, with the reason logged, when not every thread could start. */
+ * once every thread is ready to serve, or NULL, with the reason logged,
+ * when not every thread could start. */
 thread_pool_t *thread_pool_start(int listen_fd, int threads, int keep_alive);
 
 /* Stop taking connections and wait for each thread to finish the one it
