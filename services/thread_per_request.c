@@ -3,10 +3,12 @@
  * The Flask development server with threads. The main thread accepts; each
  * connection gets a thread of its own, which serves it in blocking style
  * and ends. Nothing waits for a free worker, so capacity is unbounded (the
- * ceiling is c/delay), but every request pays for a thread and, with a
- * fan-out client made for it alone, for FANOUT new upstream connections,
- * as grequests without a shared session did. Too many threads at once
- * (pthread_create fails) is answered by closing that connection.
+ * ceiling is c/delay), but every request pays for a thread and a fan-out
+ * client of its own. The clients take their upstream connections from one
+ * process-wide pool (fanout_share_connections): with fresh ones for each
+ * request, as grequests without a shared session had, 1000 connects a
+ * second ran the upstream's ephemeral ports out (README, findings). Too
+ * many threads at once (pthread_create fails) closes that connection.
  *
  * Connections close after each answer: the dev server speaks HTTP/1.0. */
 #include <errno.h>
@@ -87,7 +89,7 @@ int main(int argc, char **argv)
     server_config_load(&cfg, &VARIANT, argc, argv);
     server_capacity = 0; /* unbounded: one thread per connection */
     server_install_stop_handlers();
-    if (fanout_global_init() < 0)
+    if (fanout_global_init() < 0 || fanout_share_connections() < 0)
         return 1;
     pthread_attr_t attr;
     if (pthread_attr_init(&attr) != 0 ||

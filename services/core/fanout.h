@@ -33,6 +33,10 @@ int fanout_global_init(void);
 /* ---- blocking driver ---- */
 typedef struct fanout_client_s fanout_client_t;
 fanout_client_t *fanout_client_new(const server_config_t *cfg);
+/* Call once before any client is made, for models whose clients live one
+ * request (thread per request): every client then takes its upstream
+ * connections from one process-wide pool. Returns 0 or -1. */
+int fanout_share_connections(void);
 /* Make the calls and wait for all of them. Returns 0, or -1 when curl
  * itself failed (res->first_error says why; the request gets 502). */
 int fanout_client_run(fanout_client_t *client, fanout_result_t *res);

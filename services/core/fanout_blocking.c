@@ -4,6 +4,7 @@
  * connections are reused from request to request. */
 #include "fanout.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,43 @@ struct fanout_client_s {
     CURL *easy[]; /* fanout handles */
 };
 
+/* Upstream connections shared by every client of the process (a curl
+ * share of the connection cache and DNS), for models whose clients live
+ * one request: without it each request opens FANOUT new connections, and
+ * at 100 requests a second their TIME_WAITs alone exhaust the ~28k
+ * ephemeral ports to the upstream within a minute. */
+static CURLSH *shared_pool;
+#define SHARED_POOL_MAX_IDLE 20000L
+static pthread_mutex_t shared_locks[CURL_LOCK_DATA_LAST];
+
+static void lock_cb(CURL *easy, curl_lock_data data, curl_lock_access access, void *arg)
+{
+    (void)easy, (void)access, (void)arg;
+    pthread_mutex_lock(&shared_locks[data]);
+}
+
+static void unlock_cb(CURL *easy, curl_lock_data data, void *arg)
+{
+    (void)easy, (void)arg;
+    pthread_mutex_unlock(&shared_locks[data]);
+}
+
+int fanout_share_connections(void)
+{
+    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+        pthread_mutex_init(&shared_locks[i], NULL);
+    shared_pool = curl_share_init();
+    if (shared_pool == NULL ||
+        curl_share_setopt(shared_pool, CURLSHOPT_LOCKFUNC, lock_cb) != CURLSHE_OK ||
+        curl_share_setopt(shared_pool, CURLSHOPT_UNLOCKFUNC, unlock_cb) != CURLSHE_OK ||
+        curl_share_setopt(shared_pool, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) != CURLSHE_OK ||
+        curl_share_setopt(shared_pool, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK) {
+        log_error("curl share for the upstream connections: cannot set up");
+        return -1;
+    }
+    return 0;
+}
+
 fanout_client_t *fanout_client_new(const server_config_t *cfg)
 {
     fanout_client_t *c = calloc(1, sizeof *c + (size_t)cfg->fanout * sizeof(CURL *));
@@ -25,9 +63,18 @@ fanout_client_t *fanout_client_new(const server_config_t *cfg)
     c->multi = curl_multi_init();
     if (c->multi == NULL)
         goto fail;
-    for (int i = 0; i < c->fanout; i++)
+    for (int i = 0; i < c->fanout; i++) {
         if ((c->easy[i] = fanout_easy_new(cfg)) == NULL)
             goto fail;
+        if (shared_pool != NULL &&
+            curl_easy_setopt(c->easy[i], CURLOPT_SHARE, shared_pool) != CURLE_OK)
+            goto fail;
+    }
+    /* Shared: the pool keeps what every client returns, up to this many
+     * idle connections (curl's default, 4 per handle, would close most). */
+    if (shared_pool != NULL &&
+        curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, SHARED_POOL_MAX_IDLE) != CURLM_OK)
+        goto fail;
     return c;
 fail:
     fanout_client_free(c);
