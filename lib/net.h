@@ -24,6 +24,11 @@ int net_local_port(int fd);
  * a peer that left gives EPIPE, not a signal. Returns 0 or -errno. */
 int net_send_all(int fd, const void *buf, size_t len);
 
+/* 1 when the peer of a connected socket has hung up or half-closed
+ * (HTTP clients do not half-close while they wait for an answer), without
+ * waiting; 0 otherwise. */
+int net_peer_gone(int fd);
+
 /* Tell a waiting parent (test harness, run.sh) that we listen: write the
  * port and a newline to fd, then close it. fd < 0 does nothing. This is
  * how tests wait for a server without sleeping. Returns 0 or -errno. */

@@ -45,6 +45,8 @@ static void usage(const variant_t *v, FILE *out)
             "  --cpu-iterations N       /cpu's long_running(N) [CPU_ITERATIONS] (%d)\n"
             "  --threads N              worker threads, where the model has them [THREADS]\n"
             "  --workers N              worker processes, where the model has them [WORKERS]\n"
+            "  --connections N          connections served at once per worker, where the model\n"
+            "                           limits them (coroutines) [CONNECTIONS]\n"
             "  --accept MODE            shared (one socket for all workers) or reuseport\n"
             "                           (a socket per worker), with workers [ACCEPT] (shared)\n"
             "  --master                 run under a master process even with one worker;\n"
@@ -102,8 +104,8 @@ static void set_url(const variant_t *v, server_config_t *cfg, const char *what, 
 }
 
 enum { OPT_VARIANT = 256, OPT_HOST, OPT_PORT, OPT_BACKLOG, OPT_URL, OPT_FANOUT, OPT_UPSTREAM_TIMEOUT,
-       OPT_CLIENT_TIMEOUT, OPT_CPU, OPT_THREADS, OPT_WORKERS, OPT_ACCEPT, OPT_MASTER,
-       OPT_GRACE, OPT_READY_FD };
+       OPT_CLIENT_TIMEOUT, OPT_CPU, OPT_THREADS, OPT_WORKERS, OPT_CONNECTIONS, OPT_ACCEPT,
+       OPT_MASTER, OPT_GRACE, OPT_READY_FD };
 
 /* One table serves both the environment and the flags. */
 static void apply(const variant_t *v, server_config_t *cfg, int opt, const char *what,
@@ -125,6 +127,7 @@ static void apply(const variant_t *v, server_config_t *cfg, int opt, const char 
     case OPT_CPU: cfg->cpu_iterations = want_long(v, what, s, 0, 1000000); break;
     case OPT_THREADS: cfg->threads = (int)want_long(v, what, s, 1, 100000); break;
     case OPT_WORKERS: cfg->workers = (int)want_long(v, what, s, 1, 1024); break;
+    case OPT_CONNECTIONS: cfg->connections = (int)want_long(v, what, s, 1, 100000); break;
     case OPT_ACCEPT:
         if (strcmp(s, "shared") == 0)
             cfg->accept_mode = ACCEPT_SHARED;
@@ -154,6 +157,7 @@ static const struct option long_options[] = {
     {"cpu-iterations", required_argument, NULL, OPT_CPU},
     {"threads", required_argument, NULL, OPT_THREADS},
     {"workers", required_argument, NULL, OPT_WORKERS},
+    {"connections", required_argument, NULL, OPT_CONNECTIONS},
     {"accept", required_argument, NULL, OPT_ACCEPT},
     {"master", no_argument, NULL, OPT_MASTER},
     {"grace-period", required_argument, NULL, OPT_GRACE},
@@ -167,8 +171,8 @@ static const struct { const char *env; int opt; } env_options[] = {
     {"SLOW_API_URL", OPT_URL}, {"FANOUT", OPT_FANOUT},
     {"UPSTREAM_TIMEOUT", OPT_UPSTREAM_TIMEOUT}, {"CLIENT_TIMEOUT", OPT_CLIENT_TIMEOUT},
     {"CPU_ITERATIONS", OPT_CPU}, {"THREADS", OPT_THREADS}, {"WORKERS", OPT_WORKERS},
-    {"ACCEPT", OPT_ACCEPT}, {"MASTER", OPT_MASTER}, {"GRACE_PERIOD", OPT_GRACE},
-    {"READY_FD", OPT_READY_FD},
+    {"CONNECTIONS", OPT_CONNECTIONS}, {"ACCEPT", OPT_ACCEPT}, {"MASTER", OPT_MASTER},
+    {"GRACE_PERIOD", OPT_GRACE}, {"READY_FD", OPT_READY_FD},
 };
 
 void server_config_load(server_config_t *cfg, const variant_t *variant, int argc, char **argv)
@@ -185,6 +189,7 @@ void server_config_load(server_config_t *cfg, const variant_t *variant, int argc
         .cpu_iterations = DEFAULT_CPU_ITERATIONS,
         .threads = variant->threads > 0 ? variant->threads : 1,
         .workers = variant->workers > 0 ? variant->workers : 1,
+        .connections = variant->connections,
         .accept_mode = ACCEPT_SHARED,
         .grace_ms = (long)(DEFAULT_GRACE_PERIOD_S * 1000),
     };

@@ -15,6 +15,7 @@ typedef struct variant_s {
     int keep_alive;       /* keeps client connections open between requests */
     int threads;          /* THREADS and WORKERS by default (0: 1) */
     int workers;
+    int connections;      /* CONNECTIONS by default, where the model has it */
 } variant_t;
 
 /* How the processes of a multi-process model get their connections. */
@@ -36,6 +37,7 @@ typedef struct server_config_s {
     long cpu_iterations;
     int threads;            /* worker threads, for the models that have them */
     int workers;            /* worker processes, likewise */
+    int connections;        /* connections served at once per worker (coroutines) */
     accept_mode_t accept_mode; /* for the models with worker processes */
     int master;             /* under a master process even with one worker */
     long grace_ms;          /* on SIGTERM, how long in-flight requests may take */

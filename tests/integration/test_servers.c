@@ -2,6 +2,7 @@
  * real slowapi upstream, each variant, and the real loadgen. */
 #include <errno.h>
 #include <math.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -52,11 +53,15 @@ static variant_case_t cases[] = {
     {"event-loop-2", "event-loop", {"--workers", "2", "--accept", "reuseport", NULL}, 0, 1, 20,
      0.10},
     {"event-loop-master-1", "event-loop", {"--master", "--workers", "1", NULL}, 0, 1, 20, 0.10},
-    {"event-loop-master-2", "event-loop", {"--master", "--workers", "2", "--accept", "shared", NULL},
-     0, 1, 20, 0.10},
+    {"event-loop-master-2", "event-loop",
+     {"--master", "--workers", "2", "--accept", "shared", NULL}, 0, 1, 20, 0.10},
+    {"coroutine-1x50", "coroutine", {"--connections", "50", NULL}, 50, 1, 20, 0.10},
+    /* 2 x 5 coroutines at c=20: half the clients wait in the listen queue. */
+    {"coroutine-2x5", "coroutine",
+     {"--workers", "2", "--connections", "5", "--accept", "shared", NULL}, 10, 1, 20, 0.10},
 };
 enum { SINGLE_THREAD, EVENT_LOOP, THREAD_PER_REQUEST, THREADPOOL, PREFORK, PREFORK_REUSEPORT,
-       EVENT_LOOP_2, EVENT_LOOP_MASTER_1, EVENT_LOOP_MASTER_2 };
+       EVENT_LOOP_2, EVENT_LOOP_MASTER_1, EVENT_LOOP_MASTER_2, COROUTINE, COROUTINE_2X5 };
 
 typedef struct {
     const variant_case_t *vc;
@@ -562,11 +567,12 @@ static int open_on_each_worker(int port, int shared, const pid_t *workers, int n
     return n;
 }
 
-/* An event-loop worker holds many requests at once, so a kill -9 takes
- * all of them: with requests in flight on every worker, exactly those on
- * connections the killed worker accepted fail (each connection's worker
- * is known from /healthz on it), the others get 200. Then the master
- * starts a new worker, and every worker, the new one included, serves. */
+/* An event-loop or coroutine worker holds many requests at once, so a
+ * kill -9 takes all of them: with requests in flight on every worker,
+ * exactly those on connections the killed worker accepted fail (each
+ * connection's worker is known from /healthz on it), the others get 200.
+ * Then the master starts a new worker, and every worker, the new one
+ * included, serves. */
 static void test_loop_worker_killed(void **state)
 {
     const variant_case_t *vc = *state;
@@ -628,6 +634,60 @@ static void test_loop_worker_killed(void **state)
     assert_int_equal(proc_stop(&server, STOP_TIMEOUT_MS), 0);
 }
 
+/* The coroutine limit: with CONNECTIONS=3, six clients send /io at once.
+ * Three are served; three wait in the listen queue, are accepted as the
+ * first three end (their answers close the connection because others
+ * wait) and are served then: all six get 200, the last three after about
+ * two delays. */
+static void test_coroutine_limit(void **state)
+{
+    (void)state;
+    enum { LIMIT = 3, CLIENTS = 6 };
+    const double delay_ms = 500;
+    const variant_case_t vc = {"coroutine-1x3", "coroutine", {"--connections", "3", NULL},
+                               LIMIT, 1, 0, 0};
+    const char get[] = "GET /io HTTP/1.1\r\nHost: x\r\n\r\n";
+    proc_t server;
+    char resp[4096];
+    int fds[CLIENTS], closed[CLIENTS];
+    double took_ms[CLIENTS];
+    assert_int_equal(start_on_slowapi(&server, &vc, delay_ms / 1000, "5"), 0);
+    double t0 = now_ms();
+    for (int i = 0; i < CLIENTS; i++) {
+        fds[i] = tcp_connect(server.port);
+        assert_true(fds[i] >= 0);
+        assert_int_equal(send(fds[i], get, sizeof get - 1, MSG_NOSIGNAL), sizeof get - 1);
+    }
+    /* Each answer's arrival, in whatever order they come. */
+    for (int answered = 0; answered < CLIENTS; answered++) {
+        struct pollfd pfd[CLIENTS];
+        for (int i = 0; i < CLIENTS; i++)
+            pfd[i] = (struct pollfd){.fd = fds[i] < 0 ? -1 : fds[i], .events = POLLIN};
+        assert_true(poll(pfd, CLIENTS, IO_TIMEOUT_MS) > 0);
+        int i = 0;
+        while (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+            i++;
+        assert_int_equal(http_read_response(fds[i], resp, sizeof resp, IO_TIMEOUT_MS), 200);
+        took_ms[answered] = now_ms() - t0;
+        closed[answered] = strstr(resp, "Connection: close") != NULL;
+        close(fds[i]);
+        fds[i] = -1;
+    }
+    print_message("limit %d, %d clients at once, delay %.0f ms: answers after", LIMIT, CLIENTS,
+                  delay_ms);
+    for (int i = 0; i < CLIENTS; i++)
+        print_message(" %.0f%s", took_ms[i], closed[i] ? " (closed)" : "");
+    print_message(" ms\n");
+    for (int i = 0; i < CLIENTS; i++) {
+        int waited = i >= LIMIT;
+        assert_true(took_ms[i] >= delay_ms * (1 + waited));
+        assert_true(took_ms[i] < delay_ms * (2 + waited));
+        /* Served while others waited: closed to give its place. */
+        assert_int_equal(closed[i], !waited);
+    }
+    assert_int_equal(proc_stop(&server, STOP_TIMEOUT_MS), 0);
+}
+
 #define VARIANT_TESTS(i)                                                                   \
     cmocka_unit_test_prestate_setup_teardown(test_routes, variant_setup, variant_teardown, \
                                              &cases[i]),                                   \
@@ -668,6 +728,14 @@ int main(void)
         VARIANT_TESTS(EVENT_LOOP_MASTER_2),
         cmocka_unit_test_prestate(test_loop_worker_killed, &cases[EVENT_LOOP_MASTER_2]),
     };
+    const struct CMUnitTest coroutine[] = {
+        VARIANT_TESTS(COROUTINE),
+        cmocka_unit_test(test_coroutine_limit),
+    };
+    const struct CMUnitTest coroutine_2x5[] = {
+        VARIANT_TESTS(COROUTINE_2X5),
+        cmocka_unit_test_prestate(test_loop_worker_killed, &cases[COROUTINE_2X5]),
+    };
     int failed = 0;
 #define RUN_GROUP(name, tests) \
     failed += cmocka_run_group_tests_name(name, tests, group_setup, group_teardown)
@@ -680,5 +748,7 @@ int main(void)
     RUN_GROUP("event-loop, 2 workers (ACCEPT=reuseport)", event_loop_2);
     RUN_GROUP("event-loop, master and 1 worker", event_loop_master_1);
     RUN_GROUP("event-loop, master and 2 workers (ACCEPT=shared)", event_loop_master_2);
+    RUN_GROUP("coroutine", coroutine);
+    RUN_GROUP("coroutine, master and 2 workers x 5 coroutines (ACCEPT=shared)", coroutine_2x5);
     return failed == 0 ? 0 : 1;
 }

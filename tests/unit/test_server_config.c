@@ -102,6 +102,25 @@ static void test_master(void **state)
     assert_int_equal(exit_status_of(plain, "MASTER", "0"), 42);
 }
 
+/* CONNECTIONS: the variant's default (none here), then env, then flag. */
+static void test_connections(void **state)
+{
+    (void)state;
+    char *plain[] = {"x", NULL};
+    char *flag[] = {"x", "--connections", "2000", NULL};
+    char *zero[] = {"x", "--connections", "0", NULL};
+    server_config_t cfg;
+    load(&cfg, plain);
+    assert_int_equal(cfg.connections, 0);
+    setenv("CONNECTIONS", "1000", 1);
+    load(&cfg, plain);
+    assert_int_equal(cfg.connections, 1000);
+    load(&cfg, flag);
+    assert_int_equal(cfg.connections, 2000);
+    unsetenv("CONNECTIONS");
+    assert_int_equal(exit_status_of(zero, NULL, NULL), 2);
+}
+
 static void test_bad_values_exit_2(void **state)
 {
     (void)state;
@@ -142,6 +161,7 @@ int main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_env_then_flags),
         cmocka_unit_test(test_master),
+        cmocka_unit_test(test_connections),
         cmocka_unit_test(test_bad_values_exit_2),
         cmocka_unit_test(test_help_exits_0),
     };
