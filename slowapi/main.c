@@ -34,19 +34,24 @@ static const char usage_text[] =
     "  --port N       listen port, 0 = any free port (PORT, default 8001)\n"
     "  --host ADDR    IPv4 listen address (HOST, default 0.0.0.0)\n"
     "  --backlog N    listen backlog (BACKLOG, default 4096)\n"
+    "  --workers N    processes on the port, each its own socket (SO_REUSEPORT):\n"
+    "                 one process holds as many waiting requests as its open-file\n"
+    "                 limit allows (WORKERS, default 1); /stats then reports the\n"
+    "                 worker that answers it\n"
     "  --ready-fd FD  once listening, write the port and a newline to FD and\n"
     "                 close it (READY_FD, default -1: none)\n"
     "  -h, --help     this text\n"
     "\n"
     "LOG_LEVEL=error|warn|info|debug (default info; debug logs every request).\n";
 
-enum { OPT_PORT = 256, OPT_HOST, OPT_BACKLOG, OPT_READY_FD };
+enum { OPT_PORT = 256, OPT_HOST, OPT_BACKLOG, OPT_READY_FD, OPT_WORKERS };
 
 static const struct option long_options[] = {
     {"port", required_argument, NULL, OPT_PORT},
     {"host", required_argument, NULL, OPT_HOST},
     {"backlog", required_argument, NULL, OPT_BACKLOG},
     {"ready-fd", required_argument, NULL, OPT_READY_FD},
+    {"workers", required_argument, NULL, OPT_WORKERS},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -96,6 +101,8 @@ static int set_option(slowapi_config_t *config, int option, const char *what, co
         return set_int(what, text, 1, INT_MAX, &config->backlog);
     case OPT_READY_FD:
         return set_int(what, text, -1, INT_MAX, &config->ready_fd);
+    case OPT_WORKERS:
+        return set_int(what, text, 1, 64, &config->workers);
     default:
         return -1;
     }
@@ -111,6 +118,7 @@ static int load_environment(slowapi_config_t *config)
         {"HOST", OPT_HOST},
         {"BACKLOG", OPT_BACKLOG},
         {"READY_FD", OPT_READY_FD},
+        {"WORKERS", OPT_WORKERS},
     };
     for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
         const char *text = getenv(vars[i].name);
@@ -131,6 +139,7 @@ static int load_config(slowapi_config_t *config, int argc, char **argv)
         .port = SLOWAPI_DEFAULT_PORT,
         .backlog = SLOWAPI_DEFAULT_BACKLOG,
         .ready_fd = -1,
+        .workers = 1,
     };
     if (load_environment(config) < 0)
         return -1;
@@ -217,5 +226,5 @@ int main(int argc, char **argv)
     rlim_t nofile = raise_nofile_limit();
     config.max_conns = nofile > 2 * NOFILE_RESERVE ? (size_t)(nofile - NOFILE_RESERVE)
                                                    : (size_t)(nofile / 2);
-    return server_run(&config);
+    return config.workers > 1 ? workers_run(&config) : server_run(&config);
 }

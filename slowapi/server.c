@@ -202,7 +202,8 @@ static int server_start(server_t *s)
     s->sigterm.data = s->sigint.data = s;
 
     char err[NET_ERR_LEN];
-    s->listen_fd = net_listen_tcp(config->host, config->port, config->backlog, 0, 1, err);
+    s->listen_fd = net_listen_tcp(config->host, config->port, config->backlog, config->reuseport,
+                                  1, err);
     if (s->listen_fd < 0) {
         log_error("%s", err);
         return -1;

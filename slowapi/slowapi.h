@@ -35,6 +35,8 @@ typedef struct {
     int port;         /* 0 = any free port */
     int backlog;
     int ready_fd;     /* -1 = nobody waits for us */
+    int workers;      /* processes on the port (workers.c); 1: just this one */
+    int reuseport;    /* listen with SO_REUSEPORT (a worker of several) */
     size_t max_conns; /* open connections at most, from RLIMIT_NOFILE */
 } slowapi_config_t;
 
@@ -105,6 +107,12 @@ void stats_reset(slowapi_stats_t *stats);
 
 /* server.c */
 int server_run(const slowapi_config_t *config);
+
+/* config->workers processes, each a server_run on the same port with its
+ * own SO_REUSEPORT socket, for more waiting requests than one process may
+ * hold descriptors for. This process waits for SIGTERM/SIGINT, passes it
+ * on and exits 0; if a worker dies, it stops the others and exits 1. */
+int workers_run(slowapi_config_t *config);
 /* A connection is gone (handles closed, memory freed): room for another. */
 void server_conn_closed(server_t *s);
 

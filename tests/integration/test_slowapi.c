@@ -478,6 +478,50 @@ static void test_sigterm(void **state)
     close(idle);
 }
 
+/* --workers 3: three processes on one port, each its own socket. Many
+ * connections (new source ports, new hashes) reach all of them and are
+ * delayed as usual; a killed worker stops the others and exit 1 says so;
+ * SIGTERM ends all, exit 0. */
+static void test_workers(void **state)
+{
+    (void)state;
+    proc_t p;
+    const char *argv[] = {bin_path("slowapi"), "--workers", "3", "--host", "127.0.0.1",
+                          "--port", "0", NULL};
+    const char *env[] = {"LOG_LEVEL=error", NULL};
+    static const char req[] = "GET /?delay=0.2 HTTP/1.1\r\n\r\n";
+    char resp[1024];
+    int fds[30];
+    assert_int_equal(proc_start(&p, argv, env, START_TIMEOUT_MS), 0);
+    double t0 = now_ms();
+    for (int i = 0; i < 30; i++) {
+        fds[i] = tcp_connect(p.port);
+        assert_true(fds[i] >= 0);
+        send_text(fds[i], req, sizeof req - 1);
+    }
+    for (int i = 0; i < 30; i++) {
+        assert_int_equal(http_read_response(fds[i], resp, sizeof resp, IO_TIMEOUT_MS), 200);
+        close(fds[i]);
+    }
+    double took = now_ms() - t0;
+    assert_true(took >= 200 && took < 1000);
+    assert_int_equal(proc_stop(&p, STOP_TIMEOUT_MS), 0);
+
+    /* A worker killed: the others stop too, and the exit status says so. */
+    assert_int_equal(proc_start(&p, argv, env, START_TIMEOUT_MS), 0);
+    char path[64], buf[128];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)p.pid, (int)p.pid);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    long worker = strtol(buf, NULL, 10);
+    assert_true(worker > 0);
+    assert_int_equal(kill((pid_t)worker, SIGKILL), 0);
+    assert_int_equal(proc_wait(&p, STOP_TIMEOUT_MS), 1);
+}
+
 /* Run slowapi with args and env (NULL-terminated) and its output
  * discarded; returns its exit status. For the usage errors, which exit at
  * once. */
@@ -553,6 +597,7 @@ int main(void)
         cmocka_unit_test(test_close_after_answer),
         cmocka_unit_test(test_client_leaves_during_delay),
         cmocka_unit_test(test_sigterm),
+        cmocka_unit_test(test_workers),
         cmocka_unit_test(test_usage),
         cmocka_unit_test(test_port_in_use),
     };
