@@ -180,6 +180,20 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 shown_out=${out#"$user_dir"/}
 
+# slowapi holds c x FANOUT waiting requests, a socket each, and one process
+# may hold at most the open-file limit (20000 on the lab's machines): above
+# SLOWAPI_CONNS_PER_WORKER, more slowapi processes share the port.
+slowapi_conns_per_worker=15000
+slowapi_workers=$(( (concurrency * fanout + slowapi_conns_per_worker - 1) / slowapi_conns_per_worker ))
+server_fds=$(( concurrency * (fanout + 1) ))
+nofile_limit=${NOFILE:-20000}
+if [ "$workload" = io ] && [ "$server_fds" -gt "$nofile_limit" ]; then
+    echo "run.sh: warning: c=$concurrency with fanout $fanout needs about $server_fds sockets" \
+         "in the server, above the open-file limit of $nofile_limit per process: a" \
+         "one-process variant will fail calls (502) once it runs out; a multi-process" \
+         "variant spreads them" >&2
+fi
+
 server_cpus=${SERVER_CPUS:-1}
 loadgen_cpus=${LOADGEN_CPUS:-0}
 slowapi_cpus=${SLOWAPI_CPUS:-0}
@@ -285,6 +299,7 @@ run_docker() {
     export RESULTS_DIR=$out WORKLOAD=$workload CONCURRENCY=$concurrency
     export DURATION=$duration TIMEOUT=$timeout FANOUT=$fanout DELAY=$delay
     export UPSTREAM_TIMEOUT=$upstream_timeout SERVER_CPUS=$server_cpus
+    export SLOWAPI_WORKERS=$slowapi_workers
     export LOADGEN_CPUS=$loadgen_cpus SLOWAPI_CPUS=$slowapi_cpus
     export LOADGEN_EXTRA_ARGS="--warmup $warmup${requests:+ -n $requests}"
     compose=("${cmd[@]}" --project-directory "$lab_dir" --file "$lab_dir/docker-compose.yml")
@@ -351,7 +366,7 @@ run_native() {
     export LAB_CPUS
 
     say "starting slowapi and $variant on 127.0.0.1"
-    start_server slowapi slowapi
+    start_server slowapi slowapi "WORKERS=$slowapi_workers"
     local slowapi_port=$port
     # shellcheck disable=SC2086 # the settings are words
     start_server "$variant" "$program" $settings \
