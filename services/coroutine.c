@@ -315,21 +315,9 @@ static int serve(int fd, int in_worker)
     return rc == 0 ? 0 : 1;
 }
 
-static int worker_main(int fd, int index)
-{
-    (void)index;
-    if (fanout_global_init() < 0)
-        return 1;
-    return serve(fd, 1);
-}
-
 int main(int argc, char **argv)
 {
     server_config_load(&cfg, &VARIANT, argc, argv);
     server_capacity = cfg.connections * cfg.workers;
-    if (cfg.workers > 1 || cfg.master)
-        return supervisor_run(&cfg, 1, worker_main);
-    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR || fanout_global_init() < 0)
-        return 1;
-    return serve(server_listen(&cfg, 0, 1), 0);
+    return supervisor_main(&cfg, serve);
 }

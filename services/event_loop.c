@@ -338,21 +338,9 @@ static int serve(int listen_fd, int in_worker)
     return rc == 0 ? 0 : 1;
 }
 
-static int worker_main(int listen_fd, int index)
-{
-    (void)index;
-    if (fanout_global_init() < 0)
-        return 1;
-    return serve(listen_fd, 1);
-}
-
 int main(int argc, char **argv)
 {
     server_config_load(&cfg, &VARIANT, argc, argv);
     server_capacity = 0; /* unbounded: every connection is served at once */
-    if (cfg.workers > 1 || cfg.master)
-        return supervisor_run(&cfg, 1, worker_main); /* libuv needs non-blocking sockets */
-    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR || fanout_global_init() < 0)
-        return 1;
-    return serve(server_listen(&cfg, 1, 1), 0);
+    return supervisor_main(&cfg, serve);
 }

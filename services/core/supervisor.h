@@ -22,4 +22,13 @@ int supervisor_run(const server_config_t *cfg, int nonblock, supervisor_worker_f
 
 void supervisor_worker_ready(void);
 
+/* The process structure the loop models share (event loop, coroutines):
+ * one process that serves by itself, or, with WORKERS > 1 or --master,
+ * workers under the master. serve(listen_fd, in_worker) runs a loop until
+ * it stops; in_worker: the master started it (the stop signals come
+ * blocked, and it calls supervisor_worker_ready once it takes
+ * connections). Returns the process's exit status. */
+typedef int (*supervisor_serve_fn)(int listen_fd, int in_worker);
+int supervisor_main(const server_config_t *cfg, supervisor_serve_fn serve);
+
 #endif
