@@ -169,6 +169,9 @@ program=$(variant_field "$variant" 2)
 settings=$(variant_field "$variant" 3)
 [ "$settings" != - ] || settings=
 [ "$program" = "$variant" ] && [ -z "$settings" ] || settings="--variant $variant $settings"
+# The gRPC servers speak gRPC, not HTTP/1.1: loadgen calls their methods.
+loadgen_protocol=
+case $program in grpc-*) loadgen_protocol=--grpc ;; esac
 
 # The report folder, absolute (the containers and `cd` need that), and how
 # to show it to the user: relative to where they are when it is under it.
@@ -301,7 +304,7 @@ run_docker() {
     export UPSTREAM_TIMEOUT=$upstream_timeout SERVER_CPUS=$server_cpus
     export SLOWAPI_WORKERS=$slowapi_workers
     export LOADGEN_CPUS=$loadgen_cpus SLOWAPI_CPUS=$slowapi_cpus
-    export LOADGEN_EXTRA_ARGS="--warmup $warmup${requests:+ -n $requests}"
+    export LOADGEN_EXTRA_ARGS="--warmup $warmup${requests:+ -n $requests}${loadgen_protocol:+ $loadgen_protocol}"
     compose=("${cmd[@]}" --project-directory "$lab_dir" --file "$lab_dir/docker-compose.yml")
 
     say "starting slowapi and $variant (project $COMPOSE_PROJECT_NAME)"
@@ -377,6 +380,7 @@ run_native() {
                 --timeout "$timeout" --fanout "$fanout" --delay "$delay")
     [ -z "$requests" ] || args+=(-n "$requests")
     args+=(--warmup "$warmup")
+    [ -z "$loadgen_protocol" ] || args+=("$loadgen_protocol")
     say "running $load_shown: $concurrency clients on /$workload"
     # shellcheck disable=SC2046 # pin's words are meant to split
     in_background $(pin "$loadgen_cpus") "$lab_dir/build/bin/loadgen" "${args[@]}" \
