@@ -15,12 +15,19 @@ CFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sani
 LDFLAGS += -fsanitize=address,undefined
 endif
 
+# protoc-c's output for proto/*.proto: generated at build time, never committed.
+GEN     := $(BUILD)/gen
+
 LAB_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP \
-              -Ilib -Iservices/core -I$(LLHTTP_INC) \
+              -Ilib -Iservices/core -I$(LLHTTP_INC) -I$(GEN)/proto \
               $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LIBS_UV   := $(shell pkg-config --libs libuv 2>/dev/null || echo -luv)
 LIBS_CURL := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
 LIBS_JSON := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
+# gRPC core's C API (Debian libgrpc-dev) and protobuf-c: the gRPC variants
+# and loadgen --grpc only.
+LIBS_GRPC := $(shell pkg-config --libs grpc libprotobuf-c 2>/dev/null || \
+                     echo -lgrpc -lgpr -lprotobuf-c)
 
 # The server programs: services/<name with _>.c is each one's whole model;
 # services/variants.tsv runs them as variants (a program with settings).
@@ -28,16 +35,26 @@ VARIANTS := $(shell awk -F'\t' '!/^\#/ && NF && !seen[$$2]++ { print $$2 }' serv
 PROGRAMS := slowapi loadgen $(VARIANTS)
 
 LIB_SRC     := $(wildcard lib/*.c)
-CORE_SRC    := $(wildcard services/core/*.c)
+# The gRPC server core (services/core/grpc_*.c) is an archive of its own,
+# linked into the gRPC variants alone, with the generated protobuf code.
+GRPC_CORE_SRC := $(wildcard services/core/grpc_*.c)
+CORE_SRC    := $(filter-out $(GRPC_CORE_SRC),$(wildcard services/core/*.c))
+PROTO_SRC   := $(wildcard proto/*.proto)
+PROTO_C     := $(patsubst proto/%.proto,$(GEN)/proto/%.pb-c.c,$(PROTO_SRC))
+PROTO_H     := $(PROTO_C:.c=.h)
+PROTO_OBJ   := $(patsubst proto/%.proto,$(BUILD)/obj/proto/%.pb-c.o,$(PROTO_SRC))
 SLOWAPI_SRC := $(wildcard slowapi/*.c)
 LOADGEN_SRC := $(wildcard loadgen/*.c)
 
 .SECONDEXPANSION:
+# Generated sources stay (make would delete them as intermediates).
+.SECONDARY: $(PROTO_C) $(PROTO_H)
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 LIBLAB    := $(BUILD)/lib/liblab.a
 LIBCORE   := $(BUILD)/lib/libcore.a
 LIBLLHTTP := $(BUILD)/lib/libllhttp.a
+LIBGRPCCORE := $(BUILD)/lib/libgrpccore.a
 
 .PHONY: all deps test san clean \
         base-image images bench help
@@ -59,6 +76,7 @@ $(BUILD)/obj/llhttp/%.o: $(LLHTTP_SRC)/%.c
 $(LIBLLHTTP): $(patsubst $(LLHTTP_SRC)/%.c,$(BUILD)/obj/llhttp/%.o,$(wildcard $(LLHTTP_SRC)/*.c))
 $(LIBLAB): $(call obj,$(LIB_SRC))
 $(LIBCORE): $(call obj,$(CORE_SRC))
+$(LIBGRPCCORE): $(call obj,$(GRPC_CORE_SRC)) $(PROTO_OBJ)
 $(BUILD)/lib/%.a:
 	@mkdir -p $(@D)
 	rm -f $@ && $(AR) rcs $@ $^
@@ -67,17 +85,39 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LAB_CFLAGS) -c $< -o $@
 
+# proto/<name>.proto -> $(GEN)/proto/<name>.pb-c.[ch] (protoc-c, Debian
+# protobuf-c-compiler), compiled like the rest.
+$(GEN)/proto/%.pb-c.c $(GEN)/proto/%.pb-c.h: proto/%.proto
+	@mkdir -p $(@D)
+	protoc-c --c_out=$(GEN)/proto -Iproto $<
+
+$(BUILD)/obj/proto/%.pb-c.o: $(GEN)/proto/%.pb-c.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LAB_CFLAGS) -c $< -o $@
+
+# What includes the generated headers waits for them.
+GRPC_USERS := $(call obj,$(GRPC_CORE_SRC) $(wildcard loadgen/grpc_*.c) \
+                         $(wildcard tests/*/test_grpc*.c)) \
+              $(patsubst %,$(BUILD)/obj/services/%.o,$(filter grpc-%,$(VARIANTS)))
+$(GRPC_USERS) $(PROTO_OBJ): $(PROTO_H)
+
 $(BUILD)/bin/slowapi: $(call obj,$(SLOWAPI_SRC)) $(LIBLAB) $(LIBLLHTTP)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_UV) -lm
 
-$(BUILD)/bin/loadgen: $(call obj,$(LOADGEN_SRC)) $(LIBLAB) $(LIBLLHTTP)
+$(BUILD)/bin/loadgen: $(call obj,$(LOADGEN_SRC)) $(PROTO_OBJ) $(LIBLAB) $(LIBLLHTTP)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_JSON) -lpthread -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_JSON) $(LIBS_GRPC) -lpthread -lm
 
 $(addprefix $(BUILD)/bin/,$(VARIANTS)): $(BUILD)/bin/%: $(BUILD)/obj/services/%.o $(LIBCORE) $(LIBLAB) $(LIBLLHTTP)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_CURL) $(LIBS_UV) $(LIBS_JSON) -lpthread -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(VARIANT_LIBS) $(LIBS_CURL) $(LIBS_UV) $(LIBS_JSON) -lpthread -lm
+
+# The gRPC variants (programs grpc-*) also link the gRPC core archive; it
+# comes after libcore.a in $^, so the core is named again after it.
+GRPC_VARIANT_BINS := $(addprefix $(BUILD)/bin/,$(filter grpc-%,$(VARIANTS)))
+$(GRPC_VARIANT_BINS): $(LIBGRPCCORE)
+$(GRPC_VARIANT_BINS): VARIANT_LIBS = $(LIBCORE) $(LIBLAB) $(LIBS_GRPC)
 
 # Variant sources use underscores (C file names), binaries use dashes.
 $(BUILD)/obj/services/%.o: services/$$(subst -,_,%).c
@@ -105,6 +145,11 @@ $(INTEGRATION_TESTS): $(BUILD)/tests/integration/%: $(BUILD)/obj/tests/integrati
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_TEST)
 
+# The gRPC tests (test_grpc*) also link gRPC and the generated protobuf code.
+GRPC_TESTS := $(filter %/test_grpc $(BUILD)/tests/%/test_grpc_%,$(UNIT_TESTS) $(INTEGRATION_TESTS))
+$(GRPC_TESTS): $(PROTO_OBJ)
+$(GRPC_TESTS): LIBS_TEST += $(LIBS_GRPC)
+
 .PHONY: tests-build
 tests-build: $(UNIT_TESTS) $(INTEGRATION_TESTS)
 
@@ -112,8 +157,8 @@ tests-build: $(UNIT_TESTS) $(INTEGRATION_TESTS)
 # main.o. The archives are named again before the libraries: the linker reads
 # an archive once, and these objects come after it in $^.
 LOADGEN_UNIT_TESTS := $(filter $(BUILD)/tests/unit/test_loadgen_%,$(UNIT_TESTS))
-$(LOADGEN_UNIT_TESTS): $(call obj,$(filter-out loadgen/main.c,$(LOADGEN_SRC)))
-$(LOADGEN_UNIT_TESTS): LIBS_TEST := $(LIBLAB) $(LIBLLHTTP) $(LIBS_TEST)
+$(LOADGEN_UNIT_TESTS): $(call obj,$(filter-out loadgen/main.c,$(LOADGEN_SRC))) $(PROTO_OBJ)
+$(LOADGEN_UNIT_TESTS): LIBS_TEST := $(LIBLAB) $(LIBLLHTTP) $(LIBS_TEST) $(LIBS_GRPC)
 $(BUILD)/obj/tests/unit/test_loadgen_%.o: LAB_CFLAGS += -Iloadgen
 
 # The README's test command: every suite, each test with a time limit,
@@ -138,7 +183,7 @@ clean:
 # when one is missing (and then updates its lists first).
 DEB_PACKAGES := build-essential pkg-config libuv1-dev libcurl4-openssl-dev \
                 libjansson-dev node-llhttp libcmocka-dev debootstrap wrk \
-                valgrind curl jq
+                valgrind curl jq libgrpc-dev libprotobuf-c-dev protobuf-c-compiler
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do \
 	    dpkg-query -W -f='$${db:Status-Abbrev}\n' $$p 2>/dev/null | grep -q '^ii' || echo $$p; \

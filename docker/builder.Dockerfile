@@ -12,12 +12,14 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
         build-essential pkg-config \
         libuv1-dev libcurl4-openssl-dev libjansson-dev node-llhttp \
+        libgrpc-dev libprotobuf-c-dev protobuf-c-compiler \
  && apt-get clean && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
 # Only what `make all` reads (.dockerignore keeps the context to these too).
 COPY Makefile ./
 COPY lib/ lib/
+COPY proto/ proto/
 COPY services/ services/
 COPY slowapi/ slowapi/
 COPY loadgen/ loadgen/

@@ -66,6 +66,7 @@ typedef struct lg_config {
     double ramp_s; /* spread the connections' first requests over this */
     double wait_s; /* < 0: no --wait */
     int keepalive;
+    int grpc;        /* --grpc: unary gRPC calls instead of HTTP GETs */
     const char *out_dir;
     const char *json_path;
     const char *variant;  /* NULL: from /healthz */

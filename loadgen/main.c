@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "grpc_client.h"
 #include "health.h"
 #include "loadgen.h"
 #include "log.h"
@@ -50,6 +51,7 @@ enum {
     OPT_DELAY,
     OPT_CAPACITY,
     OPT_JSON,
+    OPT_GRPC,
 };
 
 static const struct option long_options[] = {
@@ -71,6 +73,7 @@ static const struct option long_options[] = {
     {"delay", required_argument, NULL, OPT_DELAY},
     {"capacity", required_argument, NULL, OPT_CAPACITY},
     {"json", required_argument, NULL, OPT_JSON},
+    {"grpc", no_argument, NULL, OPT_GRPC},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -101,6 +104,15 @@ static void usage(void)
         "      --no-keepalive    send \"Connection: close\", a new connection per request\n"
         "      --wait S          first poll GET /healthz on the URL's host:port until it\n"
         "                        answers 200, for up to S seconds (else exit 1)\n"
+        "      --grpc            unary gRPC calls (HTTP/2, one connection per thread)\n"
+        "                        instead of HTTP GETs: /io and /cpu call bench.Bench's\n"
+        "                        Io and Cpu (proto/bench.proto), another path is the\n"
+        "                        method; --timeout is each call's deadline; --wait\n"
+        "                        polls grpc.health.v1.Health/Check; the server's\n"
+        "                        description comes from bench.Bench/Describe. A status\n"
+        "                        other than OK counts by its gRPC code in \"http errors\",\n"
+        "                        DEADLINE_EXCEEDED at the deadline as a timeout, and\n"
+        "                        UNAVAILABLE before any answer as a connect error\n"
         "report:\n"
         "      --out DIR         write DIR/<UTC>_<variant>_<workload>.json and .md\n"
         "                        (atomic; an existing name gets -2, -3, ...)\n"
@@ -238,6 +250,9 @@ static void parse_args(int argc, char **argv, lg_config_t *cfg)
         case OPT_JSON:
             cfg->json_path = optarg;
             break;
+        case OPT_GRPC:
+            cfg->grpc = 1;
+            break;
         case 'h':
             usage();
             exit(0);
@@ -258,6 +273,11 @@ static void parse_args(int argc, char **argv, lg_config_t *cfg)
     cfg->url_text = argv[optind];
     char err[LG_ERR_MAX];
     if (url_parse(cfg->url_text, &cfg->url, err, sizeof err) < 0)
+        die_usage("%s", err);
+    if (cfg->grpc && !cfg->keepalive)
+        die_usage("--no-keepalive does not apply to --grpc (one HTTP/2 connection per thread)");
+    char method[LG_GRPC_METHOD_MAX];
+    if (cfg->grpc && grpc_client_method(&cfg->url, method, sizeof method, err, sizeof err) < 0)
         die_usage("%s", err);
     if (cfg->threads == 0) {
         int cpus = cpu_count();
@@ -299,10 +319,31 @@ static void check_fd_limit(const lg_config_t *cfg)
 }
 
 /* The server's self-description, polled first with --wait. */
+/* --grpc: the health check for --wait, bench.Bench/Describe for the
+ * description. */
+static json_t *fetch_grpc_server_info(const lg_config_t *cfg)
+{
+    static char body[LG_HEALTH_BODY_MAX];
+    char err[LG_ERR_MAX];
+    if (cfg->wait_s > 0 && grpc_client_wait(&cfg->url, cfg->wait_s, err, sizeof err) < 0) {
+        fprintf(stderr, PROGRAM ": %s not healthy after %g s\n", cfg->url_text, cfg->wait_s);
+        fprintf(stderr, PROGRAM ": last attempt: %s\n", err);
+        exit(1);
+    }
+    if (grpc_client_describe(&cfg->url, LG_HEALTH_TIMEOUT_MS, body, sizeof body, err,
+                             sizeof err) < 0) {
+        fprintf(stderr, PROGRAM ": note: %s (the report has no server description)\n", err);
+        return NULL;
+    }
+    return health_server_info(body);
+}
+
 static json_t *fetch_server_info(const lg_config_t *cfg)
 {
     static char body[LG_HEALTH_BODY_MAX];
     char err[LG_ERR_MAX];
+    if (cfg->grpc)
+        return fetch_grpc_server_info(cfg);
     if (cfg->wait_s > 0) {
         if (health_wait(&cfg->url, cfg->wait_s, body, sizeof body, err, sizeof err) < 0) {
             fprintf(stderr, PROGRAM ": %s not healthy after %g s\n", cfg->url_text, cfg->wait_s);
@@ -391,6 +432,8 @@ int main(int argc, char **argv)
     check_fd_limit(&cfg);
     /* Sockets use MSG_NOSIGNAL; this covers a closed stdout pipe too. */
     signal(SIGPIPE, SIG_IGN);
+    if (cfg.grpc)
+        grpc_init();
 
     json_t *server = fetch_server_info(&cfg);
     char workload_buf[LG_TARGET_MAX];
@@ -460,5 +503,7 @@ int main(int argc, char **argv)
     stats_free(&run.stats);
     json_decref(server);
     (void)close(sig_fd);
+    if (cfg.grpc)
+        grpc_shutdown();
     return rc;
 }

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "grpc_status.h"
 #include "stats.h"
 
 #define CEILING_FORMULA "min(concurrency, capacity) / delay_s"
@@ -104,6 +105,7 @@ static json_t *json_config(const lg_result_t *r, int *failed)
         *failed = 1;
         return NULL;
     }
+    jset(o, "protocol", json_string(cfg->grpc ? "grpc" : "http"), failed);
     jset(o, "concurrency", json_integer(cfg->connections), failed);
     jset(o, "threads", json_integer(r->threads), failed);
     jset(o, "duration_s", cfg->requests > 0 ? json_null() : jnum(cfg->duration_s, 3), failed);
@@ -237,15 +239,21 @@ json_t *report_json(const lg_result_t *r)
     return root;
 }
 
-/* "http errors 3 (502: 2, 504: 1)" */
-static void print_http_errors(FILE *f, const lg_buckets_t *b)
+/* "http errors 3 (502: 2, 504: 1)"; with --grpc the codes are gRPC's:
+ * "grpc status errors 3 (14 UNAVAILABLE: 3)". */
+static void print_http_errors(FILE *f, const lg_buckets_t *b, int grpc)
 {
-    fprintf(f, "http errors %llu", (unsigned long long)buckets_http_errors(b));
+    fprintf(f, "%s errors %llu", grpc ? "grpc status" : "http",
+            (unsigned long long)buckets_http_errors(b));
     const char *sep = " (";
     for (int status = 0; status < LG_STATUS_MAX; status++) {
         if (b->http_status[status] == 0)
             continue;
-        fprintf(f, "%s%d: %llu", sep, status, (unsigned long long)b->http_status[status]);
+        if (grpc)
+            fprintf(f, "%s%d %s: %llu", sep, status, grpc_status_name(status),
+                    (unsigned long long)b->http_status[status]);
+        else
+            fprintf(f, "%s%d: %llu", sep, status, (unsigned long long)b->http_status[status]);
         sep = ", ";
     }
     if (sep[0] == ',')
@@ -295,7 +303,7 @@ static void print_buckets(FILE *f, const lg_result_t *r)
     const lg_buckets_t *b = &r->stats->buckets;
     fprintf(f, "Buckets: issued %llu = ok %llu + ", (unsigned long long)b->issued,
             (unsigned long long)b->ok);
-    print_http_errors(f, b);
+    print_http_errors(f, b, r->cfg->grpc);
     fprintf(f, " + timeouts %llu + connection errors %llu (", (unsigned long long)b->timeouts,
             (unsigned long long)buckets_conn_errors(b));
     for (int i = 0; i < LG_ERR_KINDS; i++)
@@ -358,6 +366,7 @@ static void print_markdown(FILE *f, const lg_result_t *r)
             cfg->drain_s, cfg->timeout_s);
     if (cfg->ramp_s > 0)
         fprintf(f, "| ramp | %g s |\n", cfg->ramp_s);
+    fprintf(f, "| protocol | %s |\n", cfg->grpc ? "gRPC (unary calls)" : "HTTP/1.1");
     fprintf(f, "| keep-alive | %s |\n", cfg->keepalive ? "yes" : "no");
     if (cfg->fanout >= 0)
         fprintf(f, "| fan-out | %ld |\n", cfg->fanout);
@@ -372,7 +381,10 @@ static void print_markdown(FILE *f, const lg_result_t *r)
     fprintf(f, "| issued | %llu |\n| ok | %llu |\n", (unsigned long long)b->issued,
             (unsigned long long)b->ok);
     for (int status = 0; status < LG_STATUS_MAX; status++) {
-        if (b->http_status[status] > 0)
+        if (b->http_status[status] > 0 && r->cfg->grpc)
+            fprintf(f, "| grpc %d %s | %llu |\n", status, grpc_status_name(status),
+                    (unsigned long long)b->http_status[status]);
+        else if (b->http_status[status] > 0)
             fprintf(f, "| http %d | %llu |\n", status, (unsigned long long)b->http_status[status]);
     }
     fprintf(f, "| timeouts | %llu |\n", (unsigned long long)b->timeouts);

@@ -9,11 +9,25 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "grpc_worker.h"
 #include "log.h"
 #include "progress.h"
 #include "stats.h"
 #include "url.h"
 #include "worker.h"
+
+/* The closed loop's two transports: HTTP/1.1 (worker.c) and, with --grpc,
+ * gRPC (grpc_worker.c). Both fill the same lg_worker_t for run_load. */
+typedef struct worker_ops {
+    lg_worker_t *(*create)(lg_run_t *run, int index, size_t conns, char *err, size_t err_len);
+    void (*destroy)(lg_worker_t *w);
+    int (*start)(lg_worker_t *w);
+    int (*join)(lg_worker_t *w);
+} worker_ops_t;
+
+static const worker_ops_t http_workers = {worker_new, worker_free, worker_start, worker_join};
+static const worker_ops_t grpc_workers = {grpc_worker_new, grpc_worker_free, grpc_worker_start,
+                                          grpc_worker_join};
 
 void run_stop(lg_run_t *run, int level, uint64_t now_ns)
 {
@@ -99,6 +113,7 @@ int run_load(const lg_config_t *cfg, int sig_fd, lg_run_result_t *out, char *err
     int rc = -1;
     long threads = cfg->threads, started = 0;
     lg_worker_t **workers = NULL;
+    const worker_ops_t *ops = cfg->grpc ? &grpc_workers : &http_workers;
     memset(out, 0, sizeof *out);
 
     int request_len = url_request(&cfg->url, cfg->url.target, cfg->keepalive, request,
@@ -134,7 +149,7 @@ int run_load(const lg_config_t *cfg, int sig_fd, lg_run_result_t *out, char *err
     for (long i = 0; i < threads; i++) {
         /* c connections over t threads: the first c % t get one more. */
         size_t conns = (size_t)(cfg->connections / threads + (i < cfg->connections % threads));
-        workers[i] = worker_new(&run, (int)i, conns, err, err_len);
+        workers[i] = ops->create(&run, (int)i, conns, err, err_len);
         if (workers[i] == NULL)
             goto out;
     }
@@ -146,7 +161,7 @@ int run_load(const lg_config_t *cfg, int sig_fd, lg_run_result_t *out, char *err
     run.drain_end_ns =
         run.count_mode ? UINT64_MAX : run.load_end_ns + (uint64_t)(cfg->drain_s * 1e9);
     for (; started < threads; started++) {
-        int e = worker_start(workers[started]);
+        int e = ops->start(workers[started]);
         if (e != 0) {
             snprintf(err, err_len, "pthread_create: %s", strerror(e));
             run_stop(&run, 2, clock_now_ns());
@@ -156,7 +171,7 @@ int run_load(const lg_config_t *cfg, int sig_fd, lg_run_result_t *out, char *err
     if (started == threads)
         out->stop_level = run_wait(&run, workers, threads, sig_fd);
     for (long i = 0; i < started; i++) {
-        int e = worker_join(workers[i]);
+        int e = ops->join(workers[i]);
         if (e != 0)
             log_error("pthread_join: %s", strerror(e));
     }
@@ -187,7 +202,7 @@ int run_load(const lg_config_t *cfg, int sig_fd, lg_run_result_t *out, char *err
     rc = 0;
 out:
     for (long i = 0; workers != NULL && i < threads; i++)
-        worker_free(workers[i]);
+        ops->destroy(workers[i]);
     free(workers);
     if (run.wake_fd >= 0)
         (void)close(run.wake_fd);

@@ -136,11 +136,12 @@ static void test_json_shape(void **state)
     assert_string_equal(json_string_value(get(j, "mode")), "docker");
     assert_string_equal(json_string_value(get(j, "url")), "http://sut:3000/io");
 
-    static const char *const config[] = {"concurrency", "threads", "duration_s", "requests",
-                                         "warmup_s",    "drain_s", "ramp_s", "keepalive",  "fanout",
-                                         "delay_s",     "timeout_s", "capacity", NULL};
+    static const char *const config[] = {"protocol", "concurrency", "threads", "duration_s",
+                                         "requests", "warmup_s", "drain_s", "ramp_s", "keepalive",
+                                         "fanout", "delay_s", "timeout_s", "capacity", NULL};
     json_t *c = get(j, "config");
     assert_keys(c, config);
+    assert_string_equal(json_string_value(get(c, "protocol")), "http");
     assert_int_equal(json_integer_value(get(c, "concurrency")), 100);
     assert_true(json_is_null(get(c, "requests")));
     assert_true(json_is_true(get(c, "keepalive")));
@@ -331,6 +332,33 @@ static int count_entries(const char *dir)
     return n;
 }
 
+/* --grpc: the same buckets, the codes named as gRPC's. */
+static void test_summary_text_grpc(void **state)
+{
+    fixture_t *f = *state;
+    f->cfg.grpc = 1;
+    stats_issue(&f->stats, 0);
+    stats_end(&f->stats, 0, LG_OUTCOME_RESPONSE, 14, 5000000);
+    f->stats.buckets.issued--; /* keep 3000: one of the 502s becomes a 14 */
+    f->stats.buckets.http_status[502]--;
+    char *text = report_summary(&f->res);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "= ok 2990 + grpc status errors 4 (14 UNAVAILABLE: 1, 502 "
+                                 "UNKNOWN_CODE: 3) + timeouts 2"));
+    free(text);
+    char *md = report_markdown(&f->res);
+    assert_non_null(md);
+    assert_non_null(strstr(md, "| grpc 14 UNAVAILABLE | 1 |"));
+    free(md);
+    json_t *j = report_json(&f->res);
+    assert_non_null(j);
+    json_t *c = get(j, "config");
+    assert_string_equal(json_string_value(get(c, "protocol")), "grpc");
+    json_t *errors = get(get(j, "summary"), "http_errors");
+    assert_int_equal(json_integer_value(get(errors, "14")), 1);
+    json_decref(j);
+}
+
 static void test_publish_never_overwrites(void **state)
 {
     (void)state;
@@ -402,6 +430,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ceiling_null_for_cpu, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_responses, setup, teardown),
         cmocka_unit_test_setup_teardown(test_summary_text, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_summary_text_grpc, setup, teardown),
         cmocka_unit_test(test_publish_never_overwrites),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,466 @@
+/* The gRPC variants' contract (proto/bench.proto), asserted against real
+ * processes on 127.0.0.1: a real slowapi upstream, grpc-sync and
+ * grpc-async, gRPC calls made here through gRPC core's C API, and the real
+ * loadgen in --grpc mode. */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <grpc/grpc.h>
+#include <grpc/support/time.h>
+
+#include "bench.pb-c.h"
+#include "grpc_unary.h"
+#include "harness.h"
+#include "health.pb-c.h"
+#include "loadgen_run.h"
+
+#define START_TIMEOUT_MS 10000
+#define STOP_TIMEOUT_MS 10000
+#define CALL_TIMEOUT_MS 10000
+#define DELAY_S 0.1
+#define SETTINGS_MAX 8
+
+typedef struct {
+    const char *variant;
+    const char *settings[SETTINGS_MAX]; /* its flags, NULL-terminated */
+    int capacity;                       /* calls served at once; 0 = unbounded */
+    int concurrency;                    /* for the throughput test */
+    double tolerance;                   /* of the ceiling */
+} grpc_case_t;
+
+/* A pool of 5 at c=20: three quarters of the calls wait for a thread. */
+static grpc_case_t cases[] = {
+    {"grpc-sync", {"--threads", "5", NULL}, 5, 20, 0.10},
+    {"grpc-async", {NULL}, 0, 20, 0.10},
+};
+enum { SYNC, ASYNC };
+
+static proc_t slowapi;
+
+typedef struct {
+    const grpc_case_t *gc;
+    proc_t server;
+} fixture_t;
+
+static int start_variant(proc_t *p, const grpc_case_t *gc, const char *url, const char *timeout_s)
+{
+    static char url_env[256], timeout_env[64];
+    snprintf(url_env, sizeof url_env, "SLOW_API_URL=%s", url);
+    snprintf(timeout_env, sizeof timeout_env, "UPSTREAM_TIMEOUT=%s", timeout_s);
+    const char *argv[SETTINGS_MAX + 8] = {bin_path(gc->variant)};
+    int n = 1;
+    for (int i = 0; gc->settings[i] != NULL; i++)
+        argv[n++] = gc->settings[i];
+    const char *rest[] = {"--host", "127.0.0.1", "--port", "0", "--grace-period", "5", NULL};
+    memcpy(&argv[n], rest, sizeof rest);
+    const char *env[] = {url_env, timeout_env, "LOG_LEVEL=error", NULL};
+    return proc_start(p, argv, env, START_TIMEOUT_MS);
+}
+
+static int start_on_slowapi(proc_t *p, const grpc_case_t *gc, double delay_s,
+                            const char *timeout_s)
+{
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/?delay=%g", slowapi.port, delay_s);
+    return start_variant(p, gc, url, timeout_s);
+}
+
+/* One unary call on a new connection. */
+static int call(int port, const char *method, const void *req, size_t len,
+                grpc_unary_result_t *out)
+{
+    char target[64];
+    snprintf(target, sizeof target, "127.0.0.1:%d", port);
+    grpc_channel *ch = grpc_unary_channel(target, 1);
+    if (ch == NULL)
+        return -1;
+    int rc = grpc_unary_call(ch, method, req, len, CALL_TIMEOUT_MS, out);
+    grpc_channel_destroy(ch);
+    return rc;
+}
+
+/* The status of a call with an empty request; -1 if it could not be made. */
+static int call_status(int port, const char *method)
+{
+    grpc_unary_result_t r;
+    if (call(port, method, "", 0, &r) < 0)
+        return -1;
+    grpc_unary_result_free(&r);
+    return r.status;
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    const char *argv[] = {bin_path("slowapi"), "--host", "127.0.0.1", "--port", "0", NULL};
+    const char *env[] = {"LOG_LEVEL=error", NULL};
+    return proc_start(&slowapi, argv, env, START_TIMEOUT_MS) == 0 ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    return proc_stop(&slowapi, STOP_TIMEOUT_MS) == 0 ? 0 : -1;
+}
+
+static int variant_setup(void **state)
+{
+    fixture_t *f = calloc(1, sizeof *f);
+    if (f == NULL)
+        return -1;
+    f->gc = *state;
+    if (start_on_slowapi(&f->server, f->gc, DELAY_S, "5") != 0) {
+        fprintf(stderr, "cannot start %s\n", f->gc->variant);
+        free(f);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+/* A clean stop (exit 0 on SIGTERM) is part of the contract. */
+static int variant_teardown(void **state)
+{
+    fixture_t *f = *state;
+    int rc = proc_stop(&f->server, STOP_TIMEOUT_MS);
+    if (rc != 0)
+        fprintf(stderr, "%s stopped with %d, want 0\n", f->gc->variant, rc);
+    free(f);
+    return rc == 0 ? 0 : -1;
+}
+
+/* Io, Cpu, Describe and the standard health check answer. */
+static void test_calls(void **state)
+{
+    fixture_t *f = *state;
+    int port = f->server.port;
+    grpc_unary_result_t r;
+
+    assert_int_equal(call(port, "/grpc.health.v1.Health/Check", "", 0, &r), 0);
+    assert_int_equal(r.status, GRPC_STATUS_OK);
+    Grpc__Health__V1__HealthCheckResponse *health =
+        grpc__health__v1__health_check_response__unpack(NULL, r.reply_len, (uint8_t *)r.reply);
+    assert_non_null(health);
+    assert_int_equal(health->status,
+                     GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING);
+    grpc__health__v1__health_check_response__free_unpacked(health, NULL);
+    grpc_unary_result_free(&r);
+
+    /* A service the server does not have: NOT_FOUND, as gRPC's own
+     * health service answers. The request names it in field 1. */
+    const char other[] = "\x0a\x05other";
+    assert_int_equal(call(port, "/grpc.health.v1.Health/Check", other, sizeof other - 1, &r), 0);
+    assert_int_equal(r.status, GRPC_STATUS_NOT_FOUND);
+    grpc_unary_result_free(&r);
+
+    assert_int_equal(call(port, "/bench.Bench/Describe", "", 0, &r), 0);
+    assert_int_equal(r.status, GRPC_STATUS_OK);
+    Bench__DescribeReply *desc = bench__describe_reply__unpack(NULL, r.reply_len, (uint8_t *)r.reply);
+    assert_non_null(desc);
+    char want[128];
+    snprintf(want, sizeof want, "\"variant\":\"%s\"", f->gc->variant);
+    assert_non_null(strstr(desc->json, want));
+    snprintf(want, sizeof want, "\"capacity\":%d", f->gc->capacity);
+    assert_non_null(strstr(desc->json, want));
+    assert_non_null(strstr(desc->json, "\"transport\":\"grpc\""));
+    bench__describe_reply__free_unpacked(desc, NULL);
+    grpc_unary_result_free(&r);
+
+    double t0 = now_ms();
+    assert_int_equal(call(port, "/bench.Bench/Io", "", 0, &r), 0);
+    double took_ms = now_ms() - t0;
+    assert_int_equal(r.status, GRPC_STATUS_OK);
+    Bench__IoReply *io = bench__io_reply__unpack(NULL, r.reply_len, (uint8_t *)r.reply);
+    assert_non_null(io);
+    assert_int_equal(io->calls, 10);
+    assert_int_equal(io->ok, 10);
+    bench__io_reply__free_unpacked(io, NULL);
+    grpc_unary_result_free(&r);
+    /* Ten calls of 100 ms made concurrently: one delay, not ten. */
+    assert_true(took_ms >= DELAY_S * 1000);
+    assert_true(took_ms < DELAY_S * 1000 * 3);
+
+    assert_int_equal(call(port, "/bench.Bench/Cpu", "", 0, &r), 0);
+    assert_int_equal(r.status, GRPC_STATUS_OK);
+    Bench__CpuReply *cpu = bench__cpu_reply__unpack(NULL, r.reply_len, (uint8_t *)r.reply);
+    assert_non_null(cpu);
+    assert_int_equal(cpu->iterations, 1000);
+    bench__cpu_reply__free_unpacked(cpu, NULL);
+    grpc_unary_result_free(&r);
+}
+
+/* Unknown method, malformed and oversized messages get their statuses,
+ * and the server goes on serving. */
+static void test_bad_input(void **state)
+{
+    fixture_t *f = *state;
+    int port = f->server.port;
+    grpc_unary_result_t r;
+
+    assert_int_equal(call_status(port, "/bench.Bench/Nope"), GRPC_STATUS_UNIMPLEMENTED);
+    assert_int_equal(call_status(port, "/no.Such/Service"), GRPC_STATUS_UNIMPLEMENTED);
+    /* Watch is the health service's streaming call: not served. */
+    assert_int_equal(call_status(port, "/grpc.health.v1.Health/Watch"),
+                     GRPC_STATUS_UNIMPLEMENTED);
+
+    /* Field 1, length-delimited, says 5 bytes and has 2: not protobuf. */
+    const char truncated[] = "\x0a\x05" "ab";
+    assert_int_equal(call(port, "/bench.Bench/Io", truncated, sizeof truncated - 1, &r), 0);
+    assert_int_equal(r.status, GRPC_STATUS_INVALID_ARGUMENT);
+    grpc_unary_result_free(&r);
+    /* Wire type 7 does not exist. */
+    assert_int_equal(call(port, "/bench.Bench/Cpu", "\xff\xff", 2, &r), 0);
+    assert_int_equal(r.status, GRPC_STATUS_INVALID_ARGUMENT);
+    grpc_unary_result_free(&r);
+    assert_int_equal(call(port, "/grpc.health.v1.Health/Check", truncated, sizeof truncated - 1,
+                          &r), 0);
+    assert_int_equal(r.status, GRPC_STATUS_INVALID_ARGUMENT);
+    grpc_unary_result_free(&r);
+
+    /* Over the server's 64 KiB limit: gRPC refuses it itself. */
+    size_t big_len = 100 * 1024;
+    char *big = calloc(1, big_len);
+    assert_non_null(big);
+    assert_int_equal(call(port, "/bench.Bench/Io", big, big_len, &r), 0);
+    assert_int_equal(r.status, GRPC_STATUS_RESOURCE_EXHAUSTED);
+    grpc_unary_result_free(&r);
+    free(big);
+
+    assert_int_equal(call_status(port, "/grpc.health.v1.Health/Check"), GRPC_STATUS_OK);
+    assert_int_equal(call_status(port, "/bench.Bench/Io"), GRPC_STATUS_OK);
+}
+
+/* Upstream down: UNAVAILABLE, and the server goes on. */
+static void test_upstream_down(void **state)
+{
+    const grpc_case_t *gc = *state;
+    proc_t server;
+    /* Port 1 on loopback: nothing listens there, connections are refused. */
+    assert_int_equal(start_variant(&server, gc, "http://127.0.0.1:1/?delay=0.1", "5"), 0);
+    grpc_unary_result_t r;
+    assert_int_equal(call(server.port, "/bench.Bench/Io", "", 0, &r), 0);
+    assert_int_equal(r.status, GRPC_STATUS_UNAVAILABLE);
+    assert_non_null(strstr(r.details, "upstream failed"));
+    assert_int_equal(r.initial_metadata, 1); /* the server answered: lab-variant */
+    grpc_unary_result_free(&r);
+    assert_int_equal(call_status(server.port, "/grpc.health.v1.Health/Check"), GRPC_STATUS_OK);
+    assert_int_equal(proc_stop(&server, STOP_TIMEOUT_MS), 0);
+}
+
+/* An upstream slower than UPSTREAM_TIMEOUT: DEADLINE_EXCEEDED after it
+ * (the client's own deadline is 10 s). */
+static void test_upstream_timeout(void **state)
+{
+    const grpc_case_t *gc = *state;
+    proc_t server;
+    assert_int_equal(start_on_slowapi(&server, gc, 3.0, "0.3"), 0);
+    grpc_unary_result_t r;
+    double t0 = now_ms();
+    assert_int_equal(call(server.port, "/bench.Bench/Io", "", 0, &r), 0);
+    double took_ms = now_ms() - t0;
+    assert_int_equal(r.status, GRPC_STATUS_DEADLINE_EXCEEDED);
+    assert_non_null(strstr(r.details, "upstream timeout"));
+    grpc_unary_result_free(&r);
+    assert_true(took_ms >= 300 && took_ms < 2000);
+    assert_int_equal(call_status(server.port, "/grpc.health.v1.Health/Check"), GRPC_STATUS_OK);
+    assert_int_equal(proc_stop(&server, STOP_TIMEOUT_MS), 0);
+}
+
+/* Under load (loadgen --grpc) the model reaches its ceiling,
+ * min(c, capacity) / delay; every call is ok and none is faster than the
+ * upstream delay; the report is loadgen's usual one. */
+static void test_throughput_at_ceiling(void **state)
+{
+    fixture_t *f = *state;
+    const grpc_case_t *gc = f->gc;
+    char url[128], conc[16], delay[16];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/io", f->server.port);
+    snprintf(conc, sizeof conc, "%d", gc->concurrency);
+    snprintf(delay, sizeof delay, "%g", DELAY_S);
+    const char *args[] = {"--grpc", "-c", conc, "-d", "4", "--timeout", "10", "--delay", delay,
+                          url, NULL};
+    json_t *report = loadgen_run(args, 60000);
+    assert_non_null(report);
+    assert_true(report_buckets_add_up(report));
+    double issued = report_number(report, "issued");
+    double ok = report_number(report, "ok");
+    double rps = report_number(report, "rps");
+    double min_ms = report_number(report, "min_ms");
+    int slots = gc->capacity == 0 || gc->concurrency < gc->capacity ? gc->concurrency
+                                                                     : gc->capacity;
+    double ceiling = slots / DELAY_S;
+    print_message("%s: %.0f issued, %.0f ok, %.1f rps (ceiling %.1f), min %.1f ms\n",
+                  gc->variant, issued, ok, rps, ceiling, min_ms);
+    assert_true(issued > 0);
+    assert_true(ok == issued);
+    assert_true(min_ms >= DELAY_S * 1000);
+    assert_true(rps >= ceiling * (1 - gc->tolerance));
+    assert_true(rps <= ceiling * (1 + gc->tolerance));
+    json_t *ceil = json_object_get(report, "ceiling");
+    assert_true(json_is_object(ceil));
+    assert_true(fabs(json_number_value(json_object_get(ceil, "rps")) - ceiling) < 1e-6);
+    json_t *config = json_object_get(report, "config");
+    assert_string_equal(json_string_value(json_object_get(config, "protocol")), "grpc");
+    assert_string_equal(json_string_value(json_object_get(report, "variant")), gc->variant);
+    json_decref(report);
+}
+
+/* loadgen --grpc's buckets: a status other than OK by its code, a missing
+ * server as connect errors, the deadline as timeouts; issued = the sum. */
+static void test_loadgen_buckets(void **state)
+{
+    fixture_t *f = *state;
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/bench.Bench/Nope", f->server.port);
+    const char *unknown[] = {"--grpc", "-c", "2", "-n", "20", url, NULL};
+    json_t *report = loadgen_run(unknown, 30000);
+    assert_non_null(report);
+    assert_true(report_buckets_add_up(report));
+    assert_int_equal((int)report_number(report, "issued"), 20);
+    json_t *errors = json_object_get(json_object_get(report, "summary"), "http_errors");
+    assert_int_equal((int)json_integer_value(json_object_get(errors, "12")), 20);
+    json_decref(report);
+
+    /* Nothing listens on port 1. */
+    const char *refused[] = {"--grpc", "-c", "2", "-d", "0.5", "http://127.0.0.1:1/io", NULL};
+    report = loadgen_run(refused, 30000);
+    assert_non_null(report);
+    assert_true(report_buckets_add_up(report));
+    assert_int_equal((int)report_number(report, "ok"), 0);
+    json_t *conn = json_object_get(json_object_get(report, "summary"), "errors");
+    assert_true(json_integer_value(json_object_get(conn, "connect")) > 0);
+    assert_true(report_number(report, "failures") == report_number(report, "issued"));
+    json_decref(report);
+
+    /* A 50 ms deadline on 100 ms calls: every one a timeout. */
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/io", f->server.port);
+    const char *late[] = {"--grpc", "-c", "2", "-n", "4", "--timeout", "0.05", url, NULL};
+    report = loadgen_run(late, 30000);
+    assert_non_null(report);
+    assert_true(report_buckets_add_up(report));
+    assert_int_equal((int)report_number(report, "timeouts"), 4);
+    json_decref(report);
+}
+
+/* slowapi's count of open connections, from its /stats; -1 on failure. */
+static int slowapi_connections(void)
+{
+    char body[1024];
+    if (http_get(slowapi.port, "/stats", body, sizeof body, CALL_TIMEOUT_MS) != 200)
+        return -1;
+    const char *p = strstr(body, "\"connections\":");
+    return p == NULL ? -1 : atoi(p + strlen("\"connections\":"));
+}
+
+/* An Io call in flight, made by a thread of its own (gRPC's client makes
+ * progress only while a thread waits on its completion queue). */
+typedef struct {
+    pthread_t thread;
+    int port;
+    long timeout_ms;
+    grpc_unary_result_t result;
+    int rc;
+} pending_call_t;
+
+static void *pending_call_main(void *arg)
+{
+    pending_call_t *p = arg;
+    char target[64];
+    snprintf(target, sizeof target, "127.0.0.1:%d", p->port);
+    grpc_channel *ch = grpc_unary_channel(target, 1);
+    p->rc = ch == NULL ? -1
+                       : grpc_unary_call(ch, "/bench.Bench/Io", "", 0, p->timeout_ms, &p->result);
+    if (ch != NULL)
+        grpc_channel_destroy(ch);
+    return NULL;
+}
+
+/* Start the call and return once its fan-out has reached slowapi (seen on
+ * /stats, not guessed with a sleep). */
+static void io_in_flight(pending_call_t *p, int port, long timeout_ms)
+{
+    int before = slowapi_connections();
+    assert_true(before >= 0);
+    memset(p, 0, sizeof *p);
+    p->port = port;
+    p->timeout_ms = timeout_ms;
+    assert_int_equal(pthread_create(&p->thread, NULL, pending_call_main, p), 0);
+    double deadline_ms = now_ms() + CALL_TIMEOUT_MS;
+    while (slowapi_connections() < before + 10)
+        assert_true(now_ms() < deadline_ms);
+}
+
+/* Wait for the call's end; returns its status. */
+static int io_finish(pending_call_t *p)
+{
+    assert_int_equal(pthread_join(p->thread, NULL), 0);
+    assert_int_equal(p->rc, 0);
+    grpc_unary_result_free(&p->result);
+    return p->result.status;
+}
+
+/* SIGTERM with a call in flight: it still gets its answer, then the
+ * server exits 0. */
+static void test_stop_lets_call_finish(void **state)
+{
+    const grpc_case_t *gc = *state;
+    proc_t server;
+    assert_int_equal(start_on_slowapi(&server, gc, 1.0, "5"), 0);
+    pending_call_t p;
+    io_in_flight(&p, server.port, CALL_TIMEOUT_MS);
+    assert_int_equal(kill(server.pid, SIGTERM), 0);
+    assert_int_equal(io_finish(&p), GRPC_STATUS_OK);
+    assert_int_equal(proc_wait(&server, STOP_TIMEOUT_MS), 0);
+}
+
+/* SIGTERM after the client gave up on its call (a 500 ms deadline) with
+ * the fan-out (1 s) still running: the server drops the answer and exits 0
+ * (under ASan: without touching freed memory). */
+static void test_stop_after_client_left(void **state)
+{
+    const grpc_case_t *gc = *state;
+    proc_t server;
+    assert_int_equal(start_on_slowapi(&server, gc, 1.0, "5"), 0);
+    pending_call_t p;
+    io_in_flight(&p, server.port, 500);
+    assert_int_equal(io_finish(&p), GRPC_STATUS_DEADLINE_EXCEEDED);
+    assert_int_equal(kill(server.pid, SIGTERM), 0);
+    assert_int_equal(proc_wait(&server, STOP_TIMEOUT_MS), 0);
+}
+
+#define VARIANT_TESTS(i)                                                                     \
+    cmocka_unit_test_prestate_setup_teardown(test_calls, variant_setup, variant_teardown,     \
+                                             &cases[i]),                                     \
+    cmocka_unit_test_prestate_setup_teardown(test_bad_input, variant_setup, variant_teardown, \
+                                             &cases[i]),                                     \
+    cmocka_unit_test_prestate(test_upstream_down, &cases[i]),                                \
+    cmocka_unit_test_prestate(test_upstream_timeout, &cases[i]),                             \
+    cmocka_unit_test_prestate_setup_teardown(test_throughput_at_ceiling, variant_setup,      \
+                                             variant_teardown, &cases[i]),                   \
+    cmocka_unit_test_prestate_setup_teardown(test_loadgen_buckets, variant_setup,            \
+                                             variant_teardown, &cases[i]),                   \
+    cmocka_unit_test_prestate(test_stop_lets_call_finish, &cases[i]),                        \
+    cmocka_unit_test_prestate(test_stop_after_client_left, &cases[i])
+
+int main(void)
+{
+    grpc_init();
+    const struct CMUnitTest sync_tests[] = {VARIANT_TESTS(SYNC)};
+    const struct CMUnitTest async_tests[] = {VARIANT_TESTS(ASYNC)};
+    int failed = 0;
+    failed += cmocka_run_group_tests_name("grpc-sync", sync_tests, group_setup, group_teardown);
+    failed += cmocka_run_group_tests_name("grpc-async", async_tests, group_setup, group_teardown);
+    grpc_shutdown();
+    return failed == 0 ? 0 : 1;
+}
