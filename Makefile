@@ -198,10 +198,11 @@ base-image:
 	@docker/make-base-image.sh
 
 # lab/builder (toolchain + make all), lab/runtime, lab/slowapi, lab/loadgen and
-# lab/<variant> for every variant; the layer cache rebuilds only what changed. results/ is made
+# lab/<variant> for every variant (IMAGES="v1 v2": for these variants only);
+# the layer cache rebuilds only what changed. results/ is made
 # writable for loadgen's default uid 10001 (mode 1777, like /tmp).
 images: base-image
 	@mkdir -p results
 	@chmod 1777 results 2>/dev/null || \
 	    echo "images: cannot chmod results/: the Compose one-liner's loadgen (uid 10001) may not write there" >&2
-	@docker/build-images.sh
+	@docker/build-images.sh $(IMAGES)

@@ -291,7 +291,8 @@ run_docker() {
         else
             say "building images (the first build takes a few minutes)"
         fi
-        if ! in_background make -s --no-print-directory -C "$lab_dir" images >"$log" 2>&1; then
+        if ! in_background make -s --no-print-directory -C "$lab_dir" images IMAGES="$variant" \
+                >"$log" 2>&1; then
             cat "$log" >&2
             die "could not build the images"
         fi

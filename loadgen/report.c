@@ -154,6 +154,7 @@ static json_t *json_summary(const lg_result_t *r, int *failed)
     jset(o, "errors", errors, failed);
     jset(o, "rps", jnum(report_rps(r), 3), failed);
     jset(o, "ok_in_window", jnum(s->ok_in_window, 3), failed);
+    jset(o, "window_latencies", jnum(report_window_latencies(r), 2), failed);
     jset(o, "mean_ms", have ? jnum(ns_to_ms_d(s->sum_ns) / (double)responses, 3) : json_null(),
          failed);
     jset(o, "min_ms", have ? jnum(ns_to_ms_d(s->min_ns), 3) : json_null(), failed);
@@ -260,8 +261,29 @@ static void print_http_errors(FILE *f, const lg_buckets_t *b, int grpc)
         fputc(')', f);
 }
 
+/* How many mean latencies the window holds (0: no answer). A closed loop's
+ * rps is exact at the window's edges, but where clients queue, a request
+ * in flight at the end is credited for time it spent waiting: with N
+ * latencies in the window, rps can read high by up to about 1/N. */
+double report_window_latencies(const lg_result_t *r)
+{
+    const lg_stats_t *s = r->stats;
+    uint64_t responses = s->count + s->samples_dropped;
+    if (responses == 0 || s->sum_ns == 0 || r->duration_s <= 0)
+        return 0;
+    double mean_s = (double)s->sum_ns / (double)responses / 1e9;
+    return r->duration_s / mean_s;
+}
+
+#define WINDOW_LATENCIES_MIN 10.0
+
 static void print_ceiling(FILE *f, const lg_result_t *r)
 {
+    double n = report_window_latencies(r);
+    if (n > 0 && n < WINDOW_LATENCIES_MIN)
+        fprintf(f, "Note: the window holds only %.1f mean latencies; where clients queue, rps may "
+                   "read up to ~%.0f%% high (run longer, use -n, or --warmup past the queue)\n",
+                n, 100.0 / n);
     lg_ceiling_t c;
     report_ceiling(r, &c);
     if (!c.known) {

@@ -40,6 +40,8 @@ typedef struct lg_ceiling {
 } lg_ceiling_t;
 
 double report_rps(const lg_result_t *r);
+/* The window's length in mean latencies (docs/REPORT.md); 0: no answer. */
+double report_window_latencies(const lg_result_t *r);
 void report_ceiling(const lg_result_t *r, lg_ceiling_t *out);
 
 /* Each returns a new reference / malloc'd text, or NULL when out of

@@ -149,7 +149,7 @@ static void test_json_shape(void **state)
 
     static const char *const summary[] = {
         "issued",  "ok",     "failures", "http_errors", "timeouts", "unfinished",
-        "warmup_excluded", "errors", "rps", "ok_in_window", "mean_ms", "min_ms", "max_ms",
+        "warmup_excluded", "errors", "rps", "ok_in_window", "window_latencies", "mean_ms", "min_ms", "max_ms",
         "duration_s", "responses", "samples_dropped", "interrupted", NULL};
     json_t *s = get(j, "summary");
     assert_keys(s, summary);
