@@ -22,59 +22,20 @@
 #include "bench.pb-c.h"
 #include "grpc_unary.h"
 #include "harness.h"
+#include "variant_case.h"
 #include "health.pb-c.h"
 #include "loadgen_run.h"
 
-#define START_TIMEOUT_MS 10000
-#define STOP_TIMEOUT_MS 10000
+#define STOP_TIMEOUT_MS VARIANT_STOP_TIMEOUT_MS
 #define CALL_TIMEOUT_MS 10000
-#define DELAY_S 0.1
-#define SETTINGS_MAX 8
-
-typedef struct {
-    const char *variant;
-    const char *settings[SETTINGS_MAX]; /* its flags, NULL-terminated */
-    int capacity;                       /* calls served at once; 0 = unbounded */
-    int concurrency;                    /* for the throughput test */
-    double tolerance;                   /* of the ceiling */
-} grpc_case_t;
+#define DELAY_S VARIANT_DELAY_S
 
 /* A pool of 5 at c=20: three quarters of the calls wait for a thread. */
-static grpc_case_t cases[] = {
-    {"grpc-sync", {"--threads", "5", NULL}, 5, 20, 0.10},
-    {"grpc-async", {NULL}, 0, 20, 0.10},
+static variant_case_t cases[] = {
+    {"grpc-sync", "grpc-sync", {"--threads", "5", NULL}, 5, 0, 20, 0.10},
+    {"grpc-async", "grpc-async", {NULL}, 0, 0, 20, 0.10},
 };
 enum { SYNC, ASYNC };
-
-static proc_t slowapi;
-
-typedef struct {
-    const grpc_case_t *gc;
-    proc_t server;
-} fixture_t;
-
-static int start_variant(proc_t *p, const grpc_case_t *gc, const char *url, const char *timeout_s)
-{
-    static char url_env[256], timeout_env[64];
-    snprintf(url_env, sizeof url_env, "SLOW_API_URL=%s", url);
-    snprintf(timeout_env, sizeof timeout_env, "UPSTREAM_TIMEOUT=%s", timeout_s);
-    const char *argv[SETTINGS_MAX + 8] = {bin_path(gc->variant)};
-    int n = 1;
-    for (int i = 0; gc->settings[i] != NULL; i++)
-        argv[n++] = gc->settings[i];
-    const char *rest[] = {"--host", "127.0.0.1", "--port", "0", "--grace-period", "5", NULL};
-    memcpy(&argv[n], rest, sizeof rest);
-    const char *env[] = {url_env, timeout_env, "LOG_LEVEL=error", NULL};
-    return proc_start(p, argv, env, START_TIMEOUT_MS);
-}
-
-static int start_on_slowapi(proc_t *p, const grpc_case_t *gc, double delay_s,
-                            const char *timeout_s)
-{
-    char url[128];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/?delay=%g", slowapi.port, delay_s);
-    return start_variant(p, gc, url, timeout_s);
-}
 
 /* One unary call on a new connection. */
 static int call(int port, const char *method, const void *req, size_t len,
@@ -100,50 +61,10 @@ static int call_status(int port, const char *method)
     return r.status;
 }
 
-static int group_setup(void **state)
-{
-    (void)state;
-    const char *argv[] = {bin_path("slowapi"), "--host", "127.0.0.1", "--port", "0", NULL};
-    const char *env[] = {"LOG_LEVEL=error", NULL};
-    return proc_start(&slowapi, argv, env, START_TIMEOUT_MS) == 0 ? 0 : -1;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    return proc_stop(&slowapi, STOP_TIMEOUT_MS) == 0 ? 0 : -1;
-}
-
-static int variant_setup(void **state)
-{
-    fixture_t *f = calloc(1, sizeof *f);
-    if (f == NULL)
-        return -1;
-    f->gc = *state;
-    if (start_on_slowapi(&f->server, f->gc, DELAY_S, "5") != 0) {
-        fprintf(stderr, "cannot start %s\n", f->gc->variant);
-        free(f);
-        return -1;
-    }
-    *state = f;
-    return 0;
-}
-
-/* A clean stop (exit 0 on SIGTERM) is part of the contract. */
-static int variant_teardown(void **state)
-{
-    fixture_t *f = *state;
-    int rc = proc_stop(&f->server, STOP_TIMEOUT_MS);
-    if (rc != 0)
-        fprintf(stderr, "%s stopped with %d, want 0\n", f->gc->variant, rc);
-    free(f);
-    return rc == 0 ? 0 : -1;
-}
-
 /* Io, Cpu, Describe and the standard health check answer. */
 static void test_calls(void **state)
 {
-    fixture_t *f = *state;
+    variant_fixture_t *f = *state;
     int port = f->server.port;
     grpc_unary_result_t r;
 
@@ -169,9 +90,9 @@ static void test_calls(void **state)
     Bench__DescribeReply *desc = bench__describe_reply__unpack(NULL, r.reply_len, (uint8_t *)r.reply);
     assert_non_null(desc);
     char want[128];
-    snprintf(want, sizeof want, "\"variant\":\"%s\"", f->gc->variant);
+    snprintf(want, sizeof want, "\"variant\":\"%s\"", f->vc->variant);
     assert_non_null(strstr(desc->json, want));
-    snprintf(want, sizeof want, "\"capacity\":%d", f->gc->capacity);
+    snprintf(want, sizeof want, "\"capacity\":%d", f->vc->capacity);
     assert_non_null(strstr(desc->json, want));
     assert_non_null(strstr(desc->json, "\"transport\":\"grpc\""));
     bench__describe_reply__free_unpacked(desc, NULL);
@@ -204,7 +125,7 @@ static void test_calls(void **state)
  * and the server goes on serving. */
 static void test_bad_input(void **state)
 {
-    fixture_t *f = *state;
+    variant_fixture_t *f = *state;
     int port = f->server.port;
     grpc_unary_result_t r;
 
@@ -244,10 +165,10 @@ static void test_bad_input(void **state)
 /* Upstream down: UNAVAILABLE, and the server goes on. */
 static void test_upstream_down(void **state)
 {
-    const grpc_case_t *gc = *state;
+    const variant_case_t *vc = *state;
     proc_t server;
     /* Port 1 on loopback: nothing listens there, connections are refused. */
-    assert_int_equal(start_variant(&server, gc, "http://127.0.0.1:1/?delay=0.1", "5"), 0);
+    assert_int_equal(variant_start(&server, vc, "http://127.0.0.1:1/?delay=0.1", "5"), 0);
     grpc_unary_result_t r;
     assert_int_equal(call(server.port, "/bench.Bench/Io", "", 0, &r), 0);
     assert_int_equal(r.status, GRPC_STATUS_UNAVAILABLE);
@@ -262,9 +183,9 @@ static void test_upstream_down(void **state)
  * (the client's own deadline is 10 s). */
 static void test_upstream_timeout(void **state)
 {
-    const grpc_case_t *gc = *state;
+    const variant_case_t *vc = *state;
     proc_t server;
-    assert_int_equal(start_on_slowapi(&server, gc, 3.0, "0.3"), 0);
+    assert_int_equal(variant_start_on_slowapi(&server, vc, 3.0, "0.3"), 0);
     grpc_unary_result_t r;
     double t0 = now_ms();
     assert_int_equal(call(server.port, "/bench.Bench/Io", "", 0, &r), 0);
@@ -282,11 +203,11 @@ static void test_upstream_timeout(void **state)
  * upstream delay; the report is loadgen's usual one. */
 static void test_throughput_at_ceiling(void **state)
 {
-    fixture_t *f = *state;
-    const grpc_case_t *gc = f->gc;
+    variant_fixture_t *f = *state;
+    const variant_case_t *vc = f->vc;
     char url[128], conc[16], delay[16];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/io", f->server.port);
-    snprintf(conc, sizeof conc, "%d", gc->concurrency);
+    snprintf(conc, sizeof conc, "%d", vc->concurrency);
     snprintf(delay, sizeof delay, "%g", DELAY_S);
     const char *args[] = {"--grpc", "-c", conc, "-d", "4", "--timeout", "10", "--delay", delay,
                           url, NULL};
@@ -297,22 +218,22 @@ static void test_throughput_at_ceiling(void **state)
     double ok = report_number(report, "ok");
     double rps = report_number(report, "rps");
     double min_ms = report_number(report, "min_ms");
-    int slots = gc->capacity == 0 || gc->concurrency < gc->capacity ? gc->concurrency
-                                                                     : gc->capacity;
+    int slots = vc->capacity == 0 || vc->concurrency < vc->capacity ? vc->concurrency
+                                                                     : vc->capacity;
     double ceiling = slots / DELAY_S;
     print_message("%s: %.0f issued, %.0f ok, %.1f rps (ceiling %.1f), min %.1f ms\n",
-                  gc->variant, issued, ok, rps, ceiling, min_ms);
+                  vc->variant, issued, ok, rps, ceiling, min_ms);
     assert_true(issued > 0);
     assert_true(ok == issued);
     assert_true(min_ms >= DELAY_S * 1000);
-    assert_true(rps >= ceiling * (1 - gc->tolerance));
-    assert_true(rps <= ceiling * (1 + gc->tolerance));
+    assert_true(rps >= ceiling * (1 - vc->tolerance));
+    assert_true(rps <= ceiling * (1 + vc->tolerance));
     json_t *ceil = json_object_get(report, "ceiling");
     assert_true(json_is_object(ceil));
     assert_true(fabs(json_number_value(json_object_get(ceil, "rps")) - ceiling) < 1e-6);
     json_t *config = json_object_get(report, "config");
     assert_string_equal(json_string_value(json_object_get(config, "protocol")), "grpc");
-    assert_string_equal(json_string_value(json_object_get(report, "variant")), gc->variant);
+    assert_string_equal(json_string_value(json_object_get(report, "variant")), vc->variant);
     json_decref(report);
 }
 
@@ -320,7 +241,7 @@ static void test_throughput_at_ceiling(void **state)
  * server as connect errors, the deadline as timeouts; issued = the sum. */
 static void test_loadgen_buckets(void **state)
 {
-    fixture_t *f = *state;
+    variant_fixture_t *f = *state;
     char url[128];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/bench.Bench/Nope", f->server.port);
     const char *unknown[] = {"--grpc", "-c", "2", "-n", "20", url, NULL};
@@ -357,7 +278,7 @@ static void test_loadgen_buckets(void **state)
 static int slowapi_connections(void)
 {
     char body[1024];
-    if (http_get(slowapi.port, "/stats", body, sizeof body, CALL_TIMEOUT_MS) != 200)
+    if (http_get(test_slowapi.port, "/stats", body, sizeof body, CALL_TIMEOUT_MS) != 200)
         return -1;
     const char *p = strstr(body, "\"connections\":");
     return p == NULL ? -1 : atoi(p + strlen("\"connections\":"));
@@ -414,9 +335,9 @@ static int io_finish(pending_call_t *p)
  * server exits 0. */
 static void test_stop_lets_call_finish(void **state)
 {
-    const grpc_case_t *gc = *state;
+    const variant_case_t *vc = *state;
     proc_t server;
-    assert_int_equal(start_on_slowapi(&server, gc, 1.0, "5"), 0);
+    assert_int_equal(variant_start_on_slowapi(&server, vc, 1.0, "5"), 0);
     pending_call_t p;
     io_in_flight(&p, server.port, CALL_TIMEOUT_MS);
     assert_int_equal(kill(server.pid, SIGTERM), 0);
@@ -429,9 +350,9 @@ static void test_stop_lets_call_finish(void **state)
  * (under ASan: without touching freed memory). */
 static void test_stop_after_client_left(void **state)
 {
-    const grpc_case_t *gc = *state;
+    const variant_case_t *vc = *state;
     proc_t server;
-    assert_int_equal(start_on_slowapi(&server, gc, 1.0, "5"), 0);
+    assert_int_equal(variant_start_on_slowapi(&server, vc, 1.0, "5"), 0);
     pending_call_t p;
     io_in_flight(&p, server.port, 500);
     assert_int_equal(io_finish(&p), GRPC_STATUS_DEADLINE_EXCEEDED);
@@ -459,8 +380,8 @@ int main(void)
     const struct CMUnitTest sync_tests[] = {VARIANT_TESTS(SYNC)};
     const struct CMUnitTest async_tests[] = {VARIANT_TESTS(ASYNC)};
     int failed = 0;
-    failed += cmocka_run_group_tests_name("grpc-sync", sync_tests, group_setup, group_teardown);
-    failed += cmocka_run_group_tests_name("grpc-async", async_tests, group_setup, group_teardown);
+    failed += cmocka_run_group_tests_name("grpc-sync", sync_tests, variant_group_setup, variant_group_teardown);
+    failed += cmocka_run_group_tests_name("grpc-async", async_tests, variant_group_setup, variant_group_teardown);
     grpc_shutdown();
     return failed == 0 ? 0 : 1;
 }

@@ -17,26 +17,13 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "variant_case.h"
 #include "loadgen_run.h"
 
-#define START_TIMEOUT_MS 5000
 #define STOP_TIMEOUT_MS 5000
 #define IO_TIMEOUT_MS 10000
-#define DELAY_S 0.1
+#define DELAY_S VARIANT_DELAY_S /* the fixture server's upstream delay */
 
-#define SETTINGS_MAX 8
-
-typedef struct {
-    const char *variant;   /* the name /healthz reports */
-    const char *program;   /* build/bin/<program> */
-    const char *settings[SETTINGS_MAX]; /* its flags, NULL-terminated */
-    int capacity;          /* requests served at once; 0 = unbounded */
-    int keep_alive;
-    int concurrency;       /* for the throughput test */
-    double tolerance;      /* of the ceiling, for the throughput test */
-} variant_case_t;
-
-static proc_t slowapi;
 /* Small pools, so that a short run fills them; the presets differ only in
  * their numbers. ACCEPT=reuseport gets a wider tolerance: the kernel picks
  * a worker by a hash of the connection, not by its load, so a request can
@@ -63,79 +50,9 @@ static variant_case_t cases[] = {
 enum { SINGLE_THREAD, EVENT_LOOP, THREAD_PER_REQUEST, THREADPOOL, PREFORK, PREFORK_REUSEPORT,
        EVENT_LOOP_2, EVENT_LOOP_MASTER_1, EVENT_LOOP_MASTER_2, COROUTINE, COROUTINE_2X5 };
 
-typedef struct {
-    const variant_case_t *vc;
-    proc_t server;
-} fixture_t;
-
-static int start_variant(proc_t *p, const variant_case_t *vc, const char *url,
-                         const char *timeout_s)
-{
-    static char url_env[256], timeout_env[64];
-    snprintf(url_env, sizeof url_env, "SLOW_API_URL=%s", url);
-    snprintf(timeout_env, sizeof timeout_env, "UPSTREAM_TIMEOUT=%s", timeout_s);
-    const char *argv[SETTINGS_MAX + 10] = {bin_path(vc->program)};
-    int n = 1;
-    for (int i = 0; vc->settings[i] != NULL; i++)
-        argv[n++] = vc->settings[i];
-    const char *rest[] = {"--variant", vc->variant, "--host", "127.0.0.1", "--port", "0", NULL};
-    memcpy(&argv[n], rest, sizeof rest);
-    const char *env[] = {url_env, timeout_env, "LOG_LEVEL=error", NULL};
-    return proc_start(p, argv, env, START_TIMEOUT_MS);
-}
-
-/* Start a variant against the test's slowapi with the given delay. */
-static int start_on_slowapi(proc_t *p, const variant_case_t *vc, double delay_s,
-                            const char *timeout_s)
-{
-    char url[128];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/?delay=%g", slowapi.port, delay_s);
-    return start_variant(p, vc, url, timeout_s);
-}
-
-static int group_setup(void **state)
-{
-    (void)state;
-    const char *argv[] = {bin_path("slowapi"), "--host", "127.0.0.1", "--port", "0", NULL};
-    const char *env[] = {"LOG_LEVEL=error", NULL};
-    return proc_start(&slowapi, argv, env, START_TIMEOUT_MS) == 0 ? 0 : -1;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    return proc_stop(&slowapi, STOP_TIMEOUT_MS) == 0 ? 0 : -1;
-}
-
-static int variant_setup(void **state)
-{
-    fixture_t *f = calloc(1, sizeof *f);
-    if (f == NULL)
-        return -1;
-    f->vc = *state;
-    if (start_on_slowapi(&f->server, f->vc, DELAY_S, "5") != 0) {
-        fprintf(stderr, "cannot start %s\n", f->vc->variant);
-        free(f);
-        return -1;
-    }
-    *state = f;
-    return 0;
-}
-
-/* A clean stop (exit 0 on SIGTERM) is part of the contract. */
-static int variant_teardown(void **state)
-{
-    fixture_t *f = *state;
-    int rc = proc_stop(&f->server, STOP_TIMEOUT_MS);
-    if (rc != 0)
-        fprintf(stderr, "%s stopped with %d, want 0\n", f->vc->variant, rc);
-    free(f);
-    return rc == 0 ? 0 : -1;
-}
-
 static void test_routes(void **state)
 {
-    fixture_t *f = *state;
+    variant_fixture_t *f = *state;
     int port = f->server.port;
     char body[2048], want[128];
 
@@ -163,7 +80,7 @@ static void test_routes(void **state)
 
 static void test_bad_input(void **state)
 {
-    fixture_t *f = *state;
+    variant_fixture_t *f = *state;
     int port = f->server.port;
     char resp[4096];
 
@@ -212,7 +129,7 @@ static void test_bad_input(void **state)
  * answer (single thread, like an HTTP/1.0 dev server). */
 static void test_keep_alive(void **state)
 {
-    fixture_t *f = *state;
+    variant_fixture_t *f = *state;
     char resp[4096];
     const char get[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
     int fd = tcp_connect(f->server.port);
@@ -244,7 +161,7 @@ static void test_upstream_down_502(void **state)
     const variant_case_t *vc = *state;
     proc_t server;
     /* Port 1 on loopback: nothing listens there, connections are refused. */
-    assert_int_equal(start_variant(&server, vc, "http://127.0.0.1:1/?delay=0.1", "5"), 0);
+    assert_int_equal(variant_start(&server, vc, "http://127.0.0.1:1/?delay=0.1", "5"), 0);
     char body[1024];
     assert_int_equal(http_get(server.port, "/io", body, sizeof body, IO_TIMEOUT_MS), 502);
     assert_non_null(strstr(body, "\"error\":\"upstream failed\""));
@@ -258,7 +175,7 @@ static void test_upstream_timeout_504(void **state)
     const variant_case_t *vc = *state;
     proc_t server;
     char body[1024];
-    assert_int_equal(start_on_slowapi(&server, vc, 3.0, "0.3"), 0);
+    assert_int_equal(variant_start_on_slowapi(&server, vc, 3.0, "0.3"), 0);
     double t0 = now_ms();
     assert_int_equal(http_get(server.port, "/io", body, sizeof body, IO_TIMEOUT_MS), 504);
     double took_ms = now_ms() - t0;
@@ -272,7 +189,7 @@ static void test_upstream_timeout_504(void **state)
  * every request is ok and none is faster than the upstream delay. */
 static void test_throughput_at_ceiling(void **state)
 {
-    fixture_t *f = *state;
+    variant_fixture_t *f = *state;
     const variant_case_t *vc = f->vc;
     char url[128], conc[16], delay[16];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/io", f->server.port);
@@ -307,7 +224,7 @@ static void test_throughput_at_ceiling(void **state)
 static int slowapi_connections(void)
 {
     char body[1024];
-    if (http_get(slowapi.port, "/stats", body, sizeof body, IO_TIMEOUT_MS) != 200)
+    if (http_get(test_slowapi.port, "/stats", body, sizeof body, IO_TIMEOUT_MS) != 200)
         return -1;
     const char *p = strstr(body, "\"connections\":");
     return p == NULL ? -1 : atoi(p + strlen("\"connections\":"));
@@ -337,7 +254,7 @@ static void test_stop_lets_request_finish(void **state)
     const variant_case_t *vc = *state;
     proc_t server;
     char resp[4096];
-    assert_int_equal(start_on_slowapi(&server, vc, 1.0, "5"), 0);
+    assert_int_equal(variant_start_on_slowapi(&server, vc, 1.0, "5"), 0);
     int fd = io_in_flight(&server, 10);
     assert_int_equal(kill(server.pid, SIGTERM), 0);
     assert_int_equal(http_read_response(fd, resp, sizeof resp, IO_TIMEOUT_MS), 200);
@@ -351,7 +268,7 @@ static void test_stop_after_client_left(void **state)
 {
     const variant_case_t *vc = *state;
     proc_t server;
-    assert_int_equal(start_on_slowapi(&server, vc, 1.0, "5"), 0);
+    assert_int_equal(variant_start_on_slowapi(&server, vc, 1.0, "5"), 0);
     int fd = io_in_flight(&server, 10);
     close(fd);
     assert_int_equal(kill(server.pid, SIGTERM), 0);
@@ -414,7 +331,7 @@ static void test_worker_killed(void **state)
     char resp[4096];
     int fds[16];
     assert_true(in_flight <= 16);
-    assert_int_equal(start_on_slowapi(&server, vc, 1.0, "5"), 0);
+    assert_int_equal(variant_start_on_slowapi(&server, vc, 1.0, "5"), 0);
     pid_t before[4], after[4];
     assert_int_equal(children_of(server.pid, before, 4), workers);
 
@@ -585,7 +502,7 @@ static void test_loop_worker_killed(void **state)
     long conn_pid[16];
     pid_t before[4], after[4];
     assert_true(workers <= 4 && workers * per_worker <= 16);
-    assert_int_equal(start_on_slowapi(&server, vc, 1.0, "5"), 0);
+    assert_int_equal(variant_start_on_slowapi(&server, vc, 1.0, "5"), 0);
     assert_int_equal(children_of(server.pid, before, 4), workers);
 
     int n = open_on_each_worker(server.port, shared, before, workers, per_worker, fds, conn_pid);
@@ -651,7 +568,7 @@ static void test_coroutine_limit(void **state)
     char resp[4096];
     int fds[CLIENTS], closed[CLIENTS];
     double took_ms[CLIENTS];
-    assert_int_equal(start_on_slowapi(&server, &vc, delay_ms / 1000, "5"), 0);
+    assert_int_equal(variant_start_on_slowapi(&server, &vc, delay_ms / 1000, "5"), 0);
     double t0 = now_ms();
     for (int i = 0; i < CLIENTS; i++) {
         fds[i] = tcp_connect(server.port);
@@ -738,7 +655,7 @@ int main(void)
     };
     int failed = 0;
 #define RUN_GROUP(name, tests) \
-    failed += cmocka_run_group_tests_name(name, tests, group_setup, group_teardown)
+    failed += cmocka_run_group_tests_name(name, tests, variant_group_setup, variant_group_teardown)
     RUN_GROUP("single-thread", single_thread);
     RUN_GROUP("event-loop", event_loop);
     RUN_GROUP("thread-per-request", thread_per_request);

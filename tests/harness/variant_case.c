@@ -1,0 +1,70 @@
+#include "variant_case.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+proc_t test_slowapi;
+
+int variant_start(proc_t *p, const variant_case_t *vc, const char *url, const char *timeout_s)
+{
+    static char url_env[256], timeout_env[64];
+    snprintf(url_env, sizeof url_env, "SLOW_API_URL=%s", url);
+    snprintf(timeout_env, sizeof timeout_env, "UPSTREAM_TIMEOUT=%s", timeout_s);
+    const char *argv[VARIANT_SETTINGS_MAX + 12] = {bin_path(vc->program)};
+    int n = 1;
+    for (int i = 0; i < VARIANT_SETTINGS_MAX && vc->settings[i] != NULL; i++)
+        argv[n++] = vc->settings[i];
+    const char *rest[] = {"--variant", vc->variant, "--host", "127.0.0.1", "--port", "0",
+                          "--grace-period", "5", NULL};
+    memcpy(&argv[n], rest, sizeof rest);
+    const char *env[] = {url_env, timeout_env, "LOG_LEVEL=error", NULL};
+    return proc_start(p, argv, env, VARIANT_START_TIMEOUT_MS);
+}
+
+int variant_start_on_slowapi(proc_t *p, const variant_case_t *vc, double delay_s,
+                             const char *timeout_s)
+{
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/?delay=%g", test_slowapi.port, delay_s);
+    return variant_start(p, vc, url, timeout_s);
+}
+
+int variant_group_setup(void **state)
+{
+    (void)state;
+    const char *argv[] = {bin_path("slowapi"), "--host", "127.0.0.1", "--port", "0", NULL};
+    const char *env[] = {"LOG_LEVEL=error", NULL};
+    return proc_start(&test_slowapi, argv, env, VARIANT_START_TIMEOUT_MS) == 0 ? 0 : -1;
+}
+
+int variant_group_teardown(void **state)
+{
+    (void)state;
+    return proc_stop(&test_slowapi, VARIANT_STOP_TIMEOUT_MS) == 0 ? 0 : -1;
+}
+
+int variant_setup(void **state)
+{
+    variant_fixture_t *f = calloc(1, sizeof *f);
+    if (f == NULL)
+        return -1;
+    f->vc = *state;
+    if (variant_start_on_slowapi(&f->server, f->vc, VARIANT_DELAY_S, "5") != 0) {
+        fprintf(stderr, "cannot start %s\n", f->vc->variant);
+        free(f);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+int variant_teardown(void **state)
+{
+    variant_fixture_t *f = *state;
+    int rc = proc_stop(&f->server, VARIANT_STOP_TIMEOUT_MS);
+    if (rc != 0)
+        fprintf(stderr, "%s stopped with %d, want 0\n", f->vc->variant, rc);
+    free(f);
+    return rc == 0 ? 0 : -1;
+}
