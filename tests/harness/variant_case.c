@@ -1,8 +1,17 @@
 #include "variant_case.h"
 
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cmocka.h>
+
+#include "loadgen_run.h"
 
 proc_t test_slowapi;
 
@@ -67,4 +76,40 @@ int variant_teardown(void **state)
         fprintf(stderr, "%s stopped with %d, want 0\n", f->vc->variant, rc);
     free(f);
     return rc == 0 ? 0 : -1;
+}
+
+json_t *variant_assert_at_ceiling(const variant_fixture_t *f, int grpc)
+{
+    const variant_case_t *vc = f->vc;
+    char url[128], conc[16], delay[16];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/io", f->server.port);
+    snprintf(conc, sizeof conc, "%d", vc->concurrency);
+    snprintf(delay, sizeof delay, "%g", VARIANT_DELAY_S);
+    const char *args[12];
+    int n = 0;
+    if (grpc)
+        args[n++] = "--grpc";
+    const char *rest[] = {"-c", conc, "-d", "4", "--timeout", "10", "--delay", delay, url, NULL};
+    memcpy(&args[n], rest, sizeof rest);
+    json_t *report = loadgen_run(args, 60000);
+    assert_non_null(report);
+    assert_true(report_buckets_add_up(report));
+    double issued = report_number(report, "issued");
+    double ok = report_number(report, "ok");
+    double rps = report_number(report, "rps");
+    double min_ms = report_number(report, "min_ms");
+    int slots = vc->capacity == 0 || vc->concurrency < vc->capacity ? vc->concurrency
+                                                                     : vc->capacity;
+    double ceiling = slots / VARIANT_DELAY_S;
+    print_message("%s: %.0f issued, %.0f ok, %.1f rps (ceiling %.1f), min %.1f ms\n",
+                  vc->variant, issued, ok, rps, ceiling, min_ms);
+    assert_true(issued > 0);
+    assert_true(ok == issued);
+    assert_true(min_ms >= VARIANT_DELAY_S * 1000);
+    assert_true(rps >= ceiling * (1 - vc->tolerance));
+    assert_true(rps <= ceiling * (1 + vc->tolerance));
+    json_t *ceil = json_object_get(report, "ceiling");
+    assert_true(json_is_object(ceil));
+    assert_true(fabs(json_number_value(json_object_get(ceil, "rps")) - ceiling) < 1e-6);
+    return report;
 }

@@ -4,6 +4,8 @@
 #ifndef LAB_TEST_VARIANT_CASE_H
 #define LAB_TEST_VARIANT_CASE_H
 
+#include <jansson.h>
+
 #include "harness.h"
 
 #define VARIANT_SETTINGS_MAX 8
@@ -44,5 +46,12 @@ int variant_group_setup(void **state);
 int variant_group_teardown(void **state);
 int variant_setup(void **state);
 int variant_teardown(void **state);
+
+/* Load the fixture's server with loadgen (--grpc when grpc) for 4 s at
+ * vc->concurrency and assert the model's promise: every request ok, none
+ * faster than the delay, rps within vc->tolerance of min(c, capacity) /
+ * delay, the report's ceiling the same. Returns the report for further
+ * checks (json_decref it). */
+json_t *variant_assert_at_ceiling(const variant_fixture_t *f, int grpc);
 
 #endif

@@ -204,36 +204,10 @@ static void test_upstream_timeout(void **state)
 static void test_throughput_at_ceiling(void **state)
 {
     variant_fixture_t *f = *state;
-    const variant_case_t *vc = f->vc;
-    char url[128], conc[16], delay[16];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/io", f->server.port);
-    snprintf(conc, sizeof conc, "%d", vc->concurrency);
-    snprintf(delay, sizeof delay, "%g", DELAY_S);
-    const char *args[] = {"--grpc", "-c", conc, "-d", "4", "--timeout", "10", "--delay", delay,
-                          url, NULL};
-    json_t *report = loadgen_run(args, 60000);
-    assert_non_null(report);
-    assert_true(report_buckets_add_up(report));
-    double issued = report_number(report, "issued");
-    double ok = report_number(report, "ok");
-    double rps = report_number(report, "rps");
-    double min_ms = report_number(report, "min_ms");
-    int slots = vc->capacity == 0 || vc->concurrency < vc->capacity ? vc->concurrency
-                                                                     : vc->capacity;
-    double ceiling = slots / DELAY_S;
-    print_message("%s: %.0f issued, %.0f ok, %.1f rps (ceiling %.1f), min %.1f ms\n",
-                  vc->variant, issued, ok, rps, ceiling, min_ms);
-    assert_true(issued > 0);
-    assert_true(ok == issued);
-    assert_true(min_ms >= DELAY_S * 1000);
-    assert_true(rps >= ceiling * (1 - vc->tolerance));
-    assert_true(rps <= ceiling * (1 + vc->tolerance));
-    json_t *ceil = json_object_get(report, "ceiling");
-    assert_true(json_is_object(ceil));
-    assert_true(fabs(json_number_value(json_object_get(ceil, "rps")) - ceiling) < 1e-6);
+    json_t *report = variant_assert_at_ceiling(f, 1);
     json_t *config = json_object_get(report, "config");
     assert_string_equal(json_string_value(json_object_get(config, "protocol")), "grpc");
-    assert_string_equal(json_string_value(json_object_get(report, "variant")), vc->variant);
+    assert_string_equal(json_string_value(json_object_get(report, "variant")), f->vc->variant);
     json_decref(report);
 }
 
