@@ -28,6 +28,7 @@
 
 #include "grpc_client.h"
 #include "log.h"
+#include "phase.h"
 #include "stats.h"
 
 /* How often a worker looks at the stop flag while no call ends: the HTTP
@@ -61,8 +62,8 @@ typedef struct grpc_worker {
     grpc_slice method;
     gcall_t *calls;
     size_t in_flight, waiting;
-    int issuing;
-    uint64_t last_end_ns, issuing_end_ns, drain_deadline_ns;
+    lg_phase_t phase;
+    uint64_t last_end_ns;
     uint64_t ended, failed;
 } grpc_worker_t;
 
@@ -76,26 +77,16 @@ static gpr_timespec at_ns(uint64_t t_ns)
     return ts;
 }
 
-/* As worker.c: the share of [start, end] inside warm-up end .. load end. */
-static double window_share(const lg_run_t *run, uint64_t start, uint64_t end)
-{
-    uint64_t from = start > run->warmup_end_ns ? start : run->warmup_end_ns;
-    uint64_t to = end < run->load_end_ns ? end : run->load_end_ns;
-    if (to <= from)
-        return 0;
-    return end > start ? (double)(to - from) / (double)(end - start) : 1;
-}
-
 static int may_issue(grpc_worker_t *g, uint64_t now)
 {
     lg_run_t *run = g->base.run;
-    if (!g->issuing)
+    if (!g->phase.issuing)
         return 0;
     if (now >= run->load_end_ns || atomic_load_explicit(&run->stop_level, memory_order_relaxed) > 0)
         return 0;
     if (run->count_mode &&
         atomic_fetch_sub_explicit(&run->requests_left, 1, memory_order_relaxed) <= 0) {
-        g->issuing = 0;
+        g->phase.issuing = 0;
         return 0;
     }
     return 1;
@@ -189,7 +180,7 @@ static void call_done(grpc_worker_t *g, gcall_t *c)
         failed = 0;
     } else if (c->status == GRPC_STATUS_OK) {
         stats_end(s, c->in_warmup, LG_OUTCOME_RESPONSE, GRPC_HTTP_OK, latency);
-        s->ok_in_window += window_share(run, c->start_ns, now);
+        s->ok_in_window += lg_window_share(run, c->start_ns, now);
         failed = 0;
     } else if (c->status == GRPC_STATUS_DEADLINE_EXCEEDED &&
                latency + GRPC_DEADLINE_SLACK_NS >= run->timeout_ns) {
@@ -215,18 +206,6 @@ static void call_done(grpc_worker_t *g, gcall_t *c)
         call_issue(g, c, now);
 }
 
-static void update_phase(grpc_worker_t *g, uint64_t now)
-{
-    lg_run_t *run = g->base.run;
-    int stop = atomic_load_explicit(&run->stop_level, memory_order_acquire);
-    if (g->issuing && (now >= run->load_end_ns || stop > 0)) {
-        g->issuing = 0;
-        g->issuing_end_ns = now < run->load_end_ns ? now : run->load_end_ns;
-    }
-    uint64_t stop_deadline = atomic_load_explicit(&run->drain_deadline_ns, memory_order_relaxed);
-    g->drain_deadline_ns = run->drain_end_ns < stop_deadline ? run->drain_end_ns : stop_deadline;
-}
-
 /* Issue the waiting clients whose time has come; returns the earliest
  * time still ahead (UINT64_MAX: none). */
 static uint64_t issue_due(grpc_worker_t *g, uint64_t now)
@@ -238,7 +217,7 @@ static uint64_t issue_due(grpc_worker_t *g, uint64_t now)
         gcall_t *c = &g->calls[i];
         if (c->state != CALL_WAITING)
             continue;
-        if (!g->issuing) {
+        if (!g->phase.issuing) {
             c->state = CALL_IDLE;
             g->waiting--;
         } else if (c->retry_ns <= now) {
@@ -275,7 +254,7 @@ static void *worker_main(void *arg)
     grpc_worker_t *g = arg;
     lg_run_t *run = g->base.run;
     const lg_config_t *cfg = run->cfg;
-    g->issuing = 1;
+    g->phase.issuing = 1;
     g->last_end_ns = run->start_ns;
     /* --ramp as in worker.c: client j of thread t is the run's
      * (j * threads + t)-th and starts at ramp * that / c. */
@@ -286,14 +265,14 @@ static void *worker_main(void *arg)
     uint64_t now;
     for (;;) {
         now = clock_now_ns();
-        update_phase(g, now);
+        lg_phase_update(&g->phase, g->base.run, now);
         uint64_t next = issue_due(g, now);
-        if (!g->issuing && (g->in_flight == 0 || now >= g->drain_deadline_ns))
+        if (!g->phase.issuing && (g->in_flight == 0 || now >= g->phase.drain_deadline_ns))
             break;
-        if (g->issuing && run->load_end_ns < next)
+        if (g->phase.issuing && run->load_end_ns < next)
             next = run->load_end_ns;
-        if (!g->issuing && g->drain_deadline_ns < next)
-            next = g->drain_deadline_ns;
+        if (!g->phase.issuing && g->phase.drain_deadline_ns < next)
+            next = g->phase.drain_deadline_ns;
         if (next > now + GRPC_STOP_POLL_NS)
             next = now + GRPC_STOP_POLL_NS;
         grpc_event ev = grpc_completion_queue_next(g->cq, at_ns(next), NULL);
@@ -303,7 +282,7 @@ static void *worker_main(void *arg)
     if (run->count_mode)
         g->base.finish_ns = g->in_flight > 0 ? now : g->last_end_ns;
     else
-        g->base.finish_ns = g->issuing ? now : g->issuing_end_ns;
+        g->base.finish_ns = g->phase.issuing ? now : g->phase.issuing_end_ns;
     cancel_in_flight(g);
     uint64_t one = 1;
     if (write(run->done_fd, &one, sizeof one) != (ssize_t)sizeof one)

@@ -27,6 +27,7 @@
 
 #include "llhttp.h"
 #include "log.h"
+#include "phase.h"
 #include "stats.h"
 
 enum conn_state {
@@ -64,10 +65,8 @@ typedef struct loop {
     conn_list_t backoff;  /* ordered by retry_ns */
     conn_list_t ramp;     /* not started yet (--ramp), ordered by retry_ns */
     conn_list_t pending;  /* issue their next request on the next turn */
-    int issuing; /* 0 once the load ended, a stop came or -n ran out */
-    uint64_t drain_deadline_ns;
+    lg_phase_t phase; /* issuing stops when the load ends, a stop comes or -n runs out */
     uint64_t last_end_ns;
-    uint64_t issuing_end_ns;    /* when this thread stopped issuing */
     uint64_t ended, failed;
 } loop_t;
 
@@ -170,16 +169,16 @@ static int conn_watch(loop_t *l, lg_conn_t *c, uint32_t events)
 static int loop_may_issue(loop_t *l, uint64_t now)
 {
     lg_run_t *run = l->run;
-    if (!l->issuing)
+    if (!l->phase.issuing)
         return 0;
     if (now >= run->load_end_ns || atomic_load_explicit(&run->stop_level, memory_order_relaxed) > 0) {
-        l->issuing = 0;
+        l->phase.issuing = 0;
         return 0;
     }
     /* -n: exactly N requests in total, handed out across threads. */
     if (run->count_mode &&
         atomic_fetch_sub_explicit(&run->requests_left, 1, memory_order_relaxed) <= 0) {
-        l->issuing = 0;
+        l->phase.issuing = 0;
         return 0;
     }
     return 1;
@@ -292,21 +291,6 @@ static void conn_write(loop_t *l, lg_conn_t *c)
  * next request goes out after the rest of this batch of events is read:
  * sends (which on loopback carry the server's receive work) then do not
  * delay the timestamps of the responses behind them. */
-/* The part of a request's time [start, end] inside the measured window,
- * warm-up end .. load end: 1 for a request wholly inside, a fraction for
- * one that straddles an edge, 0 outside. Summed over ok responses and
- * divided by the window, this is the closed loop's throughput whatever
- * the clients' phases (lockstep rounds or spread evenly): each client's
- * requests tile its time, so its shares add up to window / cycle. */
-static double window_share(const lg_run_t *run, uint64_t start, uint64_t end)
-{
-    uint64_t from = start > run->warmup_end_ns ? start : run->warmup_end_ns;
-    uint64_t to = end < run->load_end_ns ? end : run->load_end_ns;
-    if (to <= from)
-        return 0;
-    return end > start ? (double)(to - from) / (double)(end - start) : 1;
-}
-
 static void conn_response(loop_t *l, lg_conn_t *c, int must_close)
 {
     uint64_t now = clock_now_ns();
@@ -315,7 +299,7 @@ static void conn_response(loop_t *l, lg_conn_t *c, int must_close)
     list_remove(&l->inflight, c);
     stats_end(&l->w->stats, c->in_warmup, LG_OUTCOME_RESPONSE, status, now - c->start_ns);
     if (status >= 200 && status <= 299)
-        l->w->stats.ok_in_window += window_share(l->run, c->start_ns, now);
+        l->w->stats.ok_in_window += lg_window_share(l->run, c->start_ns, now);
     loop_ended(l, now, status < 200 || status > 299);
     if (!keep)
         conn_close(c);
@@ -395,22 +379,6 @@ static void conn_event(loop_t *l, lg_conn_t *c, uint32_t events)
     }
 }
 
-/* Phase: the load ends at load_end_ns or on a stop; then no request is
- * issued and the in-flight ones have until the drain deadline. */
-static void loop_update_phase(loop_t *l, uint64_t now)
-{
-    lg_run_t *run = l->run;
-    /* Acquire pairs with run_stop(): a stop level seen means its drain
-     * deadline is seen too. */
-    int stop = atomic_load_explicit(&run->stop_level, memory_order_acquire);
-    if (l->issuing && (now >= run->load_end_ns || stop > 0)) {
-        l->issuing = 0;
-        l->issuing_end_ns = now < run->load_end_ns ? now : run->load_end_ns;
-    }
-    uint64_t stop_deadline = atomic_load_explicit(&run->drain_deadline_ns, memory_order_relaxed);
-    l->drain_deadline_ns = run->drain_end_ns < stop_deadline ? run->drain_end_ns : stop_deadline;
-}
-
 static void loop_expire(loop_t *l, uint64_t now)
 {
     uint64_t timeout_ns = l->run->timeout_ns;
@@ -459,15 +427,15 @@ static int loop_wait_ms(const loop_t *l, uint64_t now)
     uint64_t next = UINT64_MAX;
     if (l->inflight.head != NULL)
         next = l->inflight.head->start_ns + l->run->timeout_ns;
-    if (l->issuing) {
+    if (l->phase.issuing) {
         if (l->backoff.head != NULL && l->backoff.head->retry_ns < next)
             next = l->backoff.head->retry_ns;
         if (l->ramp.head != NULL && l->ramp.head->retry_ns < next)
             next = l->ramp.head->retry_ns;
         if (l->run->load_end_ns < next)
             next = l->run->load_end_ns;
-    } else if (l->drain_deadline_ns < next) {
-        next = l->drain_deadline_ns;
+    } else if (l->phase.drain_deadline_ns < next) {
+        next = l->phase.drain_deadline_ns;
     }
     if (next == UINT64_MAX)
         return -1;
@@ -480,7 +448,7 @@ static int loop_wait_ms(const loop_t *l, uint64_t now)
 static void *worker_main(void *arg)
 {
     lg_worker_t *w = arg;
-    loop_t l = {.w = w, .run = w->run, .issuing = 1, .last_end_ns = w->run->start_ns};
+    loop_t l = {.w = w, .run = w->run, .phase.issuing = 1, .last_end_ns = w->run->start_ns};
     struct epoll_event events[LG_EPOLL_EVENTS_MAX];
 
     /* Connection j of thread t is the run's (j * threads + t)-th: with a
@@ -503,10 +471,10 @@ static void *worker_main(void *arg)
     uint64_t now;
     for (;;) {
         now = clock_now_ns();
-        loop_update_phase(&l, now);
+        lg_phase_update(&l.phase, l.run, now);
         loop_expire(&l, now);
         loop_issue_pending(&l, now);
-        if (!l.issuing && (l.inflight.len == 0 || now >= l.drain_deadline_ns))
+        if (!l.phase.issuing && (l.inflight.len == 0 || now >= l.phase.drain_deadline_ns))
             break;
         int n = epoll_wait(w->epoll_fd, events, LG_EPOLL_EVENTS_MAX, loop_wait_ms(&l, now));
         if (n < 0) {
@@ -529,7 +497,7 @@ static void *worker_main(void *arg)
     if (l.run->count_mode)
         w->finish_ns = l.inflight.len > 0 ? now : l.last_end_ns;
     else
-        w->finish_ns = l.issuing ? now : l.issuing_end_ns;
+        w->finish_ns = l.phase.issuing ? now : l.phase.issuing_end_ns;
     while (l.inflight.head != NULL) {
         lg_conn_t *c = l.inflight.head;
         list_remove(&l.inflight, c);
