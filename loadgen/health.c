@@ -113,6 +113,7 @@ int health_get(const lg_url_t *url, int timeout_ms, int *status, char *body, siz
     llhttp_init(&parser, HTTP_RESPONSE, &health_settings);
     parser.data = &ctx;
     char buf[4096];
+    int first = 1, not_http = 0; /* the answer does not start as HTTP/1.x does */
     while (!ctx.done) {
         if ((rc = health_poll(fd, POLLIN, deadline)) < 0)
             return health_fail(fd, rc, err, err_len, "recv");
@@ -122,9 +123,19 @@ int health_get(const lg_url_t *url, int timeout_ms, int *status, char *body, siz
                 continue;
             return health_fail(fd, -errno, err, err_len, "recv");
         }
+        if (first && n > 0)
+            not_http = buf[0] != 'H';
+        first = 0;
         llhttp_errno_t perr = n == 0 ? llhttp_finish(&parser) : llhttp_execute(&parser, buf, (size_t)n);
         if (ctx.done)
             break;
+        if (not_http) {
+            /* Another protocol will not turn into HTTP/1.1 by waiting. */
+            snprintf(err, err_len, "GET %s: the answer is not HTTP/1.x (a gRPC server? "
+                     "then --grpc)", HEALTH_PATH);
+            (void)close(fd);
+            return -EPROTONOSUPPORT;
+        }
         if (perr != HPE_OK || n == 0) {
             snprintf(err, err_len, "bad response to GET %s: %s", HEALTH_PATH,
                      n == 0 ? "connection closed early" : llhttp_get_error_reason(&parser));
@@ -148,7 +159,11 @@ int health_wait(const lg_url_t *url, double wait_s, char *body, size_t cap, char
         uint64_t left_ms = now < deadline ? (deadline - now) / NS_PER_MS : 0;
         int attempt_ms = left_ms < LG_HEALTH_TIMEOUT_MS ? (int)left_ms : LG_HEALTH_TIMEOUT_MS;
         int status = 0;
-        if (attempt_ms > 0 && health_get(url, attempt_ms, &status, body, cap, err, err_len) == 0) {
+        int rc = attempt_ms > 0 ? health_get(url, attempt_ms, &status, body, cap, err, err_len)
+                                : -ETIMEDOUT;
+        if (rc == -EPROTONOSUPPORT)
+            return rc;
+        if (rc == 0) {
             if (status == 200)
                 return 0;
             snprintf(err, err_len, "GET %s answered %d", HEALTH_PATH, status);

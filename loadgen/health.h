@@ -17,7 +17,9 @@ int health_get(const lg_url_t *url, int timeout_ms, int *status, char *body, siz
 
 /* Poll GET /healthz until it answers 200, for at most wait_s seconds, with
  * a LG_HEALTH_BACKOFF_MS pause between attempts. Returns 0 (body holds the
- * answer) or -ETIMEDOUT (err holds the last attempt's failure). */
+ * answer), -ETIMEDOUT (err holds the last attempt's failure), or at once
+ * -EPROTONOSUPPORT when the answer is not HTTP/1.x at all (a gRPC server:
+ * err says to use --grpc). health_get returns that too. */
 int health_wait(const lg_url_t *url, double wait_s, char *body, size_t cap, char *err,
                 size_t err_len);
 

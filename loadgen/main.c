@@ -345,7 +345,12 @@ static json_t *fetch_server_info(const lg_config_t *cfg)
     if (cfg->grpc)
         return fetch_grpc_server_info(cfg);
     if (cfg->wait_s > 0) {
-        if (health_wait(&cfg->url, cfg->wait_s, body, sizeof body, err, sizeof err) < 0) {
+        int rc = health_wait(&cfg->url, cfg->wait_s, body, sizeof body, err, sizeof err);
+        if (rc == -EPROTONOSUPPORT) {
+            fprintf(stderr, PROGRAM ": %s: %s\n", cfg->url_text, err);
+            exit(1);
+        }
+        if (rc < 0) {
             fprintf(stderr, PROGRAM ": %s not healthy after %g s\n", cfg->url_text, cfg->wait_s);
             fprintf(stderr, PROGRAM ": last attempt: %s\n", err);
             exit(1);
