@@ -85,11 +85,16 @@ json_t *variant_assert_at_ceiling(const variant_fixture_t *f, int grpc)
     snprintf(url, sizeof url, "http://127.0.0.1:%d/io", f->server.port);
     snprintf(conc, sizeof conc, "%d", vc->concurrency);
     snprintf(delay, sizeof delay, "%g", VARIANT_DELAY_S);
-    const char *args[12];
+    const char *args[14];
     int n = 0;
     if (grpc)
         args[n++] = "--grpc";
-    const char *rest[] = {"-c", conc, "-d", "4", "--timeout", "10", "--delay", delay, url, NULL};
+    /* --wait: the load starts once the server answers its health check.
+     * A gRPC channel whose first connect fails fails its calls fast
+     * (UNAVAILABLE) for the reconnect backoff, about 1 s; seen once under
+     * ASan in CI, where grpc-sync starts slowly. */
+    const char *rest[] = {"--wait", "10", "-c", conc, "-d", "4", "--timeout", "10",
+                          "--delay", delay, url, NULL};
     memcpy(&args[n], rest, sizeof rest);
     json_t *report = loadgen_run(args, 60000);
     assert_non_null(report);
