@@ -71,7 +71,6 @@ static fanout_loop_t *fanout;
 static int listen_fd = -1;
 static uv_poll_t listener;     /* listen_fd, watched while there is room */
 static uv_timer_t accept_retry;
-static uv_timer_t last_close;  /* closes the fan-out driver once idle */
 static uv_signal_t sigterm, sigint;
 static conn_t *conns;
 static int live;               /* coroutines serving a connection */
@@ -159,20 +158,12 @@ static void accept_retry_cb(uv_timer_t *timer)
         start_accepting();
 }
 
-static void last_close_cb(uv_timer_t *timer)
-{
-    fanout_loop_close(fanout);
-    uv_close((uv_handle_t *)timer, NULL);
-}
-
-/* Stopping, with no connection left: close the fan-out driver on the next
- * turn of the loop, not inside its own callback (the last coroutine may
- * end in its fan-out's wake-up). */
+/* Stopping, with no connection left: close the fan-out driver (on the
+ * loop's next turn: the last coroutine may end in its fan-out's wake-up). */
 static void close_when_idle(void)
 {
-    if (stopping && live == 0 && !uv_is_active((uv_handle_t *)&last_close) &&
-        uv_timer_start(&last_close, last_close_cb, 0, 0) != 0)
-        log_error("cannot schedule the upstream driver's close");
+    if (stopping && live == 0)
+        fanout_loop_close_soon(fanout);
 }
 
 static void conn_main(void *arg)
@@ -291,7 +282,6 @@ static int serve(int fd, int in_worker)
     }
     if ((rc = uv_poll_init(loop, &listener, fd)) != 0 ||
         (rc = uv_timer_init(loop, &accept_retry)) != 0 ||
-        (rc = uv_timer_init(loop, &last_close)) != 0 ||
         (rc = uv_signal_init(loop, &sigterm)) != 0 ||
         (rc = uv_signal_start(&sigterm, stop_cb, SIGTERM)) != 0 ||
         (rc = uv_signal_init(loop, &sigint)) != 0 ||

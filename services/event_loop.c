@@ -59,25 +59,16 @@ static fanout_loop_t *fanout;
 static server_config_t cfg;
 static int connections;
 static int stopping;
-static uv_timer_t last_close; /* closes the fan-out driver once idle */
 
 static void process_input(conn_t *c);
 
-static void last_close_cb(uv_timer_t *t)
-{
-    fanout_loop_close(fanout);
-    uv_close((uv_handle_t *)t, NULL);
-}
-
 /* When stopping and the last connection is gone, close the fan-out driver
- * on the next turn of the loop: the last connection may end inside the
- * driver's own callback (its fan-out finished), where closing it under
- * its feet would free what the driver is still reading. */
+ * (on the loop's next turn: the last connection may end inside the
+ * driver's own callback, its fan-out finished). */
 static void close_when_idle(void)
 {
-    if (stopping && connections == 0 && !uv_is_active((uv_handle_t *)&last_close) &&
-        uv_timer_start(&last_close, last_close_cb, 0, 0) != 0)
-        log_error("cannot schedule the upstream driver's close");
+    if (stopping && connections == 0)
+        fanout_loop_close_soon(fanout);
 }
 static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
 static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
@@ -317,7 +308,6 @@ static int serve(int listen_fd, int in_worker)
     if ((rc = uv_tcp_init(loop, &listener)) != 0 ||
         (rc = uv_tcp_open(&listener, listen_fd)) != 0 ||
         (rc = uv_listen((uv_stream_t *)&listener, cfg.backlog, connection_cb)) != 0 ||
-        (rc = uv_timer_init(loop, &last_close)) != 0 ||
         (rc = uv_signal_init(loop, &sigterm)) != 0 ||
         (rc = uv_signal_start(&sigterm, stop_cb, SIGTERM)) != 0 ||
         (rc = uv_signal_init(loop, &sigint)) != 0 ||

@@ -97,10 +97,7 @@ int main(int argc, char **argv)
         log_error("pthread_attr: cannot set up");
         return 1;
     }
-    sigset_t stop;
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGTERM);
-    sigaddset(&stop, SIGINT);
+    sigset_t stop = server_stop_signals();
     int listen_fd = server_listen(&cfg, 0, 0);
 
     while (!server_stopping) {

@@ -52,6 +52,10 @@ int fanout_loop_start(fanout_loop_t *fl, fanout_done_cb done, void *arg);
 /* Close the loop driver once no fan-out is pending; its handles close
  * asynchronously, so run the loop until it ends afterwards. */
 void fanout_loop_close(fanout_loop_t *fl);
+/* The same on the loop's next turn, so that it may be called from inside
+ * the driver's own done callback (the last job of a stopping server ends
+ * there). Calling it again before then does nothing. */
+void fanout_loop_close_soon(fanout_loop_t *fl);
 
 /* ---- shared by the drivers (fanout.c) ---- */
 CURL *fanout_easy_new(const server_config_t *cfg);

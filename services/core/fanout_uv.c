@@ -71,6 +71,7 @@ struct fanout_loop_s {
     shard_t *shards;      /* every shard, closed with the driver */
     shard_t *free_shards; /* shards with no job, most recently used first */
     int open_handles;     /* handles not yet closed after fanout_loop_close */
+    uv_idle_t close_soon; /* runs fanout_loop_close on the loop's next turn */
     CURL **idle;          /* easy handles ready for reuse */
     size_t idle_count, idle_cap;
 };
@@ -340,6 +341,8 @@ fanout_loop_t *fanout_loop_new(uv_loop_t *loop, const server_config_t *cfg)
     if (rc == 0) {
         fl->epoll_poll.data = fl;
         fl->open_handles = 1;
+        (void)uv_idle_init(loop, &fl->close_soon); /* cannot fail */
+        fl->close_soon.data = fl;
         rc = uv_poll_start(&fl->epoll_poll, UV_READABLE, epoll_ready_cb);
         if (rc != 0) {
             log_error("uv_poll_start: %s", uv_strerror(rc));
@@ -418,7 +421,21 @@ void fanout_loop_close(fanout_loop_t *fl)
     }
     fl->shards = NULL;
     fl->free_shards = NULL;
+    fl->open_handles++;
+    uv_close((uv_handle_t *)&fl->close_soon, handle_closed_cb);
     /* uv_close unregisters the fd at once; the set can be closed now. */
     uv_close((uv_handle_t *)&fl->epoll_poll, handle_closed_cb);
     (void)close(fl->epoll_fd);
+}
+
+static void close_soon_cb(uv_idle_t *idle)
+{
+    fanout_loop_close(idle->data);
+}
+
+void fanout_loop_close_soon(fanout_loop_t *fl)
+{
+    if (!uv_is_active((uv_handle_t *)&fl->close_soon) &&
+        uv_idle_start(&fl->close_soon, close_soon_cb) != 0)
+        log_error("cannot schedule the upstream driver's close");
 }

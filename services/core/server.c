@@ -60,12 +60,18 @@ int server_listen(const server_config_t *cfg, int reuseport, int nonblock)
     return fd;
 }
 
-sigset_t server_block_stop_signals(void)
+sigset_t server_stop_signals(void)
 {
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
+    return set;
+}
+
+sigset_t server_block_stop_signals(void)
+{
+    sigset_t set = server_stop_signals();
     int rc = pthread_sigmask(SIG_BLOCK, &set, NULL);
     if (rc != 0 || signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
         log_error("blocking the stop signals: %s", strerror(rc ? rc : errno));
@@ -85,10 +91,7 @@ int server_wait_stop_signal(const sigset_t *set)
 
 void server_unblock_stop_signals(void)
 {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
+    sigset_t set = server_stop_signals();
     int rc = pthread_sigmask(SIG_UNBLOCK, &set, NULL);
     if (rc != 0) {
         log_error("unblocking the stop signals: %s", strerror(rc));

@@ -66,6 +66,9 @@ int server_open_socket(const server_config_t *cfg, int port, int backlog, int re
                        int nonblock);
 void server_announce(const server_config_t *cfg, int port);
 
+/* The stop signals, SIGTERM and SIGINT, as a set. */
+sigset_t server_stop_signals(void);
+
 /* For models with threads: block SIGTERM and SIGINT in the calling thread
  * before it starts any other (they inherit the mask; SIGPIPE is ignored),
  * then wait for one of them in that thread. Returns the signal. */

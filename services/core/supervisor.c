@@ -227,11 +227,8 @@ int supervisor_run(const server_config_t *cfg, int nonblock, supervisor_worker_f
 {
     master_t m = {.cfg = cfg, .worker = worker, .nonblock = nonblock};
     m.slot = calloc((size_t)cfg->workers, sizeof *m.slot);
-    sigset_t sigs;
-    sigemptyset(&sigs);
+    sigset_t sigs = server_stop_signals();
     sigaddset(&sigs, SIGCHLD);
-    sigaddset(&sigs, SIGTERM);
-    sigaddset(&sigs, SIGINT);
     if (m.slot == NULL || signal(SIGPIPE, SIG_IGN) == SIG_ERR ||
         pthread_sigmask(SIG_BLOCK, &sigs, NULL) != 0 ||
         (m.signal_fd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
