@@ -101,9 +101,9 @@ fi
 if report=$(one_report "$out"); then
     pass "run.sh wrote one JSON report"
     if report_valid "$report" docker; then
-        pass "run.sh report: schema 1, event-loop, docker, ok > 0, buckets add up"
+        pass "run.sh report: schema 2, event-loop, docker, ok > 0, buckets add up"
     else
-        fail "run.sh report: schema 1, event-loop, docker, ok > 0, buckets add up"
+        fail "run.sh report: schema 2, event-loop, docker, ok > 0, buckets add up"
         jq -c '{schema_version, variant, mode, summary}' "$report" | sed 's/^/    | /'
     fi
     check "run.sh printed the report's path" grep -qF "report: $report" "$tmp/run.log"
@@ -133,7 +133,7 @@ else
     show_log "$tmp/oneliner.log"
 fi
 if report=$(one_report "$oneliner_out"); then
-    check "one-liner report: schema 1, event-loop, docker, ok > 0, buckets add up" \
+    check "one-liner report: schema 2, event-loop, docker, ok > 0, buckets add up" \
         report_valid "$report" docker
     check "one-liner report is owned by loadgen's default uid 10001" \
         test "$(stat -c %u "$report")" = 10001
