@@ -98,3 +98,13 @@ int net_peer_gone(int fd)
     struct pollfd pfd = {.fd = fd, .events = POLLRDHUP};
     return poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR));
 }
+
+int net_listen_queue_length(int listen_fd)
+{
+    struct tcp_info info;
+    socklen_t len = sizeof info;
+    if (getsockopt(listen_fd, IPPROTO_TCP, TCP_INFO, &info, &len) < 0 ||
+        info.tcpi_state != TCP_LISTEN)
+        return -1;
+    return (int)info.tcpi_unacked;
+}

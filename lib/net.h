@@ -29,6 +29,11 @@ int net_send_all(int fd, const void *buf, size_t len);
  * waiting; 0 otherwise. */
 int net_peer_gone(int fd);
 
+/* How many connections wait in a listening socket's accept queue
+ * (TCP_INFO's tcpi_unacked, which Linux fills with the queue length for a
+ * listening socket), or -1 when the kernel does not say. */
+int net_listen_queue_length(int listen_fd);
+
 /* Tell a waiting parent (test harness, run.sh) that we listen: write the
  * port and a newline to fd, then close it. fd < 0 does nothing. This is
  * how tests wait for a server without sleeping. Returns 0 or -errno. */

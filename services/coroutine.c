@@ -16,9 +16,9 @@
  * stops accepting: further connections wait in the listen queue until a
  * coroutine ends, then are served, never refused. Capacity is CONNECTIONS
  * x WORKERS; the ceiling min(c, capacity) / delay. Connections are kept
- * alive, as gevent's servers do, except at the limit with connections
- * waiting: then an answered connection closes so that its place goes to
- * the next in the queue. Otherwise kept-alive clients would hold every
+ * alive, as gevent's servers do, except when more connections wait in
+ * the listen queue than there are free places: then an answered
+ * connection closes so that its place goes to the next in the queue. Otherwise kept-alive clients would hold every
  * place and the waiting ones would starve (the thread pools close every
  * connection for the same reason).
  *
@@ -57,6 +57,7 @@ static const variant_t VARIANT = {
     .model = "coroutines over one libuv event loop; handlers in blocking style",
     .keep_alive = 1,
     .connections = 1000,
+    .settings = SETTINGS_HTTP | SETTINGS_WORKERS | SETTINGS_CONNECTIONS | SETTINGS_GRACE,
 };
 
 /* A connection: its coroutine's frame holds it. */
@@ -101,17 +102,23 @@ static void conn_fanout(void *ctx, fanout_result_t *res)
     coro_fanout(fanout, res);
 }
 
-/* Keep the connection unless stopping, or at the limit while others wait
- * in the listen queue (readable: a connection is there). */
+/* Keep the connection unless stopping, or unless more connections wait in
+ * the listen queue than there are free places: then this one closes so
+ * that its place goes to a waiting one. Counting the free places (not
+ * asking "at the limit?") matters when several answers go out in one turn
+ * of the loop: a place freed by the first is refilled only on the next
+ * turn, and the others must not take it for room. */
 static int conn_may_keep(void *ctx)
 {
     (void)ctx;
     if (stopping)
         return 0;
-    if (live < cfg.connections)
-        return 1;
-    struct pollfd pfd = {.fd = listen_fd, .events = POLLIN};
-    return poll(&pfd, 1, 0) == 0;
+    int waiting = net_listen_queue_length(listen_fd);
+    if (waiting < 0) { /* the kernel does not say: readable means some wait */
+        struct pollfd pfd = {.fd = listen_fd, .events = POLLIN};
+        waiting = poll(&pfd, 1, 0) > 0 ? cfg.connections : 0;
+    }
+    return waiting <= cfg.connections - live;
 }
 
 static void conn_close(void *ctx, int linger)

@@ -1,6 +1,9 @@
 #include "harness.h"
 
 #include <arpa/inet.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -16,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cmocka.h>
+
 extern char **environ;
 
 double now_ms(void)
@@ -23,6 +28,13 @@ double now_ms(void)
     struct timespec ts;
     (void)clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+void harness_filter_from_env(void)
+{
+    const char *filter = getenv("TEST_FILTER");
+    if (filter != NULL && *filter != '\0')
+        cmocka_set_test_filter(filter);
 }
 
 const char *bin_path(const char *program)

@@ -54,4 +54,8 @@ int peer_closed(int fd, int timeout_ms);
 /* Milliseconds on the monotonic clock. */
 double now_ms(void);
 
+/* Run only the tests whose names match TEST_FILTER (cmocka's wildcards,
+ * e.g. TEST_FILTER=test_coroutine_limit), when it is set. */
+void harness_filter_from_env(void);
+
 #endif

@@ -350,6 +350,7 @@ static void test_stop_after_client_left(void **state)
 
 int main(void)
 {
+    harness_filter_from_env();
     grpc_init();
     const struct CMUnitTest sync_tests[] = {VARIANT_TESTS(SYNC)};
     const struct CMUnitTest async_tests[] = {VARIANT_TESTS(ASYNC)};

@@ -594,6 +594,7 @@ static void test_coroutine_limit(void **state)
 
 int main(void)
 {
+    harness_filter_from_env();
     const struct CMUnitTest single_thread[] = {VARIANT_TESTS(SINGLE_THREAD)};
     const struct CMUnitTest event_loop[] = {VARIANT_TESTS(EVENT_LOOP)};
     const struct CMUnitTest thread_per_request[] = {VARIANT_TESTS(THREAD_PER_REQUEST)};

@@ -582,6 +582,7 @@ static void test_port_in_use(void **state)
 
 int main(void)
 {
+    harness_filter_from_env();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_healthz),
         cmocka_unit_test(test_delay_timing),
