@@ -34,6 +34,7 @@ static const variant_t VARIANT = {
     .name = "event-loop",
     .model = "one thread runs one libuv event loop; all I/O non-blocking",
     .keep_alive = 1, /* uvicorn keeps HTTP/1.1 connections alive */
+    .settings = SETTINGS_HTTP | SETTINGS_WORKERS | SETTINGS_GRACE,
 };
 
 typedef struct conn_s {

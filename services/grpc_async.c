@@ -33,6 +33,7 @@ static const variant_t VARIANT = {
     .model = "one thread waits on one gRPC completion queue with every call in flight; the "
              "upstream fan-out runs non-blocking on a libuv I/O thread",
     .keep_alive = 1,
+    .settings = SETTINGS_GRACE,
 };
 
 enum step { STEP_ARRIVING, STEP_RECEIVING, STEP_FANOUT, STEP_SENDING };

@@ -30,6 +30,7 @@ static const variant_t VARIANT = {
              "serves it to its end in blocking style",
     .keep_alive = 1, /* HTTP/2: one connection carries every call */
     .threads = 10,
+    .settings = SETTINGS_THREADS | SETTINGS_GRACE,
 };
 
 typedef struct worker_s {

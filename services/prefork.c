@@ -23,6 +23,7 @@ static const variant_t VARIANT = {
     .keep_alive = 0,
     .threads = 50,
     .workers = 4,
+    .settings = SETTINGS_HTTP | SETTINGS_THREADS | SETTINGS_WORKERS | SETTINGS_GRACE,
 };
 
 static server_config_t cfg;

@@ -19,6 +19,7 @@ static const variant_t VARIANT = {
     .name = "single-thread",
     .model = "one thread serves one connection at a time, blocking I/O",
     .keep_alive = 0, /* like the dev server's HTTP/1.0: close after each answer */
+    .settings = SETTINGS_HTTP,
 };
 
 int main(int argc, char **argv)

@@ -29,6 +29,7 @@ static const variant_t VARIANT = {
     .name = "thread-per-request",
     .model = "a new thread for each connection, blocking I/O",
     .keep_alive = 0,
+    .settings = SETTINGS_HTTP | SETTINGS_GRACE,
 };
 
 /* Threads serving a connection; main waits for 0 on a graceful stop. */

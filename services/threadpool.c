@@ -23,6 +23,7 @@ static const variant_t VARIANT = {
     .model = "one process, a fixed pool of threads, blocking I/O",
     .keep_alive = 0,
     .threads = 50,
+    .settings = SETTINGS_HTTP | SETTINGS_THREADS | SETTINGS_GRACE,
 };
 
 int main(int argc, char **argv)

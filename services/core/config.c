@@ -27,38 +27,67 @@ const server_config_t *server_config;
 
 static void usage(const variant_t *v, FILE *out)
 {
+    /* The same settings, named as each protocol names its routes. */
+    unsigned has = v->settings;
+    int http = (has & SETTINGS_HTTP) != 0;
+    const char *io = http ? "/io" : "Io", *cpu = http ? "/cpu" : "Cpu";
+    fprintf(out, "usage: %s [options]\n%s server of the deployment-model lab (%s).\n", v->name,
+            v->name, v->model);
+    if (http)
+        fputs("Routes: GET /io (FANOUT calls to SLOW_API_URL), GET /cpu, GET /healthz.\n", out);
+    else
+        fputs("Service: bench.Bench (Io: FANOUT calls to SLOW_API_URL; Cpu; Describe) and\n"
+              "grpc.health.v1.Health, over gRPC (HTTP/2 without TLS).\n",
+              out);
     fprintf(out,
-            "usage: %s [options]\n"
-            "%s server of the deployment-model lab (%s).\n"
-            "Routes: GET /io (FANOUT calls to SLOW_API_URL), GET /cpu, GET /healthz.\n\n"
-            "options (environment variable in brackets):\n"
-            "  --variant NAME           the name /healthz reports, a preset's name such\n"
+            "\noptions (environment variable in brackets):\n"
+            "  --variant NAME           the name %s reports, a preset's name such\n"
             "                           as threadpool-50 [VARIANT] (%s)\n"
             "  --host ADDR              listen address [HOST] (0.0.0.0)\n"
-            "  --port N                 listen port, 0 = any free port [PORT] (%d)\n"
-            "  --backlog N              listen backlog [BACKLOG] (%d)\n"
-            "  --slow-api-url URL       upstream called by /io [SLOW_API_URL]\n"
+            "  --port N                 listen port, 0 = any free port [PORT] (%d)\n",
+            http ? "/healthz" : "Describe", v->name, DEFAULT_PORT);
+    if (http)
+        fprintf(out, "  --backlog N              listen backlog [BACKLOG] (%d)\n", DEFAULT_BACKLOG);
+    fprintf(out,
+            "  --slow-api-url URL       upstream called by %s [SLOW_API_URL]\n"
             "                           (%s)\n"
-            "  --fanout N               concurrent upstream calls per /io [FANOUT] (%d)\n"
-            "  --upstream-timeout S     per upstream call, then 504 [UPSTREAM_TIMEOUT] (%g)\n"
-            "  --client-timeout S       idle or slow client, then close [CLIENT_TIMEOUT] (%g)\n"
-            "  --cpu-iterations N       /cpu's long_running(N) [CPU_ITERATIONS] (%d)\n"
-            "  --threads N              worker threads, where the model has them [THREADS]\n"
-            "  --workers N              worker processes, where the model has them [WORKERS]\n"
-            "  --connections N          connections served at once per worker, where the model\n"
-            "                           limits them (coroutines) [CONNECTIONS]\n"
-            "  --accept MODE            shared (one socket for all workers) or reuseport\n"
-            "                           (a socket per worker), with workers [ACCEPT] (shared)\n"
-            "  --master                 run under a master process even with one worker;\n"
-            "                           more workers always have one [MASTER=1]\n"
-            "  --grace-period S         on SIGTERM, time for requests in flight [GRACE_PERIOD]\n"
-            "                           (%g)\n"
-            "  --ready-fd FD            write the port to FD once listening [READY_FD]\n"
-            "  -h, --help               this help\n"
-            "Logging: LOG_LEVEL=error|warn|info|debug.\n",
-            v->name, v->name, v->model, v->name, DEFAULT_PORT, DEFAULT_BACKLOG, DEFAULT_SLOW_API_URL,
-            DEFAULT_FANOUT, DEFAULT_UPSTREAM_TIMEOUT_S, DEFAULT_CLIENT_TIMEOUT_S,
-            DEFAULT_CPU_ITERATIONS, DEFAULT_GRACE_PERIOD_S);
+            "  --fanout N               concurrent upstream calls per %s [FANOUT] (%d)\n"
+            "  --upstream-timeout S     per upstream call, then %s [UPSTREAM_TIMEOUT] (%g)\n",
+            io, DEFAULT_SLOW_API_URL, io, DEFAULT_FANOUT, http ? "504" : "DEADLINE_EXCEEDED",
+            DEFAULT_UPSTREAM_TIMEOUT_S);
+    if (http)
+        fprintf(out,
+                "  --client-timeout S       idle or slow client, then close [CLIENT_TIMEOUT] "
+                "(%g)\n",
+                DEFAULT_CLIENT_TIMEOUT_S);
+    fprintf(out, "  --cpu-iterations N       %s's long_running(N) [CPU_ITERATIONS] (%d)\n", cpu,
+            DEFAULT_CPU_ITERATIONS);
+    if (has & SETTINGS_THREADS)
+        fprintf(out, "  --threads N              worker threads [THREADS] (%d)\n",
+                v->threads > 0 ? v->threads : 1);
+    if (has & SETTINGS_WORKERS)
+        fprintf(out,
+                "  --workers N              worker processes [WORKERS] (%d)\n"
+                "  --accept MODE            shared (one socket for all workers) or reuseport\n"
+                "                           (a socket per worker) [ACCEPT] (shared)\n"
+                "  --master                 run under a master process even with one worker;\n"
+                "                           more workers always have one [MASTER=1]\n",
+                v->workers > 0 ? v->workers : 1);
+    if (has & SETTINGS_CONNECTIONS)
+        fprintf(out,
+                "  --connections N          connections served at once per worker process\n"
+                "                           [CONNECTIONS] (%d)\n",
+                v->connections);
+    if (has & SETTINGS_GRACE)
+        fprintf(out,
+                "  --grace-period S         on SIGTERM, time for requests in flight [GRACE_PERIOD]\n"
+                "                           (%g)\n",
+                DEFAULT_GRACE_PERIOD_S);
+    fputs("  --ready-fd FD            write the port to FD once listening [READY_FD]\n"
+          "  -h, --help               this help\n"
+          "Settings of other models are refused as flags and ignored in the environment.\n"
+          "Logging: LOG_LEVEL=error|warn|info|debug.\n",
+          out);
 }
 
 static void die_usage(const variant_t *v, const char *what, const char *value, const char *why)
@@ -106,6 +135,22 @@ static void set_url(const variant_t *v, server_config_t *cfg, const char *what, 
 enum { OPT_VARIANT = 256, OPT_HOST, OPT_PORT, OPT_BACKLOG, OPT_URL, OPT_FANOUT, OPT_UPSTREAM_TIMEOUT,
        OPT_CLIENT_TIMEOUT, OPT_CPU, OPT_THREADS, OPT_WORKERS, OPT_CONNECTIONS, OPT_ACCEPT,
        OPT_MASTER, OPT_GRACE, OPT_READY_FD };
+
+/* Whether the variant's model has the setting (server.h's SETTINGS_*). */
+static int model_has(const variant_t *v, int opt)
+{
+    switch (opt) {
+    case OPT_BACKLOG:
+    case OPT_CLIENT_TIMEOUT: return (v->settings & SETTINGS_HTTP) != 0;
+    case OPT_THREADS: return (v->settings & SETTINGS_THREADS) != 0;
+    case OPT_WORKERS:
+    case OPT_ACCEPT:
+    case OPT_MASTER: return (v->settings & SETTINGS_WORKERS) != 0;
+    case OPT_CONNECTIONS: return (v->settings & SETTINGS_CONNECTIONS) != 0;
+    case OPT_GRACE: return (v->settings & SETTINGS_GRACE) != 0;
+    default: return 1;
+    }
+}
 
 /* One table serves both the environment and the flags. */
 static void apply(const variant_t *v, server_config_t *cfg, int opt, const char *what,
@@ -199,7 +244,7 @@ void server_config_load(server_config_t *cfg, const variant_t *variant, int argc
         die_usage(variant, "LOG_LEVEL", getenv("LOG_LEVEL"), "must be error, warn, info or debug");
     for (size_t i = 0; i < sizeof env_options / sizeof env_options[0]; i++) {
         const char *value = getenv(env_options[i].env);
-        if (value != NULL && *value != '\0')
+        if (value != NULL && *value != '\0' && model_has(variant, env_options[i].opt))
             apply(variant, cfg, env_options[i].opt, env_options[i].env, value);
     }
     int opt;
@@ -219,6 +264,11 @@ void server_config_load(server_config_t *cfg, const variant_t *variant, int argc
         for (const struct option *o = long_options; o->name != NULL; o++)
             if (o->val == opt)
                 snprintf(what, sizeof what, "--%s", o->name);
+        if (!model_has(variant, opt)) {
+            fprintf(stderr, "%s: %s: the %s model has no such setting (see --help)\n",
+                    variant->name, what, variant->name);
+            exit(2);
+        }
         apply(variant, cfg, opt, what, optarg);
     }
     if (optind < argc) {

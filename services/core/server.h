@@ -8,6 +8,18 @@
 
 #define SERVER_URL_MAX 512
 
+/* The settings a model has beyond the common ones (HOST, PORT, the
+ * workload's): --help lists only these, a flag for another is refused
+ * (exit 2), and an environment variable for another is ignored, so that
+ * one environment can serve every variant. */
+enum {
+    SETTINGS_HTTP = 1 << 0,        /* BACKLOG, CLIENT_TIMEOUT: it speaks HTTP itself */
+    SETTINGS_THREADS = 1 << 1,     /* THREADS */
+    SETTINGS_WORKERS = 1 << 2,     /* WORKERS, ACCEPT, MASTER */
+    SETTINGS_CONNECTIONS = 1 << 3, /* CONNECTIONS */
+    SETTINGS_GRACE = 1 << 4,       /* GRACE_PERIOD */
+};
+
 /* A variant describes itself once; /healthz and ./run.sh list show it. */
 typedef struct variant_s {
     const char *name;     /* e.g. "event-loop" */
@@ -16,6 +28,7 @@ typedef struct variant_s {
     int threads;          /* THREADS and WORKERS by default (0: 1) */
     int workers;
     int connections;      /* CONNECTIONS by default, where the model has it */
+    unsigned settings;    /* SETTINGS_*: what the model has */
 } variant_t;
 
 /* How the processes of a multi-process model get their connections. */

@@ -24,10 +24,10 @@ int variant_start(proc_t *p, const variant_case_t *vc, const char *url, const ch
     int n = 1;
     for (int i = 0; i < VARIANT_SETTINGS_MAX && vc->settings[i] != NULL; i++)
         argv[n++] = vc->settings[i];
-    const char *rest[] = {"--variant", vc->variant, "--host", "127.0.0.1", "--port", "0",
-                          "--grace-period", "5", NULL};
+    const char *rest[] = {"--variant", vc->variant, "--host", "127.0.0.1", "--port", "0", NULL};
     memcpy(&argv[n], rest, sizeof rest);
-    const char *env[] = {url_env, timeout_env, "LOG_LEVEL=error", NULL};
+    /* In the environment, the grace period is ignored by models without one. */
+    const char *env[] = {url_env, timeout_env, "GRACE_PERIOD=5", "LOG_LEVEL=error", NULL};
     return proc_start(p, argv, env, VARIANT_START_TIMEOUT_MS);
 }
 

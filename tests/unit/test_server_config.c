@@ -13,35 +13,73 @@
 
 #include "server.h"
 
-static const variant_t TEST_VARIANT = {.name = "test-variant", .model = "test", .keep_alive = 1};
+static const variant_t TEST_VARIANT = {
+    .name = "test-variant",
+    .model = "test",
+    .keep_alive = 1,
+    .settings = SETTINGS_HTTP | SETTINGS_THREADS | SETTINGS_WORKERS | SETTINGS_CONNECTIONS |
+                SETTINGS_GRACE,
+};
 
-static void load(server_config_t *cfg, char **argv)
+/* A model with none of the optional settings, as grpc-async. */
+static const variant_t BARE_VARIANT = {.name = "bare-variant", .model = "test"};
+
+static void load_variant(server_config_t *cfg, const variant_t *v, char **argv)
 {
     int argc = 0;
     while (argv[argc] != NULL)
         argc++;
     optind = 0; /* getopt_long restarts from the beginning */
-    server_config_load(cfg, &TEST_VARIANT, argc, argv);
+    server_config_load(cfg, v, argc, argv);
 }
 
-/* Run load() in a child (it exits on bad input); return its exit status. */
-static int exit_status_of(char **argv, const char *env_name, const char *env_value)
+static void load(server_config_t *cfg, char **argv)
 {
+    load_variant(cfg, &TEST_VARIANT, argv);
+}
+
+/* Load v's configuration in a child (it exits on bad input), with one
+ * environment variable set if env_name; return its exit status. What it
+ * prints on stdout goes to out (when out is not NULL). */
+static int run_child(const variant_t *v, char **argv, const char *env_name, const char *env_value,
+                     char *out, size_t out_len)
+{
+    int pipefd[2];
+    assert_int_equal(pipe(pipefd), 0);
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0) {
-        if (freopen("/dev/null", "w", stdout) == NULL || freopen("/dev/null", "w", stderr) == NULL)
+        if (dup2(pipefd[1], STDOUT_FILENO) < 0 || freopen("/dev/null", "w", stderr) == NULL)
             _exit(99);
         if (env_name != NULL)
             setenv(env_name, env_value, 1);
         server_config_t cfg;
-        load(&cfg, argv);
+        load_variant(&cfg, v, argv);
         _exit(42); /* accepted */
     }
+    close(pipefd[1]);
+    size_t used = 0;
+    char chunk[4096];
+    ssize_t n;
+    while ((n = read(pipefd[0], chunk, sizeof chunk)) > 0) { /* to EOF: the child never blocks */
+        if (out == NULL)
+            continue;
+        size_t room = out_len - 1 - used, take = (size_t)n < room ? (size_t)n : room;
+        memcpy(out + used, chunk, take);
+        used += take;
+    }
+    if (out != NULL)
+        out[used] = '\0';
+    close(pipefd[0]);
     int status;
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFEXITED(status));
     return WEXITSTATUS(status);
+}
+
+static int exit_status_of(char **argv, const char *env_name, const char *env_value)
+{
+    return run_child(&TEST_VARIANT, argv, env_name, env_value, NULL, 0);
 }
 
 static void test_defaults(void **state)
@@ -155,6 +193,35 @@ static void test_help_exits_0(void **state)
     assert_int_equal(exit_status_of(help, NULL, NULL), 0);
 }
 
+/* A model lists only its own settings, refuses another's flag and ignores
+ * another's environment variable (one environment serves every variant). */
+static void test_settings_of_the_model(void **state)
+{
+    (void)state;
+    char help[8192];
+    char *help_argv[] = {"x", "--help", NULL};
+    assert_int_equal(run_child(&BARE_VARIANT, help_argv, NULL, NULL, help, sizeof help), 0);
+    assert_non_null(strstr(help, "--fanout"));
+    assert_non_null(strstr(help, "Service: bench.Bench"));
+    assert_null(strstr(help, "--threads"));
+    assert_null(strstr(help, "--workers"));
+    assert_null(strstr(help, "--client-timeout"));
+    assert_null(strstr(help, "GET /io"));
+    assert_int_equal(run_child(&TEST_VARIANT, help_argv, NULL, NULL, help, sizeof help), 0);
+    assert_non_null(strstr(help, "--threads"));
+    assert_non_null(strstr(help, "--grace-period"));
+    assert_non_null(strstr(help, "GET /io"));
+
+    char *threads[] = {"x", "--threads", "4", NULL};
+    char *grace[] = {"x", "--grace-period", "1", NULL};
+    char *plain[] = {"x", NULL};
+    assert_int_equal(run_child(&BARE_VARIANT, threads, NULL, NULL, NULL, 0), 2);
+    assert_int_equal(run_child(&BARE_VARIANT, grace, NULL, NULL, NULL, 0), 2);
+    assert_int_equal(run_child(&BARE_VARIANT, plain, "THREADS", "4", NULL, 0), 42);
+    assert_int_equal(run_child(&BARE_VARIANT, plain, "THREADS", "junk", NULL, 0), 42);
+    assert_int_equal(run_child(&TEST_VARIANT, plain, "THREADS", "junk", NULL, 0), 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -164,6 +231,7 @@ int main(void)
         cmocka_unit_test(test_connections),
         cmocka_unit_test(test_bad_values_exit_2),
         cmocka_unit_test(test_help_exits_0),
+        cmocka_unit_test(test_settings_of_the_model),
     };
     return cmocka_run_group_tests_name("server config", tests, NULL, NULL);
 }
