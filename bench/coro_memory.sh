@@ -19,7 +19,7 @@ set -euo pipefail
 count=1000
 round_trips=10000000
 stack_bytes=0
-usage() { sed -n '2,16s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; } # the header comment
 while getopts "n:r:s:h" opt; do
     case $opt in
     n) count=$OPTARG ;;

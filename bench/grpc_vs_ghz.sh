@@ -28,7 +28,7 @@ concurrency=100
 duration=10
 delay=1
 rounds=2
-usage() { sed -n '2,16s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; } # the header comment
 while getopts "v:c:d:D:r:h" opt; do
     case $opt in
     v) variant=$OPTARG ;;

@@ -22,7 +22,7 @@
 set -euo pipefail
 
 count=1000
-usage() { sed -n '2,22s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; } # the header comment
 while getopts "n:h" opt; do
     case $opt in
     n) count=$OPTARG ;;

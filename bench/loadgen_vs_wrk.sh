@@ -12,7 +12,7 @@ connections=100
 duration=10
 threads=2
 rounds=2
-usage() { sed -n '2,9s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; } # the header comment
 while getopts "c:d:t:r:h" opt; do
     case $opt in
     c) connections=$OPTARG ;;

@@ -29,7 +29,7 @@ delay_s=1
 limit_ms=5
 backlog=16384
 niceness=0
-usage() { sed -n '2,24s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; } # the header comment
 while getopts "c:d:t:w:r:n:h" opt; do
     case $opt in
     c) connections=$OPTARG ;;

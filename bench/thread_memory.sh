@@ -4,8 +4,14 @@
 # prints the cost of each thread beyond the first (its stack pages, its
 # fan-out client's curl handles, its connection buffers).
 #
-#   bench/thread_memory.sh        (after make; about 2 s)
+# usage: bench/thread_memory.sh   (after make; about 2 s)
 set -euo pipefail
+usage() { sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; } # the header comment
+case ${1:-} in
+-h | --help) usage; exit 0 ;;
+"") ;;
+*) echo "thread_memory: unexpected argument '$1' (see --help)" >&2; exit 2 ;;
+esac
 cd "$(dirname "$0")/.."
 bin=${BUILD:-build}/bin/threadpool
 [ -x "$bin" ] || { echo "thread_memory: $bin missing: run make" >&2; exit 1; }
