@@ -179,13 +179,15 @@ static void test_upstream_down(void **state)
     assert_int_equal(proc_stop(&server, STOP_TIMEOUT_MS), 0);
 }
 
-/* An upstream slower than UPSTREAM_TIMEOUT: DEADLINE_EXCEEDED after it
- * (the client's own deadline is 10 s). */
+/* An upstream slower than UPSTREAM_TIMEOUT: DEADLINE_EXCEEDED after it,
+ * long before the upstream would have answered (the client's own deadline
+ * is 10 s; the upper bound leaves room for a stalled CI machine, as in
+ * test_servers.c). */
 static void test_upstream_timeout(void **state)
 {
     const variant_case_t *vc = *state;
     proc_t server;
-    assert_int_equal(variant_start_on_slowapi(&server, vc, 3.0, "0.3"), 0);
+    assert_int_equal(variant_start_on_slowapi(&server, vc, 6.0, "0.3"), 0);
     grpc_unary_result_t r;
     double t0 = now_ms();
     assert_int_equal(call(server.port, "/bench.Bench/Io", "", 0, &r), 0);
@@ -193,7 +195,8 @@ static void test_upstream_timeout(void **state)
     assert_int_equal(r.status, GRPC_STATUS_DEADLINE_EXCEEDED);
     assert_non_null(strstr(r.details, "upstream timeout"));
     grpc_unary_result_free(&r);
-    assert_true(took_ms >= 300 && took_ms < 2000);
+    print_message("%s: DEADLINE_EXCEEDED after %.1f ms\n", vc->variant, took_ms);
+    assert_in_range((uintmax_t)took_ms, 300, 4999);
     assert_int_equal(call_status(server.port, "/grpc.health.v1.Health/Check"), GRPC_STATUS_OK);
     assert_int_equal(proc_stop(&server, STOP_TIMEOUT_MS), 0);
 }
