@@ -11,9 +11,10 @@
 # The rps compared is the same estimator on each tool's own samples:
 # loadgen's (docs/REPORT.md: each ok call counts for its share of time
 # inside the load's window) computed from ghz's per-call records (end time
-# and latency). ghz's own figure, calls ended in time / elapsed, is printed
-# too: it leaves out the round cut by the end, so with 1 s calls it reads
-# (d - 1) / d of the rate (90 for 100 in a 10 s run).
+# and latency). ghz's own figure (its report's "rps", calls over its own
+# idea of the run's length) is printed too, for reference; it differs at
+# the run's edges (98.9 and 99.3 against 99.3 and 99.5 in two 10 s runs,
+# 2026-11-27).
 #
 # usage: bench/grpc_vs_ghz.sh [-v VARIANT] [-c CONCURRENCY] [-d SECONDS] [-D DELAY] [-r ROUNDS]
 #   (grpc-async, 100, 10, 1, 2). The server runs on CPU 1, slowapi and the
