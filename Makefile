@@ -24,6 +24,8 @@ LAB_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP \
 LIBS_UV   := $(shell pkg-config --libs libuv 2>/dev/null || echo -luv)
 LIBS_CURL := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
 LIBS_JSON := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
+# nghttp2 (Debian libnghttp2-dev): slowapi's h2c.
+LIBS_NGHTTP2 := $(shell pkg-config --libs libnghttp2 2>/dev/null || echo -lnghttp2)
 # gRPC core's C API (Debian libgrpc-dev) and protobuf-c: the gRPC variants
 # and loadgen --grpc only.
 LIBS_GRPC := $(shell pkg-config --libs grpc libprotobuf-c 2>/dev/null || \
@@ -103,7 +105,7 @@ $(GRPC_USERS) $(PROTO_OBJ): $(PROTO_H)
 
 $(BUILD)/bin/slowapi: $(call obj,$(SLOWAPI_SRC)) $(LIBLAB) $(LIBLLHTTP)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_UV) -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_UV) $(LIBS_NGHTTP2) -lm
 
 $(BUILD)/bin/loadgen: $(call obj,$(LOADGEN_SRC)) $(PROTO_OBJ) $(LIBLAB) $(LIBLLHTTP)
 	@mkdir -p $(@D)
@@ -183,7 +185,8 @@ clean:
 # when one is missing (and then updates its lists first).
 DEB_PACKAGES := build-essential pkg-config libuv1-dev libcurl4-openssl-dev \
                 libjansson-dev node-llhttp libcmocka-dev debootstrap wrk \
-                valgrind curl jq libgrpc-dev libprotobuf-c-dev protobuf-c-compiler
+                valgrind curl jq libgrpc-dev libprotobuf-c-dev protobuf-c-compiler \
+                libnghttp2-dev
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do \
 	    dpkg-query -W -f='$${db:Status-Abbrev}\n' $$p 2>/dev/null | grep -q '^ii' || echo $$p; \

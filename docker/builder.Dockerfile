@@ -12,7 +12,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
         build-essential pkg-config \
         libuv1-dev libcurl4-openssl-dev libjansson-dev node-llhttp \
-        libgrpc-dev libprotobuf-c-dev protobuf-c-compiler \
+        libgrpc-dev libprotobuf-c-dev protobuf-c-compiler libnghttp2-dev \
  && apt-get clean && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src

@@ -9,6 +9,9 @@
  *   then     READING again (keep-alive), or LINGERING after the last answer
  *            (Connection: close, HTTP/1.0, 400, 431).
  *   CLOSING  on EOF, any error, or server stop; freed when both handles are.
+ *   H2       when the first bytes are the HTTP/2 preface (h2c with prior
+ *            knowledge): from then on h2.c's session reads and writes, and
+ *            ends in LINGERING or CLOSING like the rest.
  *
  * One request at a time: bytes that arrive while a request waits are kept in
  * `in` and parsed after its answer, so pipelined requests are answered in
@@ -37,12 +40,13 @@ typedef enum {
     CONN_WRITING,
     CONN_LINGERING,
     CONN_CLOSING,
+    CONN_H2,
 } conn_state_t;
 
 struct conn_s {
     uv_tcp_t tcp;
     uv_timer_t timer;           /* the lingering close's limit */
-    deadline_t deadline;        /* a delayed answer's, in server->delays */
+    delayed_t delayed;          /* a delayed answer's deadline, in server->delays */
     uv_write_t write_req;
     uv_shutdown_t shutdown_req;
     server_t *server;
@@ -50,6 +54,8 @@ struct conn_s {
     conn_state_t state;
     int open_handles;           /* freed when this drops to 0 */
     int reading;                /* uv_read_start is in effect */
+    int sniffing;               /* no byte yet tells HTTP/1.1 from h2c */
+    h2_session_t *h2;           /* CONN_H2's session */
     int keep_alive;             /* of the answer being sent */
     int status;                 /* of the answer being sent, for the log */
     uint64_t parsed_ns;         /* clock_now_ns() when the request was parsed */
@@ -94,18 +100,23 @@ static void conn_on_handle_closed(uv_handle_t *handle)
         return;
     server_t *s = c->server;
     conn_unlink(s, c);
+    h2_session_free(c->h2);
     free(c->in);
     free(c);
     server_conn_closed(s);
 }
 
-static void conn_close(conn_t *c)
+void conn_close(conn_t *c)
 {
     if (c->state == CONN_CLOSING)
         return;
     c->state = CONN_CLOSING;
     /* A request still waiting is dropped with its connection. */
-    delay_timer_cancel(&c->server->delays, &c->deadline);
+    delay_timer_cancel(&c->server->delays, &c->delayed.deadline);
+    /* So are an h2 session's waiting streams; its memory goes with c's, in
+     * conn_on_handle_closed, as nghttp2 may be on the stack right now. */
+    if (c->h2 != NULL)
+        h2_session_cancel(c->h2);
     /* uv_close stops the timer and the reads and cancels a pending write or
      * shutdown; libuv runs their callbacks (UV_ECANCELED) before the close
      * callbacks, so c is still valid there and is freed only after both
@@ -132,7 +143,7 @@ static void conn_on_alloc(uv_handle_t *handle, size_t suggested_bytes, uv_buf_t 
 
 static void conn_on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
 
-static int conn_start_reading(conn_t *c)
+int conn_start_reading(conn_t *c)
 {
     if (c->reading)
         return 0;
@@ -142,7 +153,7 @@ static int conn_start_reading(conn_t *c)
     return rc;
 }
 
-static void conn_stop_reading(conn_t *c)
+void conn_stop_reading(conn_t *c)
 {
     /* uv_read_stop cannot fail on a TCP handle (it always returns 0). */
     (void)uv_read_stop(conn_stream(c));
@@ -187,7 +198,7 @@ static void conn_on_shutdown(uv_shutdown_t *req, int status)
  * oversized header block is still arriving, say). So: FIN after the answer,
  * keep reading and dropping until the client closes, and close anyway after
  * CONN_LINGER_MS. */
-static void conn_linger(conn_t *c)
+void conn_linger(conn_t *c)
 {
     c->state = CONN_LINGERING;
     int rc = uv_shutdown(&c->shutdown_req, conn_stream(c), conn_on_shutdown);
@@ -256,16 +267,15 @@ static void conn_send(conn_t *c)
     c->state = CONN_WRITING;
 }
 
-/* server->delays says c's deadline has come (delay_timer_t's due_cb). */
-void conn_on_due(delay_timer_t *t, deadline_t *d)
+/* server->delays says c's deadline has come. */
+static void conn_on_due(delayed_t *d)
 {
-    (void)t;
-    conn_t *c = (conn_t *)((char *)d - offsetof(conn_t, deadline));
+    conn_t *c = (conn_t *)((char *)d - offsetof(conn_t, delayed));
     /* The heap hands out a deadline only once the clock has reached it, so
      * the answer is never early; how late it is goes to GET /stats,
      * measured just before the write. */
     uint64_t now_ns = clock_now_ns();
-    stats_record_lateness(&c->server->stats, now_ns - d->due_ns);
+    stats_record_lateness(&c->server->stats, now_ns - d->deadline.due_ns);
     conn_send(c);
     if (c->state == CONN_READING)
         conn_parse_buffered(c);
@@ -291,8 +301,8 @@ static void conn_answer(conn_t *c, const answer_t *answer, int keep_alive)
         conn_send(c);
         return;
     }
-    c->deadline.due_ns = c->parsed_ns + answer->delay_ns;
-    int rc = delay_timer_add(&c->server->delays, &c->deadline);
+    c->delayed.deadline.due_ns = c->parsed_ns + answer->delay_ns;
+    int rc = delay_timer_add(&c->server->delays, &c->delayed.deadline);
     if (rc < 0) {
         log_error("waiting request: %s", strerror(-rc));
         conn_close(c);
@@ -358,6 +368,56 @@ static void conn_parse_buffered(conn_t *c)
         conn_close(c);
 }
 
+/* The rest of the connection is HTTP/2: hand it and its first bytes
+ * (data, the preface and whatever followed) to a session. */
+static void conn_start_h2(conn_t *c, const char *data, size_t len)
+{
+    int rc = h2_session_new(c->server, c, conn_stream(c), &c->h2);
+    if (rc == 0) {
+        c->state = CONN_H2;
+        rc = h2_session_recv(c->h2, data, len);
+    }
+    /* data may be c->in: released only now. */
+    free(c->in);
+    c->in = NULL;
+    c->in_len = c->in_cap = 0;
+    if (rc < 0) {
+        log_debug("h2c connection: %s", rc == -ENOMEM ? "out of memory" : "closed on error");
+        conn_close(c);
+    }
+}
+
+/* A new connection's first bytes: the h2 preface (RFC 9113 3.4) makes it
+ * h2c, anything else is HTTP/1.1. A prefix of the preface is kept in `in`
+ * until it either completes or stops matching. Returns 0 when data is
+ * HTTP/1.1 to parse as usual, 1 when it has been dealt with here. */
+static int conn_sniff(conn_t *c, const char *data, size_t len)
+{
+    if (c->in_len > 0) {
+        if (conn_keep_input(c, data, len) < 0) {
+            conn_close(c);
+            return 1;
+        }
+        data = c->in;
+        len = c->in_len;
+    }
+    h2_preface_t match = h2_preface_match(data, len);
+    if (match == H2_PREFACE_PARTIAL) {
+        if (c->in_len == 0 && conn_keep_input(c, data, len) < 0)
+            conn_close(c);
+        return 1;
+    }
+    c->sniffing = 0;
+    if (match == H2_PREFACE_YES) {
+        conn_start_h2(c, data, len);
+        return 1;
+    }
+    if (c->in_len == 0)
+        return 0; /* the usual case: a first read that is not h2 at all */
+    conn_parse_buffered(c);
+    return 1;
+}
+
 static void conn_on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 {
     conn_t *c = stream->data;
@@ -377,6 +437,13 @@ static void conn_on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf
         return;
     }
     size_t len = (size_t)nread;
+    if (c->state == CONN_H2) {
+        if (h2_session_recv(c->h2, buf->base, len) < 0)
+            conn_close(c);
+        return;
+    }
+    if (c->sniffing && c->state == CONN_READING && conn_sniff(c, buf->base, len))
+        return;
     size_t used = 0;
     if (c->state == CONN_READING && c->in_len == 0)
         used = conn_parse(c, buf->base, len); /* the usual case: no copy */
@@ -398,7 +465,9 @@ int conn_accept(server_t *s, uv_stream_t *listener)
         return UV_ENOMEM;
     c->server = s;
     c->state = CONN_READING;
-    deadline_init(&c->deadline);
+    c->sniffing = 1;
+    deadline_init(&c->delayed.deadline);
+    c->delayed.due_cb = conn_on_due;
     http_request_init(&c->req);
     /* uv_timer_init cannot fail; uv_tcp_init cannot either for AF_UNSPEC,
      * but is checked: open_handles tells conn_close what to close. */

@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -161,6 +162,14 @@ static void server_on_check(uv_check_t *check)
 
 void server_conn_closed(server_t *s) { server_take_held(s); }
 
+/* server->delays' due_cb: whoever waits on d answers now. */
+static void server_on_due(delay_timer_t *t, deadline_t *d)
+{
+    (void)t;
+    delayed_t *w = (delayed_t *)((char *)d - offsetof(delayed_t, deadline));
+    w->due_cb(w);
+}
+
 static void server_stop(server_t *s)
 {
     if (s->stopping)
@@ -259,7 +268,7 @@ int server_run(const slowapi_config_t *config)
     (void)uv_check_init(&s->loop, &s->accept_check);
     s->resume_timer.data = s->accept_check.data = s;
     stats_init(&s->stats);
-    rc = delay_timer_init(&s->loop, &s->delays, conn_on_due);
+    rc = delay_timer_init(&s->loop, &s->delays, server_on_due);
     s->delays.data = s;
 
     if (rc < 0)

@@ -1,11 +1,15 @@
 /* slowapi: the lab's slow upstream. One libuv loop answers GET /?delay=S
  * after S seconds with a timer per request, so a single process holds tens
- * of thousands of waiting requests without a thread each.
+ * of thousands of waiting requests without a thread each. It speaks
+ * HTTP/1.1 and, on the same port, HTTP/2 over cleartext with prior
+ * knowledge (h2c): many waiting requests as streams of one connection.
  *
  *   main.c          configuration (flags, environment), file limit, exit codes
  *   server.c        the loop: listening, accepting in batches under a cap, signals
- *   conn.c          one connection's state machine: read, parse, wait, write
- *   route.c         what to answer to a parsed request
+ *   conn.c          one connection's state machine: read, parse, wait, write;
+ *                   its first bytes tell HTTP/1.1 from h2c
+ *   h2.c            an h2c connection: nghttp2 session, one request per stream
+ *   route.c         what to answer to a parsed request (either protocol)
  *   delay_timer.c   when delayed answers are due: one timerfd, ns precision
  *   deadline_heap.c the waiting requests' deadlines, earliest first
  *   stats.c         GET /stats: lateness of delayed answers, connections
@@ -41,6 +45,16 @@ typedef struct {
 } slowapi_config_t;
 
 typedef struct conn_s conn_t;
+typedef struct h2_session_s h2_session_t;
+
+/* A request waiting in server->delays for its answer: an HTTP/1.1
+ * connection's (conn.c) or an HTTP/2 stream's (h2.c). The heap knows only
+ * deadlines; due_cb says whose this one is. */
+typedef struct delayed_s delayed_t;
+struct delayed_s {
+    deadline_t deadline;
+    void (*due_cb)(delayed_t *d); /* deadline reached, no longer queued */
+};
 
 /* What GET /stats reports (stats.c). "Since the last reset": since start,
  * or since the last GET /stats?reset=1. */
@@ -123,7 +137,33 @@ int conn_accept(server_t *s, uv_stream_t *listener);
 /* Close every connection at once, whatever its state (pending delayed
  * answers are dropped): the server is stopping. */
 void conn_close_all(server_t *s);
-/* server->delays' due_cb: answer the request whose deadline d is. */
-void conn_on_due(delay_timer_t *t, deadline_t *d);
+/* For h2.c, which drives a connection once it has turned HTTP/2: */
+void conn_close(conn_t *c);
+/* The last bytes are queued: FIN after them, drop what still comes, close. */
+void conn_linger(conn_t *c);
+/* Returns 0 or a negative libuv error. */
+int conn_start_reading(conn_t *c);
+void conn_stop_reading(conn_t *c);
+
+/* h2.c */
+typedef enum {
+    H2_PREFACE_NO,      /* not HTTP/2: HTTP/1.1 */
+    H2_PREFACE_PARTIAL, /* a prefix of the preface: wait for more bytes */
+    H2_PREFACE_YES,     /* the whole 24-byte client preface */
+} h2_preface_t;
+
+/* Do a connection's first len (> 0) bytes start with the h2 preface? */
+h2_preface_t h2_preface_match(const char *data, size_t len);
+/* An HTTP/2 server session on c's stream, our SETTINGS queued. Returns 0
+ * or -ENOMEM (*out is then NULL). */
+int h2_session_new(server_t *s, conn_t *c, uv_stream_t *stream, h2_session_t **out);
+/* Bytes received, the first ones starting with the preface. Returns 0, or
+ * a negative error: close the connection. May call conn_linger. */
+int h2_session_recv(h2_session_t *h, const char *data, size_t len);
+/* The connection is closing: waiting streams leave the heap now, and the
+ * session touches the connection no more. */
+void h2_session_cancel(h2_session_t *h);
+/* After the connection's handles are closed (h may be NULL). */
+void h2_session_free(h2_session_t *h);
 
 #endif

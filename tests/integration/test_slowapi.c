@@ -1,6 +1,7 @@
 /* slowapi's contract, asserted against a real process on 127.0.0.1 (port 0,
- * readiness pipe). Waiting is always on a socket or a pid with a timeout,
- * never a sleep. */
+ * readiness pipe), over HTTP/1.1 and h2c (libcurl, and raw frames for what
+ * libcurl will not send). Waiting is always on a socket or a pid with a
+ * timeout, never a sleep. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <curl/curl.h>
 #include <jansson.h>
 
 #include "harness.h"
@@ -42,6 +44,8 @@ static int start_slowapi(proc_t *p)
 static int group_setup(void **state)
 {
     (void)state;
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        return -1;
     int rc = start_slowapi(&slowapi);
     if (rc != 0)
         fprintf(stderr, "cannot start %s: %s\n", bin_path("slowapi"), strerror(-rc));
@@ -54,6 +58,7 @@ static int group_teardown(void **state)
 {
     (void)state;
     int rc = proc_stop(&slowapi, STOP_TIMEOUT_MS);
+    curl_global_cleanup();
     if (rc != 0)
         fprintf(stderr, "slowapi stopped with %d, want 0\n", rc);
     return rc == 0 ? 0 : -1;
@@ -580,6 +585,419 @@ static void test_port_in_use(void **state)
     assert_int_equal(run_status(args, NULL), 1);
 }
 
+/* h2c (HTTP/2 with prior knowledge) on the same port, through libcurl. */
+
+#define H2_STREAMS 20
+#define H2_LEFT_STREAMS 10
+
+typedef struct {
+    char data[512];
+    size_t len;
+} h2_body_t;
+
+static size_t h2_on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    h2_body_t *b = userdata;
+    size_t n = size * nmemb;
+    size_t room = sizeof b->data - 1 - b->len;
+    size_t take = n < room ? n : room;
+    memcpy(b->data + b->len, ptr, take);
+    b->len += take;
+    b->data[b->len] = '\0';
+    return n;
+}
+
+/* An easy handle for GET path over h2c, its body into body. */
+static CURL *h2_handle(int port, const char *path, h2_body_t *body)
+{
+    char url[256];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
+    CURL *curl = curl_easy_init();
+    assert_non_null(curl);
+    body->len = 0;
+    body->data[0] = '\0';
+    assert_int_equal(curl_easy_setopt(curl, CURLOPT_URL, url), CURLE_OK);
+    assert_int_equal(curl_easy_setopt(curl, CURLOPT_HTTP_VERSION,
+                                      (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE), CURLE_OK);
+    assert_int_equal(curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, h2_on_body), CURLE_OK);
+    assert_int_equal(curl_easy_setopt(curl, CURLOPT_WRITEDATA, body), CURLE_OK);
+    assert_int_equal(curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)IO_TIMEOUT_MS), CURLE_OK);
+    return curl;
+}
+
+/* One h2c GET; returns the status, the body in body. */
+static long h2_get(const char *path, h2_body_t *body)
+{
+    CURL *curl = h2_handle(slowapi.port, path, body);
+    CURLcode rc = curl_easy_perform(curl);
+    if (rc != CURLE_OK)
+        print_message("h2c GET %s: %s\n", path, curl_easy_strerror(rc));
+    assert_int_equal(rc, CURLE_OK);
+    long status = 0, version = 0;
+    assert_int_equal(curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status), CURLE_OK);
+    assert_int_equal(curl_easy_getinfo(curl, CURLINFO_HTTP_VERSION, &version), CURLE_OK);
+    assert_int_equal(version, CURL_HTTP_VERSION_2_0);
+    curl_easy_cleanup(curl);
+    return status;
+}
+
+static void test_h2c_delay(void **state)
+{
+    (void)state;
+    h2_body_t body;
+    double t0 = now_ms();
+    assert_int_equal(h2_get("/?delay=0.1", &body), 200);
+    double took_ms = now_ms() - t0;
+    if (took_ms < 100 || took_ms >= 400)
+        print_message("h2c delay=0.1 took %.1f ms\n", took_ms);
+    assert_true(took_ms >= 100); /* never early */
+    assert_true(took_ms < 400);
+    /* The same body as HTTP/1.1's. */
+    char http1_body[256];
+    assert_int_equal(http_get(slowapi.port, "/?delay=0.1", http1_body, sizeof http1_body,
+                              IO_TIMEOUT_MS), 200);
+    assert_string_equal(body.data, http1_body);
+    assert_string_equal(body.data, "{\"delay_s\":0.1}");
+}
+
+/* H2_STREAMS requests of delay=0.2 through one multi handle that may
+ * multiplex: all on one connection, all answered after about 0.2 s.
+ *
+ * Only the first transfer asks for prior knowledge. libcurl 7.88 (Debian
+ * bookworm's) fails a prior-knowledge transfer that reuses an h2c
+ * connection with CURLE_HTTP2 (it stacks a second HTTP/2 layer on the
+ * connection: curl issue 10634, fixed in 8.0.0). The others ask for
+ * CURL_HTTP_VERSION_2_0 and, with PIPEWAIT, wait for and join the first
+ * one's connection as streams; CURLINFO_HTTP_VERSION below checks that
+ * every one of them did speak HTTP/2. */
+static void test_h2c_multiplexed(void **state)
+{
+    (void)state;
+    CURLM *multi = curl_multi_init();
+    assert_non_null(multi);
+    assert_int_equal(curl_multi_setopt(multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX),
+                     CURLM_OK);
+    CURL *handles[H2_STREAMS];
+    static h2_body_t bodies[H2_STREAMS];
+    double done_ms[H2_STREAMS];
+    double t0 = now_ms();
+    for (int i = 0; i < H2_STREAMS; i++) {
+        handles[i] = h2_handle(slowapi.port, "/?delay=0.2", &bodies[i]);
+        if (i > 0)
+            assert_int_equal(curl_easy_setopt(handles[i], CURLOPT_HTTP_VERSION,
+                                              (long)CURL_HTTP_VERSION_2_0), CURLE_OK);
+        assert_int_equal(curl_easy_setopt(handles[i], CURLOPT_PIPEWAIT, 1L), CURLE_OK);
+        assert_int_equal(curl_easy_setopt(handles[i], CURLOPT_PRIVATE, (void *)(intptr_t)i),
+                         CURLE_OK);
+        assert_int_equal(curl_multi_add_handle(multi, handles[i]), CURLM_OK);
+        done_ms[i] = -1;
+    }
+    int running = H2_STREAMS;
+    while (running > 0) {
+        assert_true(now_ms() - t0 < IO_TIMEOUT_MS);
+        assert_int_equal(curl_multi_perform(multi, &running), CURLM_OK);
+        CURLMsg *msg;
+        int left;
+        while ((msg = curl_multi_info_read(multi, &left)) != NULL) {
+            if (msg->msg != CURLMSG_DONE)
+                continue;
+            void *priv;
+            assert_int_equal(curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv),
+                             CURLE_OK);
+            int i = (int)(intptr_t)priv;
+            if (msg->data.result != CURLE_OK)
+                print_message("stream %d: %s\n", i, curl_easy_strerror(msg->data.result));
+            assert_int_equal(msg->data.result, CURLE_OK);
+            done_ms[i] = now_ms() - t0;
+        }
+        if (running > 0)
+            assert_int_equal(curl_multi_poll(multi, NULL, 0, 100, NULL), CURLM_OK);
+    }
+    long connects = 0;
+    double min_ms = 1e9, max_ms = 0;
+    for (int i = 0; i < H2_STREAMS; i++) {
+        long status = 0, version = 0, n = 0;
+        assert_int_equal(curl_easy_getinfo(handles[i], CURLINFO_RESPONSE_CODE, &status), CURLE_OK);
+        assert_int_equal(curl_easy_getinfo(handles[i], CURLINFO_HTTP_VERSION, &version),
+                         CURLE_OK);
+        assert_int_equal(curl_easy_getinfo(handles[i], CURLINFO_NUM_CONNECTS, &n), CURLE_OK);
+        connects += n;
+        assert_int_equal(status, 200);
+        assert_int_equal(version, CURL_HTTP_VERSION_2_0);
+        assert_string_equal(bodies[i].data, "{\"delay_s\":0.2}");
+        min_ms = done_ms[i] < min_ms ? done_ms[i] : min_ms;
+        max_ms = done_ms[i] > max_ms ? done_ms[i] : max_ms;
+        assert_int_equal(curl_multi_remove_handle(multi, handles[i]), CURLM_OK);
+        curl_easy_cleanup(handles[i]);
+    }
+    assert_int_equal(curl_multi_cleanup(multi), CURLM_OK);
+    print_message("%d h2c streams of delay=0.2: done after %.1f .. %.1f ms, %ld connection(s)\n",
+                  H2_STREAMS, min_ms, max_ms, connects);
+    assert_true(min_ms >= 200);
+    assert_true(max_ms < 800);
+    assert_int_equal(connects, 1);
+}
+
+static void test_h2c_errors(void **state)
+{
+    (void)state;
+    h2_body_t body;
+    assert_int_equal(h2_get("/?delay=-1", &body), 400);
+    assert_string_equal(body.data, DELAY_ERROR);
+    assert_int_equal(h2_get("/nope", &body), 404);
+    assert_string_equal(body.data, "{\"error\":\"not found\",\"status\":404}");
+    assert_int_equal(h2_get("/healthz", &body), 200);
+    assert_string_equal(body.data, "{\"status\":\"ok\"}");
+    assert_int_equal(h2_get("/?delay=0", &body), 200);
+    assert_string_equal(body.data, "{\"delay_s\":0}");
+}
+
+/* Raw HTTP/2 for what libcurl will not do: garbage, leaving mid-stream. */
+#define H2_PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+#define H2_SETTINGS_EMPTY "\x00\x00\x00\x04\x00\x00\x00\x00\x00"
+#define H2_FRAME_HEADERS 0x1
+#define H2_FRAME_RST_STREAM 0x3
+#define H2_FRAME_GOAWAY 0x7
+#define H2_FLAG_END_STREAM 0x1
+
+typedef struct {
+    unsigned type, flags;
+    uint32_t stream_id;
+    size_t len;
+    unsigned char payload[16384];
+} h2_frame_t;
+
+static void h2_frame_header(unsigned char *out, size_t len, unsigned type, unsigned flags,
+                            uint32_t stream_id)
+{
+    out[0] = (unsigned char)(len >> 16);
+    out[1] = (unsigned char)(len >> 8);
+    out[2] = (unsigned char)len;
+    out[3] = (unsigned char)type;
+    out[4] = (unsigned char)flags;
+    out[5] = (unsigned char)(stream_id >> 24);
+    out[6] = (unsigned char)(stream_id >> 16);
+    out[7] = (unsigned char)(stream_id >> 8);
+    out[8] = (unsigned char)stream_id;
+}
+
+/* A HEADERS frame (END_STREAM, END_HEADERS) for GET path into out; HPACK
+ * with static-table names and literal values, no Huffman. Returns its
+ * length. */
+static size_t h2_get_frame(unsigned char *out, uint32_t stream_id, const char *path)
+{
+    static const char authority[] = "127.0.0.1";
+    size_t path_len = strlen(path), n = 9;
+    assert_true(path_len < 127);
+    out[n++] = 0x82; /* :method GET */
+    out[n++] = 0x86; /* :scheme http */
+    out[n++] = 0x04; /* :path, literal value */
+    out[n++] = (unsigned char)path_len;
+    memcpy(out + n, path, path_len);
+    n += path_len;
+    out[n++] = 0x01; /* :authority, literal value */
+    out[n++] = sizeof authority - 1;
+    memcpy(out + n, authority, sizeof authority - 1);
+    n += sizeof authority - 1;
+    h2_frame_header(out, n - 9, H2_FRAME_HEADERS, 0x5, stream_id);
+    return n;
+}
+
+static int recv_exact(int fd, unsigned char *buf, size_t len, double deadline_ms)
+{
+    size_t got = 0;
+    while (got < len) {
+        int left_ms = (int)(deadline_ms - now_ms());
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        if (left_ms <= 0 || poll(&pfd, 1, left_ms) <= 0)
+            return -1;
+        ssize_t n = recv(fd, buf + got, len - got, 0);
+        if (n <= 0)
+            return -1;
+        got += (size_t)n;
+    }
+    return 0;
+}
+
+/* The next frame from fd; 0, or -1 on EOF, reset or timeout. */
+static int h2_read_frame(int fd, h2_frame_t *f)
+{
+    unsigned char h[9];
+    double deadline_ms = now_ms() + IO_TIMEOUT_MS;
+    if (recv_exact(fd, h, sizeof h, deadline_ms) < 0)
+        return -1;
+    f->len = (size_t)h[0] << 16 | (size_t)h[1] << 8 | h[2];
+    f->type = h[3];
+    f->flags = h[4];
+    f->stream_id = ((uint32_t)h[5] << 24 | (uint32_t)h[6] << 16 | (uint32_t)h[7] << 8 | h[8]) &
+                   0x7fffffffu;
+    if (f->len > sizeof f->payload)
+        return -1;
+    return recv_exact(fd, f->payload, f->len, deadline_ms);
+}
+
+/* Read frames until the response on stream_id ends; 1 when it did. Counts
+ * the HEADERS frames that came for other streams into *others. */
+static int h2_await_response(int fd, uint32_t stream_id, int *others)
+{
+    static h2_frame_t f;
+    while (h2_read_frame(fd, &f) == 0) {
+        if (f.type == H2_FRAME_HEADERS && f.stream_id != stream_id && others != NULL)
+            (*others)++;
+        if (f.stream_id == stream_id && (f.flags & H2_FLAG_END_STREAM))
+            return 1;
+    }
+    return 0;
+}
+
+/* Garbage after the preface: GOAWAY, then the server closes; it answers
+ * the next client as ever. */
+static void test_h2c_garbage_goaway(void **state)
+{
+    (void)state;
+    static const char garbage[] = H2_PREFACE "this is not an HTTP/2 frame at all\r\n\r\n";
+    int fd = tcp_connect(slowapi.port);
+    assert_true(fd >= 0);
+    send_text(fd, garbage, sizeof garbage - 1);
+    static h2_frame_t f;
+    int goaway = 0;
+    while (!goaway && h2_read_frame(fd, &f) == 0)
+        goaway = f.type == H2_FRAME_GOAWAY;
+    assert_true(goaway);
+    assert_true(peer_closed(fd, IO_TIMEOUT_MS));
+    close(fd);
+
+    /* A preface cut short, then a close: nothing to answer. */
+    fd = tcp_connect(slowapi.port);
+    assert_true(fd >= 0);
+    send_text(fd, "PRI * HTTP/2", 12);
+    close(fd);
+
+    h2_body_t body;
+    assert_int_equal(h2_get("/healthz", &body), 200);
+    char http1_body[256];
+    assert_int_equal(http_get(slowapi.port, "/healthz", http1_body, sizeof http1_body,
+                              IO_TIMEOUT_MS), 200);
+}
+
+/* The first bytes decide the protocol even when they come in pieces: a
+ * preface in two sends is h2c, a "P" that turns into "POST" HTTP/1.1. */
+static void test_h2c_split_preface(void **state)
+{
+    (void)state;
+    unsigned char out[256];
+    size_t n = 24 + 9;
+    memcpy(out, H2_PREFACE H2_SETTINGS_EMPTY, n);
+    n += h2_get_frame(out + n, 1, "/healthz");
+    int fd = tcp_connect(slowapi.port);
+    assert_true(fd >= 0);
+    send_text(fd, (const char *)out, 10);
+    send_text(fd, (const char *)out + 10, n - 10);
+    assert_true(h2_await_response(fd, 1, NULL));
+    close(fd);
+
+    char resp[1024];
+    static const char post[] = "POST /healthz HTTP/1.1\r\nContent-Length: 0\r\n\r\n";
+    fd = tcp_connect(slowapi.port);
+    assert_true(fd >= 0);
+    send_text(fd, post, 1);
+    send_text(fd, post + 1, sizeof post - 2);
+    assert_int_equal(http_read_response(fd, resp, sizeof resp, IO_TIMEOUT_MS), 405);
+    close(fd);
+}
+
+/* Clients that reset a waiting stream, or close the connection while
+ * H2_LEFT_STREAMS streams wait: their deadlines go, the connection count
+ * goes back down, and the server serves on. */
+static void test_h2c_client_leaves(void **state)
+{
+    (void)state;
+    json_t *stats = get_stats("/stats");
+    long long before = stats_int(stats, "connections", NULL);
+    json_decref(stats);
+
+    /* H2_LEFT_STREAMS delayed streams, then a /healthz: its answer shows
+     * the server has read every stream before it. */
+    unsigned char out[4096];
+    size_t n = 0;
+    memcpy(out, H2_PREFACE H2_SETTINGS_EMPTY, 24 + 9);
+    n = 24 + 9;
+    uint32_t id = 1;
+    for (int i = 0; i < H2_LEFT_STREAMS; i++, id += 2)
+        n += h2_get_frame(out + n, id, "/?delay=0.3");
+    n += h2_get_frame(out + n, id, "/healthz");
+    int left = tcp_connect(slowapi.port);
+    assert_true(left >= 0);
+    send_text(left, (const char *)out, n);
+    int others = 0;
+    assert_true(h2_await_response(left, id, &others));
+    assert_int_equal(others, 0); /* nothing delayed answered yet */
+
+    /* A stream reset while it waits gets no answer; the next one does. */
+    int reset = tcp_connect(slowapi.port);
+    assert_true(reset >= 0);
+    memcpy(out, H2_PREFACE H2_SETTINGS_EMPTY, 24 + 9);
+    n = 24 + 9;
+    n += h2_get_frame(out + n, 1, "/?delay=0.2");
+    h2_frame_header(out + n, 4, H2_FRAME_RST_STREAM, 0, 1);
+    n += 9;
+    memcpy(out + n, "\x00\x00\x00\x08", 4); /* CANCEL */
+    n += 4;
+    n += h2_get_frame(out + n, 3, "/?delay=0.3");
+    send_text(reset, (const char *)out, n);
+    others = 0;
+    assert_true(h2_await_response(reset, 3, &others));
+    assert_int_equal(others, 0);
+
+    stats = get_stats("/stats");
+    assert_true(stats_int(stats, "connections", NULL) >= before + 2);
+    json_decref(stats);
+    close(left);
+    close(reset);
+
+    /* The count goes back down once the server has seen both closes. */
+    long long now = 0;
+    double deadline_ms = now_ms() + IO_TIMEOUT_MS;
+    do {
+        stats = get_stats("/stats");
+        now = stats_int(stats, "connections", NULL);
+        json_decref(stats);
+    } while (now > before && now_ms() < deadline_ms);
+    assert_true(now <= before);
+
+    /* Past the dropped streams' deadlines: had one survived its
+     * connection, it would have fired by now. */
+    h2_body_t body;
+    assert_int_equal(h2_get("/?delay=0.4", &body), 200);
+    char http1_body[256];
+    assert_int_equal(http_get(slowapi.port, "/healthz", http1_body, sizeof http1_body,
+                              IO_TIMEOUT_MS), 200);
+}
+
+/* SIGTERM with h2c streams waiting: exit 0 in time, the client sees the
+ * connection close, as for HTTP/1.1. */
+static void test_h2c_sigterm(void **state)
+{
+    (void)state;
+    proc_t p;
+    assert_int_equal(start_slowapi(&p), 0);
+    unsigned char out[512];
+    size_t n = 24 + 9;
+    memcpy(out, H2_PREFACE H2_SETTINGS_EMPTY, n);
+    n += h2_get_frame(out + n, 1, "/?delay=30");
+    n += h2_get_frame(out + n, 3, "/?delay=30");
+    n += h2_get_frame(out + n, 5, "/healthz");
+    int fd = tcp_connect(p.port);
+    assert_true(fd >= 0);
+    send_text(fd, (const char *)out, n);
+    assert_true(h2_await_response(fd, 5, NULL)); /* both waiting ones were read */
+    double t0 = now_ms();
+    assert_int_equal(proc_stop(&p, STOP_TIMEOUT_MS), 0);
+    assert_true(now_ms() - t0 < STOP_TIMEOUT_MS);
+    assert_true(peer_closed(fd, IO_TIMEOUT_MS));
+    close(fd);
+}
+
 int main(void)
 {
     harness_filter_from_env();
@@ -601,6 +1019,13 @@ int main(void)
         cmocka_unit_test(test_workers),
         cmocka_unit_test(test_usage),
         cmocka_unit_test(test_port_in_use),
+        cmocka_unit_test(test_h2c_delay),
+        cmocka_unit_test(test_h2c_multiplexed),
+        cmocka_unit_test(test_h2c_errors),
+        cmocka_unit_test(test_h2c_garbage_goaway),
+        cmocka_unit_test(test_h2c_split_preface),
+        cmocka_unit_test(test_h2c_client_leaves),
+        cmocka_unit_test(test_h2c_sigterm),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # slowapi under valgrind memcheck: start it with a readiness pipe, send a few
 # requests of every kind (answered at once, delayed, refused, malformed,
-# abandoned while waiting, still waiting at the stop), SIGTERM it, and fail
-# on any invalid access or definite/indirect leak.
+# abandoned while waiting, still waiting at the stop), over HTTP/1.1 and
+# over h2c (prior knowledge: curl, and raw frames for resets, garbage and
+# clients that leave), SIGTERM it, and fail on any invalid access or
+# definite/indirect leak.
 #   tests/valgrind_slowapi.sh        prints "valgrind slowapi: clean" on success
 # Exit: 0 clean, 77 skipped (no valgrind or curl), 1 otherwise. Nothing here
 # sleeps: every wait is on the pipe, a socket or the process, with a limit.
@@ -84,6 +86,56 @@ expect 404 /nope
 body=$(curl -sS --max-time "$IO_TIMEOUT_S" "$base/healthz")
 [ "$body" = '{"status":"ok"}' ] || fail "healthz body: $body"
 
+# h2c with prior knowledge, the same answers; several streams at once.
+expect_h2() {
+    local want=$1 path=$2 got
+    got=$(curl -sS --http2-prior-knowledge -o /dev/null -w '%{http_code} %{http_version}' \
+        --max-time "$IO_TIMEOUT_S" "$base$path") || fail "h2c GET $path: curl failed"
+    [ "$got" = "$want 2" ] || fail "h2c GET $path: got '$got', want '$want 2'"
+}
+expect_h2 200 /healthz
+expect_h2 200 '/?delay=0.05'
+expect_h2 200 '/?delay=0'
+expect_h2 400 '/?delay=-1'
+expect_h2 404 /nope
+codes=$(curl --no-progress-meter -S --http2-prior-knowledge -Z --parallel-immediate \
+    -o /dev/null -o /dev/null -o /dev/null -w '%{http_code}\n' --max-time "$IO_TIMEOUT_S" \
+    "$base/?delay=0.1" "$base/?delay=0.1" "$base/?delay=0.1") || fail "h2c parallel: curl failed"
+[ "$(echo $codes)" = "200 200 200" ] || fail "h2c parallel: got $codes"
+
+# Raw h2c frames. h2_get ID PATH: a HEADERS frame (END_STREAM|END_HEADERS)
+# for GET PATH on stream ID (< 256); HPACK with static-table names and
+# literal values. The preface comes with an empty SETTINGS frame.
+h2_preface='PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00'
+h2_get() {
+    local id=$1 path=$2
+    printf '\\x00\\x00\\x%02x\\x01\\x05\\x00\\x00\\x00\\x%02x' $((15 + ${#path})) "$id"
+    printf '\\x82\\x86\\x04\\x%02x%s\\x01\\x09127.0.0.1' "${#path}" "$path"
+}
+# Wait until the server has written at least N bytes on fd (so it has read
+# what came before the request that made them).
+h2_await() {
+    timeout "$IO_TIMEOUT_S" head -c "$2" <&"$1" >/dev/null || fail "h2c: no answer"
+}
+# The server's SETTINGS (15 bytes) and SETTINGS ACK (9) come first; a
+# /healthz answer's HEADERS and DATA (> 40 bytes) after them.
+H2_HEALTHZ_ANSWERED_BYTES=64
+
+# A client that leaves while three streams wait, one stream reset while it
+# waits: their deadlines must be dropped.
+exec {sock}<>"/dev/tcp/127.0.0.1/$port"
+printf "$h2_preface$(h2_get 1 '/?delay=5')$(h2_get 3 '/?delay=5')$(h2_get 5 '/?delay=5')"\
+"\\x00\\x00\\x04\\x03\\x00\\x00\\x00\\x00\\x03\\x00\\x00\\x00\\x08$(h2_get 7 /healthz)" >&"$sock"
+h2_await "$sock" "$H2_HEALTHZ_ANSWERED_BYTES"
+exec {sock}>&-
+
+# Garbage after the preface: GOAWAY, then the server closes (cat sees EOF).
+exec {sock}<>"/dev/tcp/127.0.0.1/$port"
+printf "${h2_preface}this is not an HTTP/2 frame\r\n" >&"$sock"
+timeout "$IO_TIMEOUT_S" cat <&"$sock" >/dev/null || fail "h2c garbage: no close"
+exec {sock}>&-
+expect_h2 200 /healthz
+
 # Garbage: a 400, then the server closes (cat sees EOF).
 exec {sock}<>"/dev/tcp/127.0.0.1/$port"
 printf 'garbage\r\n\r\n' >&"$sock"
@@ -106,12 +158,17 @@ exec {idle}<>"/dev/tcp/127.0.0.1/$port"
 printf 'GET /healthz HTTP/1.1\r\n\r\n' >&"$idle"
 read -r -t "$IO_TIMEOUT_S" -u "$idle" status_line || fail "idle: no answer"
 [[ "$status_line" == "HTTP/1.1 200 "* ]] || fail "idle: got $status_line"
+# And an h2c connection with two streams waiting.
+exec {h2waiting}<>"/dev/tcp/127.0.0.1/$port"
+printf "$h2_preface$(h2_get 1 '/?delay=30')$(h2_get 3 '/?delay=30')$(h2_get 5 /healthz)" \
+    >&"$h2waiting"
+h2_await "$h2waiting" "$H2_HEALTHZ_ANSWERED_BYTES"
 
 kill -TERM "$pid"
 rc=0
 wait "$pid" || rc=$?
 pid=
-exec {waiting}>&- {idle}>&-
+exec {waiting}>&- {idle}>&- {h2waiting}>&-
 
 case $rc in
 0) ;;
