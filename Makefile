@@ -169,7 +169,7 @@ test:
 	tests/run.sh all
 
 san:
-	$(MAKE) SAN=1 all
+	$(MAKE) SAN=1 all tests-build
 
 # The benchmark scripts (not tests): loadgen against wrk, slowapi's precision.
 bench: all

@@ -10,8 +10,10 @@
  *            (Connection: close, HTTP/1.0, 400, 431).
  *   CLOSING  on EOF, any error, or server stop; freed when both handles are.
  *   H2       when the first bytes are the HTTP/2 preface (h2c with prior
- *            knowledge): from then on h2.c's session reads and writes, and
- *            ends in LINGERING or CLOSING like the rest.
+ *            knowledge), or after a request that asks for an h2c upgrade
+ *            (RFC 7540 3.2; see conn_upgrade_t): from then on h2.c's
+ *            session reads and writes, and ends in LINGERING or CLOSING
+ *            like the rest.
  *
  * One request at a time: bytes that arrive while a request waits are kept in
  * `in` and parsed after its answer, so pipelined requests are answered in
@@ -22,6 +24,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "clock.h"
 #include "log.h"
@@ -33,6 +36,11 @@
 /* After the last answer, how long a client may keep sending before we close
  * anyway (see conn_linger). */
 #define CONN_LINGER_MS 2000
+/* Header values kept for an h2c upgrade; longer ones refuse it. The
+ * longest name looked for, "http2-settings", fits in the name's buffer. */
+#define CONN_HEADER_NAME_MAX_BYTES 16
+#define CONN_UPGRADE_VALUE_MAX_BYTES 128
+#define CONN_H2_SETTINGS_VALUE_MAX_BYTES 256
 
 typedef enum {
     CONN_READING,
@@ -42,6 +50,30 @@ typedef enum {
     CONN_CLOSING,
     CONN_H2,
 } conn_state_t;
+
+typedef enum {
+    CONN_HEADER_OTHER,
+    CONN_HEADER_UPGRADE,
+    CONN_HEADER_H2_SETTINGS,
+} conn_header_t;
+
+/* What a request's headers say about an h2c upgrade, gathered by callbacks
+ * wrapped around lib/http_request.c's (which keeps no header). llhttp
+ * hands names and values over in pieces, split wherever a read ended. */
+typedef struct {
+    char name[CONN_HEADER_NAME_MAX_BYTES]; /* the header name being received */
+    size_t name_len;                       /* > the buffer: one we ignore */
+    conn_header_t header;                  /* whose value is being received */
+    int value_too_long;
+    char upgrade[CONN_UPGRADE_VALUE_MAX_BYTES]; /* one Upgrade header's value */
+    size_t upgrade_len;
+    char settings[CONN_H2_SETTINGS_VALUE_MAX_BYTES]; /* HTTP2-Settings' value */
+    size_t settings_len;
+    int wants_h2c;          /* an Upgrade header lists h2c */
+    int settings_headers;   /* how many HTTP2-Settings headers */
+    int settings_too_long;
+    int may_upgrade;        /* HTTP/1.1, Connection: upgrade, no body */
+} conn_upgrade_t;
 
 struct conn_s {
     uv_tcp_t tcp;
@@ -64,7 +96,152 @@ struct conn_s {
     size_t out_len;
     char out[HTTP_RESPONSE_MAX];
     http_request_t req;
+    conn_upgrade_t upgrade;     /* of req */
 };
+
+/* lib/http_request.c's llhttp callbacks, which ours call first. The same
+ * functions for every request: copied at each accept, before ours replace
+ * them in that request's settings. */
+static llhttp_settings_t conn_lib_settings;
+#define CONN_LIB_CB(name, ...)                                                                \
+    (conn_lib_settings.name != NULL ? conn_lib_settings.name(__VA_ARGS__) : HPE_OK)
+
+static conn_t *conn_of_parser(llhttp_t *p)
+{
+    return (conn_t *)((char *)p->data - offsetof(conn_t, req));
+}
+
+static int conn_on_message_begin(llhttp_t *p)
+{
+    conn_upgrade_t *u = &conn_of_parser(p)->upgrade;
+    u->name_len = 0;
+    u->header = CONN_HEADER_OTHER;
+    u->wants_h2c = 0;
+    u->settings_headers = 0;
+    u->settings_too_long = 0;
+    u->settings_len = 0;
+    u->may_upgrade = 0;
+    return CONN_LIB_CB(on_message_begin, p);
+}
+
+static int conn_on_header_field(llhttp_t *p, const char *at, size_t len)
+{
+    int rc = CONN_LIB_CB(on_header_field, p, at, len);
+    conn_upgrade_t *u = &conn_of_parser(p)->upgrade;
+    if (rc == HPE_OK && u->name_len + len <= sizeof u->name)
+        memcpy(u->name + u->name_len, at, len);
+    u->name_len += len; /* past the buffer: no name we look for */
+    return rc;
+}
+
+static int conn_on_header_field_complete(llhttp_t *p)
+{
+    conn_upgrade_t *u = &conn_of_parser(p)->upgrade;
+    u->header = CONN_HEADER_OTHER;
+    if (u->name_len == 7 && strncasecmp(u->name, "upgrade", 7) == 0) {
+        u->header = CONN_HEADER_UPGRADE;
+        u->upgrade_len = 0;
+    } else if (u->name_len == 14 && strncasecmp(u->name, "http2-settings", 14) == 0) {
+        u->header = CONN_HEADER_H2_SETTINGS;
+        u->settings_headers++;
+        u->settings_len = 0;
+    }
+    u->name_len = 0;
+    u->value_too_long = 0;
+    return CONN_LIB_CB(on_header_field_complete, p);
+}
+
+static int conn_on_header_value(llhttp_t *p, const char *at, size_t len)
+{
+    int rc = CONN_LIB_CB(on_header_value, p, at, len);
+    conn_upgrade_t *u = &conn_of_parser(p)->upgrade;
+    char *value = NULL;
+    size_t *value_len = NULL, cap = 0;
+    if (u->header == CONN_HEADER_UPGRADE) {
+        value = u->upgrade;
+        value_len = &u->upgrade_len;
+        cap = sizeof u->upgrade;
+    } else if (u->header == CONN_HEADER_H2_SETTINGS) {
+        value = u->settings;
+        value_len = &u->settings_len;
+        cap = sizeof u->settings;
+    }
+    if (rc != HPE_OK || value == NULL || u->value_too_long)
+        return rc;
+    if (*value_len + len > cap) {
+        u->value_too_long = 1;
+        return rc;
+    }
+    memcpy(value + *value_len, at, len);
+    *value_len += len;
+    return rc;
+}
+
+/* Does a comma-separated list of protocols name h2c? */
+static int conn_lists_h2c(const char *list, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        size_t end = i;
+        while (end < len && list[end] != ',')
+            end++;
+        size_t from = i, to = end;
+        while (from < to && (list[from] == ' ' || list[from] == '\t'))
+            from++;
+        while (to > from && (list[to - 1] == ' ' || list[to - 1] == '\t'))
+            to--;
+        if (to - from == 3 && strncasecmp(list + from, "h2c", 3) == 0)
+            return 1;
+        i = end + 1;
+    }
+    return 0;
+}
+
+static int conn_on_header_value_complete(llhttp_t *p)
+{
+    conn_upgrade_t *u = &conn_of_parser(p)->upgrade;
+    if (u->header == CONN_HEADER_UPGRADE && !u->value_too_long &&
+        conn_lists_h2c(u->upgrade, u->upgrade_len))
+        u->wants_h2c = 1;
+    if (u->header == CONN_HEADER_H2_SETTINGS && u->value_too_long)
+        u->settings_too_long = 1;
+    u->header = CONN_HEADER_OTHER;
+    return CONN_LIB_CB(on_header_value_complete, p);
+}
+
+static int conn_on_headers_complete(llhttp_t *p)
+{
+    conn_upgrade_t *u = &conn_of_parser(p)->upgrade;
+    /* llhttp's upgrade: an Upgrade header, and Connection lists "upgrade"
+     * (RFC 9110 7.8: otherwise Upgrade is to be ignored). A body would
+     * have to be read before the switch: refused, as nghttp2 does. */
+    int has_body = (p->flags & (F_CHUNKED | F_TRANSFER_ENCODING)) != 0 ||
+                   ((p->flags & F_CONTENT_LENGTH) && p->content_length > 0);
+    u->may_upgrade = p->upgrade && p->http_major == 1 && p->http_minor == 1 &&
+                     p->method != HTTP_CONNECT && !has_body;
+    return CONN_LIB_CB(on_headers_complete, p);
+}
+
+/* Our callbacks around the library's, in c->req's settings (llhttp keeps a
+ * pointer to them). */
+static void conn_hook_parser(conn_t *c)
+{
+    llhttp_settings_t *settings = &c->req.settings;
+    conn_lib_settings = *settings;
+    settings->on_message_begin = conn_on_message_begin;
+    settings->on_header_field = conn_on_header_field;
+    settings->on_header_field_complete = conn_on_header_field_complete;
+    settings->on_header_value = conn_on_header_value;
+    settings->on_header_value_complete = conn_on_header_value_complete;
+    settings->on_headers_complete = conn_on_headers_complete;
+}
+
+/* Does the request just parsed ask for h2c, in a way we can grant? */
+static int conn_wants_h2c(const conn_t *c)
+{
+    const conn_upgrade_t *u = &c->upgrade;
+    return u->may_upgrade && u->wants_h2c && u->settings_headers == 1 && !u->settings_too_long;
+}
 
 static void conn_parse_buffered(conn_t *c);
 
@@ -324,6 +501,8 @@ static void conn_reject(conn_t *c, int status, const char *message)
 /* Parse data until a request must wait (a timer, a write), the connection
  * ends, or the bytes run out. Returns how many bytes were used; the rest
  * belongs to a later request. */
+static int conn_upgrade_h2c(conn_t *c, const char *rest, size_t rest_len);
+
 static size_t conn_parse(conn_t *c, const char *data, size_t len)
 {
     size_t used = 0;
@@ -332,6 +511,10 @@ static size_t conn_parse(conn_t *c, const char *data, size_t len)
         http_req_status_t st = http_request_feed(&c->req, data + used, len - used, &consumed);
         used += consumed;
         if (st == HTTP_REQ_DONE) {
+            /* Granted, the rest is the session's (all used); refused, the
+             * request is answered over HTTP/1.1. */
+            if (conn_wants_h2c(c) && conn_upgrade_h2c(c, data + used, len - used))
+                return len;
             answer_t answer;
             route_request(&c->req, &c->server->stats, &answer);
             conn_answer(c, &answer, c->req.keep_alive);
@@ -347,7 +530,7 @@ static size_t conn_parse(conn_t *c, const char *data, size_t len)
 static void conn_parse_buffered(conn_t *c)
 {
     size_t used = c->in_len > 0 ? conn_parse(c, c->in, c->in_len) : 0;
-    if (c->state == CONN_CLOSING)
+    if (c->state == CONN_CLOSING || c->state == CONN_H2)
         return;
     if (c->state == CONN_LINGERING) {
         c->in_len = 0; /* nothing after the last answer matters */
@@ -368,11 +551,10 @@ static void conn_parse_buffered(conn_t *c)
         conn_close(c);
 }
 
-/* The rest of the connection is HTTP/2: hand it and its first bytes
- * (data, the preface and whatever followed) to a session. */
-static void conn_start_h2(conn_t *c, const char *data, size_t len)
+/* The rest of the connection is HTTP/2 (rc: how creating c->h2 went):
+ * hand its next bytes (data) to the session. */
+static void conn_run_h2(conn_t *c, int rc, const char *data, size_t len)
 {
-    int rc = h2_session_new(c->server, c, conn_stream(c), &c->h2);
     if (rc == 0) {
         c->state = CONN_H2;
         rc = h2_session_recv(c->h2, data, len);
@@ -385,6 +567,30 @@ static void conn_start_h2(conn_t *c, const char *data, size_t len)
         log_debug("h2c connection: %s", rc == -ENOMEM ? "out of memory" : "closed on error");
         conn_close(c);
     }
+}
+
+/* h2c with prior knowledge: data starts with the preface. */
+static void conn_start_h2(conn_t *c, const char *data, size_t len)
+{
+    conn_run_h2(c, h2_session_new(c->server, c, conn_stream(c), &c->h2), data, len);
+}
+
+/* c->req, just parsed, asks for h2c (conn_wants_h2c); rest is what came
+ * after it (the client's preface, if it did not wait for our 101). Returns
+ * 1 when c is h2c now (or closing), 0 when HTTP2-Settings is no valid
+ * SETTINGS payload: the request is to be answered over HTTP/1.1. */
+static int conn_upgrade_h2c(conn_t *c, const char *rest, size_t rest_len)
+{
+    conn_upgrade_t *u = &c->upgrade;
+    int rc = h2_session_upgrade(c->server, c, conn_stream(c), u->settings, u->settings_len,
+                                &c->req, &c->h2);
+    if (rc == -EINVAL) {
+        log_debug("h2c upgrade refused: bad HTTP2-Settings");
+        return 0;
+    }
+    log_debug("%s %s: upgraded to h2c", llhttp_method_name(c->req.method), c->req.url);
+    conn_run_h2(c, rc, rest, rest_len);
+    return 1;
 }
 
 /* A new connection's first bytes: the h2 preface (RFC 9113 3.4) makes it
@@ -469,6 +675,7 @@ int conn_accept(server_t *s, uv_stream_t *listener)
     deadline_init(&c->delayed.deadline);
     c->delayed.due_cb = conn_on_due;
     http_request_init(&c->req);
+    conn_hook_parser(c);
     /* uv_timer_init cannot fail; uv_tcp_init cannot either for AF_UNSPEC,
      * but is checked: open_handles tells conn_close what to close. */
     (void)uv_timer_init(&s->loop, &c->timer);

@@ -1,9 +1,13 @@
-/* HTTP/2 over cleartext with prior knowledge (h2c, RFC 9113 3.3) on the
- * HTTP/1.1 port. Why: a server under test with thousands of upstream calls
- * in flight would need a socket each over HTTP/1.1, past its open-file
- * limit; over h2c libcurl multiplexes them as streams of few connections.
+/* HTTP/2 over cleartext (h2c) on the HTTP/1.1 port, with prior knowledge
+ * (RFC 9113 3.3) or by an HTTP/1.1 Upgrade (RFC 7540 3.2). Why: a server
+ * under test with thousands of upstream calls in flight would need a socket
+ * each over HTTP/1.1, past its open-file limit; over h2c libcurl
+ * multiplexes them as streams of few connections.
  *
- * conn.c hands a connection over when its first bytes are the preface;
+ * conn.c hands a connection over when its first bytes are the preface, or
+ * after an HTTP/1.1 request asking for the upgrade (h2_session_upgrade:
+ * the 101 goes out first, then our SETTINGS, and that request becomes
+ * stream 1, answered like any other; the client's preface follows);
  * nghttp2 then does the framing, flow control and protocol errors (it
  * answers those with GOAWAY), and this file maps each stream onto the same
  * routes (route.c) and the same deadlines (server->delays) as an HTTP/1.1
@@ -40,6 +44,10 @@
  * due together goes out in one system call. */
 #define H2_OUT_FLUSH_BYTES (16 * 1024)
 #define H2_OUT_MIN_ALLOC_BYTES 1024
+/* An upgrade's HTTP2-Settings, decoded: 6 bytes a setting. A client sends
+ * a handful (curl 3); more than this many is refused, not truncated. */
+#define H2_UPGRADE_MAX_SETTINGS 32
+#define H2_SETTING_BYTES 6
 
 typedef struct h2_stream_s h2_stream_t;
 
@@ -288,27 +296,36 @@ static int h2_stream_complete(h2_session_t *h, h2_stream_t *st)
     return 0;
 }
 
+/* A stream for a request on stream id, in h->streams. NULL: no memory. */
+static h2_stream_t *h2_stream_new(h2_session_t *h, int32_t id)
+{
+    h2_stream_t *st = calloc(1, sizeof *st);
+    if (st == NULL)
+        return NULL;
+    st->h = h;
+    st->id = id;
+    st->method = -1;
+    deadline_init(&st->delayed.deadline);
+    st->delayed.due_cb = h2_stream_on_due;
+    st->next = h->streams;
+    if (h->streams != NULL)
+        h->streams->prev = st;
+    h->streams = st;
+    return st;
+}
+
 static int h2_on_begin_headers(nghttp2_session *ng, const nghttp2_frame *frame, void *user_data)
 {
     h2_session_t *h = user_data;
     if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
         return 0;
-    h2_stream_t *st = calloc(1, sizeof *st);
+    h2_stream_t *st = h2_stream_new(h, frame->hd.stream_id);
     if (st == NULL)
         return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* nghttp2 resets the stream */
-    st->h = h;
-    st->id = frame->hd.stream_id;
-    st->method = -1;
-    deadline_init(&st->delayed.deadline);
-    st->delayed.due_cb = h2_stream_on_due;
     if (nghttp2_session_set_stream_user_data(ng, st->id, st) != 0) {
-        free(st);
+        h2_stream_free(h, st);
         return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
     }
-    st->next = h->streams;
-    if (h->streams != NULL)
-        h->streams->prev = st;
-    h->streams = st;
     h->req.url[0] = '\0';
     h->req.url_len = 0;
     h->req.method = -1;
@@ -421,6 +438,110 @@ error:
     nghttp2_session_del(h->ng);
     free(h);
     return -ENOMEM;
+}
+
+/* base64url (RFC 4648 5) of HTTP2-Settings, '=' padding allowed, not
+ * needed. Returns the decoded length, or -1: not base64url, or over cap. */
+static ssize_t h2_base64url_decode(const char *in, size_t len, uint8_t *out, size_t cap)
+{
+    while (len > 0 && in[len - 1] == '=')
+        len--;
+    if (len % 4 == 1)
+        return -1; /* 6 bits cannot end a byte */
+    uint32_t bits = 0;
+    int nbits = 0;
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        char ch = in[i];
+        uint32_t v;
+        if (ch >= 'A' && ch <= 'Z')
+            v = (uint32_t)(ch - 'A');
+        else if (ch >= 'a' && ch <= 'z')
+            v = (uint32_t)(ch - 'a' + 26);
+        else if (ch >= '0' && ch <= '9')
+            v = (uint32_t)(ch - '0' + 52);
+        else if (ch == '-')
+            v = 62;
+        else if (ch == '_')
+            v = 63;
+        else
+            return -1;
+        bits = (bits << 6) | v;
+        nbits += 6;
+        if (nbits >= 8) {
+            nbits -= 8;
+            if (n == cap)
+                return -1;
+            out[n++] = (uint8_t)(bits >> nbits);
+            bits &= (1u << nbits) - 1;
+        }
+    }
+    return (ssize_t)n;
+}
+
+/* Is payload (a SETTINGS frame's) well formed, with values nghttp2
+ * accepts? nghttp2_pack_settings_payload checks the values as it would on
+ * a received SETTINGS frame, before anything is sent. */
+static int h2_settings_valid(const uint8_t *payload, size_t len)
+{
+    if (len % H2_SETTING_BYTES != 0 || len / H2_SETTING_BYTES > H2_UPGRADE_MAX_SETTINGS)
+        return 0;
+    nghttp2_settings_entry iv[H2_UPGRADE_MAX_SETTINGS];
+    size_t niv = len / H2_SETTING_BYTES;
+    for (size_t i = 0; i < niv; i++) {
+        const uint8_t *p = payload + i * H2_SETTING_BYTES;
+        iv[i].settings_id = (int32_t)((uint32_t)p[0] << 8 | p[1]);
+        iv[i].value = (uint32_t)p[2] << 24 | (uint32_t)p[3] << 16 | (uint32_t)p[4] << 8 | p[5];
+    }
+    uint8_t packed[H2_UPGRADE_MAX_SETTINGS * H2_SETTING_BYTES];
+    return nghttp2_pack_settings_payload(packed, sizeof packed, iv, niv) >= 0;
+}
+
+int h2_session_upgrade(server_t *s, conn_t *c, uv_stream_t *stream, const char *settings_b64,
+                       size_t settings_b64_len, const http_request_t *req, h2_session_t **out)
+{
+    static const char switching[] = "HTTP/1.1 101 Switching Protocols\r\n"
+                                    "Connection: Upgrade\r\n"
+                                    "Upgrade: h2c\r\n\r\n";
+    *out = NULL;
+    uint8_t payload[H2_UPGRADE_MAX_SETTINGS * H2_SETTING_BYTES];
+    ssize_t payload_len = h2_base64url_decode(settings_b64, settings_b64_len, payload,
+                                              sizeof payload);
+    if (payload_len < 0 || !h2_settings_valid(payload, (size_t)payload_len))
+        return -EINVAL;
+    h2_session_t *h;
+    int rc = h2_session_new(s, c, stream, &h);
+    if (rc < 0)
+        return rc;
+    /* The client's SETTINGS as if received (no ACK: RFC 7540 3.2.1), and
+     * stream 1 opened half-closed (remote). Our SETTINGS is already queued:
+     * after the 101 it is the first frame out, as RFC 7540 3.5 wants. */
+    int rv = nghttp2_session_upgrade2(h->ng, payload, (size_t)payload_len,
+                                      req->method == HTTP_HEAD, NULL);
+    if (rv != 0) {
+        log_debug("h2c upgrade: nghttp2_session_upgrade2: %s", nghttp2_strerror(rv));
+        h2_session_free(h);
+        return rv == NGHTTP2_ERR_NOMEM ? -ENOMEM : -EINVAL;
+    }
+    rc = -ENOMEM;
+    h2_stream_t *st = h2_stream_new(h, 1);
+    if (st == NULL)
+        goto error;
+    /* nghttp2_session_upgrade2 ignores a server's stream_user_data. */
+    if (nghttp2_session_set_stream_user_data(h->ng, 1, st) != 0)
+        goto error;
+    if (h2_out_append(h, (const uint8_t *)switching, sizeof switching - 1) < 0)
+        goto error;
+    /* The request was whole before the 101: answered as one on h2. */
+    st->method = req->method;
+    route_request(req, &s->stats, &st->answer);
+    if (h2_stream_complete(h, st) != 0)
+        goto error;
+    *out = h;
+    return 0;
+error:
+    h2_session_free(h); /* and st with it */
+    return rc;
 }
 
 int h2_session_recv(h2_session_t *h, const char *data, size_t len)

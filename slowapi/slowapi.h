@@ -1,13 +1,15 @@
 /* slowapi: the lab's slow upstream. One libuv loop answers GET /?delay=S
  * after S seconds with a timer per request, so a single process holds tens
  * of thousands of waiting requests without a thread each. It speaks
- * HTTP/1.1 and, on the same port, HTTP/2 over cleartext with prior
- * knowledge (h2c): many waiting requests as streams of one connection.
+ * HTTP/1.1 and, on the same port, HTTP/2 over cleartext (h2c), with prior
+ * knowledge or by an HTTP/1.1 Upgrade: many waiting requests as streams of
+ * one connection.
  *
  *   main.c          configuration (flags, environment), file limit, exit codes
  *   server.c        the loop: listening, accepting in batches under a cap, signals
  *   conn.c          one connection's state machine: read, parse, wait, write;
- *                   its first bytes tell HTTP/1.1 from h2c
+ *                   its first bytes tell HTTP/1.1 from h2c, or a request
+ *                   upgrades it to h2c
  *   h2.c            an h2c connection: nghttp2 session, one request per stream
  *   route.c         what to answer to a parsed request (either protocol)
  *   delay_timer.c   when delayed answers are due: one timerfd, ns precision
@@ -157,6 +159,15 @@ h2_preface_t h2_preface_match(const char *data, size_t len);
 /* An HTTP/2 server session on c's stream, our SETTINGS queued. Returns 0
  * or -ENOMEM (*out is then NULL). */
 int h2_session_new(server_t *s, conn_t *c, uv_stream_t *stream, h2_session_t **out);
+/* The same for an HTTP/1.1 connection whose request req (whole, no body)
+ * asked for h2c (RFC 7540 3.2) with settings_b64 as HTTP2-Settings: the
+ * 101 answer is queued before our SETTINGS, the client's settings applied,
+ * and req is stream 1, answered as on any stream. The client's preface
+ * comes next, through h2_session_recv. Returns 0, -EINVAL (HTTP2-Settings
+ * not a valid SETTINGS payload: nothing was sent, answer req over
+ * HTTP/1.1), or -ENOMEM (*out is NULL on error). */
+int h2_session_upgrade(server_t *s, conn_t *c, uv_stream_t *stream, const char *settings_b64,
+                       size_t settings_b64_len, const http_request_t *req, h2_session_t **out);
 /* Bytes received, the first ones starting with the preface. Returns 0, or
  * a negative error: close the connection. May call conn_linger. */
 int h2_session_recv(h2_session_t *h, const char *data, size_t len);

@@ -660,32 +660,22 @@ static void test_h2c_delay(void **state)
     assert_string_equal(body.data, "{\"delay_s\":0.1}");
 }
 
-/* H2_STREAMS requests of delay=0.2 through one multi handle that may
- * multiplex: all on one connection, all answered after about 0.2 s.
- *
- * Only the first transfer asks for prior knowledge. libcurl 7.88 (Debian
- * bookworm's) fails a prior-knowledge transfer that reuses an h2c
- * connection with CURLE_HTTP2 (it stacks a second HTTP/2 layer on the
- * connection: curl issue 10634, fixed in 8.0.0). The others ask for
- * CURL_HTTP_VERSION_2_0 and, with PIPEWAIT, wait for and join the first
- * one's connection as streams; CURLINFO_HTTP_VERSION below checks that
- * every one of them did speak HTTP/2. */
-static void test_h2c_multiplexed(void **state)
+/* H2_STREAMS requests of delay=0.2 through multi (which may multiplex),
+ * each with PIPEWAIT, all asserted 200 over HTTP/2 with the body of
+ * delay=0.2. first_version is the first transfer's CURLOPT_HTTP_VERSION,
+ * CURL_HTTP_VERSION_2_0 the others'. Returns the connections the round
+ * opened (the sum of CURLINFO_NUM_CONNECTS); *min_ms and *max_ms say when
+ * the first and the last were done. */
+static long h2_round(CURLM *multi, long first_version, double *min_ms, double *max_ms)
 {
-    (void)state;
-    CURLM *multi = curl_multi_init();
-    assert_non_null(multi);
-    assert_int_equal(curl_multi_setopt(multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX),
-                     CURLM_OK);
     CURL *handles[H2_STREAMS];
     static h2_body_t bodies[H2_STREAMS];
     double done_ms[H2_STREAMS];
     double t0 = now_ms();
     for (int i = 0; i < H2_STREAMS; i++) {
         handles[i] = h2_handle(slowapi.port, "/?delay=0.2", &bodies[i]);
-        if (i > 0)
-            assert_int_equal(curl_easy_setopt(handles[i], CURLOPT_HTTP_VERSION,
-                                              (long)CURL_HTTP_VERSION_2_0), CURLE_OK);
+        long version = i == 0 ? first_version : (long)CURL_HTTP_VERSION_2_0;
+        assert_int_equal(curl_easy_setopt(handles[i], CURLOPT_HTTP_VERSION, version), CURLE_OK);
         assert_int_equal(curl_easy_setopt(handles[i], CURLOPT_PIPEWAIT, 1L), CURLE_OK);
         assert_int_equal(curl_easy_setopt(handles[i], CURLOPT_PRIVATE, (void *)(intptr_t)i),
                          CURLE_OK);
@@ -714,7 +704,8 @@ static void test_h2c_multiplexed(void **state)
             assert_int_equal(curl_multi_poll(multi, NULL, 0, 100, NULL), CURLM_OK);
     }
     long connects = 0;
-    double min_ms = 1e9, max_ms = 0;
+    *min_ms = 1e9;
+    *max_ms = 0;
     for (int i = 0; i < H2_STREAMS; i++) {
         long status = 0, version = 0, n = 0;
         assert_int_equal(curl_easy_getinfo(handles[i], CURLINFO_RESPONSE_CODE, &status), CURLE_OK);
@@ -725,17 +716,102 @@ static void test_h2c_multiplexed(void **state)
         assert_int_equal(status, 200);
         assert_int_equal(version, CURL_HTTP_VERSION_2_0);
         assert_string_equal(bodies[i].data, "{\"delay_s\":0.2}");
-        min_ms = done_ms[i] < min_ms ? done_ms[i] : min_ms;
-        max_ms = done_ms[i] > max_ms ? done_ms[i] : max_ms;
+        *min_ms = done_ms[i] < *min_ms ? done_ms[i] : *min_ms;
+        *max_ms = done_ms[i] > *max_ms ? done_ms[i] : *max_ms;
         assert_int_equal(curl_multi_remove_handle(multi, handles[i]), CURLM_OK);
         curl_easy_cleanup(handles[i]);
     }
+    return connects;
+}
+
+static CURLM *h2_multi(void)
+{
+    CURLM *multi = curl_multi_init();
+    assert_non_null(multi);
+    assert_int_equal(curl_multi_setopt(multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX),
+                     CURLM_OK);
+    return multi;
+}
+
+/* H2_STREAMS requests of delay=0.2 through one multi handle that may
+ * multiplex: all on one connection, all answered after about 0.2 s.
+ *
+ * Only the first transfer asks for prior knowledge. libcurl 7.88 (Debian
+ * bookworm's) fails a prior-knowledge transfer that reuses an h2c
+ * connection with CURLE_HTTP2 (it stacks a second HTTP/2 layer on the
+ * connection: curl issue 10634, fixed in 8.0.0). The others ask for
+ * CURL_HTTP_VERSION_2_0 and, with PIPEWAIT, wait for and join the first
+ * one's connection as streams; h2_round checks that every one of them did
+ * speak HTTP/2. */
+static void test_h2c_multiplexed(void **state)
+{
+    (void)state;
+    CURLM *multi = h2_multi();
+    double min_ms, max_ms;
+    long connects = h2_round(multi, (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE, &min_ms, &max_ms);
     assert_int_equal(curl_multi_cleanup(multi), CURLM_OK);
     print_message("%d h2c streams of delay=0.2: done after %.1f .. %.1f ms, %ld connection(s)\n",
                   H2_STREAMS, min_ms, max_ms, connects);
     assert_true(min_ms >= 200);
     assert_true(max_ms < 800);
     assert_int_equal(connects, 1);
+}
+
+/* CURL_HTTP_VERSION_2_0 on http://: libcurl asks for h2c with an HTTP/1.1
+ * Upgrade (RFC 7540 3.2), and the request is answered on stream 1 after
+ * its delay, counted in /stats like any delayed answer. */
+static void test_h2c_upgrade_delay(void **state)
+{
+    (void)state;
+    json_t *stats = get_stats("/stats");
+    long long answered = stats_int(stats, "answered", NULL);
+    json_decref(stats);
+    h2_body_t body;
+    CURL *curl = h2_handle(slowapi.port, "/?delay=0.1", &body);
+    assert_int_equal(curl_easy_setopt(curl, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2_0),
+                     CURLE_OK);
+    double t0 = now_ms();
+    assert_int_equal(curl_easy_perform(curl), CURLE_OK);
+    double took_ms = now_ms() - t0;
+    long status = 0, version = 0;
+    assert_int_equal(curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status), CURLE_OK);
+    assert_int_equal(curl_easy_getinfo(curl, CURLINFO_HTTP_VERSION, &version), CURLE_OK);
+    curl_easy_cleanup(curl);
+    if (took_ms < 100 || took_ms >= 400)
+        print_message("h2c upgrade delay=0.1 took %.1f ms\n", took_ms);
+    assert_int_equal(status, 200);
+    assert_int_equal(version, CURL_HTTP_VERSION_2_0);
+    assert_string_equal(body.data, "{\"delay_s\":0.1}");
+    assert_true(took_ms >= 100); /* never early */
+    assert_true(took_ms < 400);
+    stats = get_stats("/stats");
+    assert_int_equal(stats_int(stats, "answered", NULL), answered + 1);
+    json_decref(stats);
+}
+
+/* What the servers under test do with libcurl 7.88: CURL_HTTP_VERSION_2_0
+ * and PIPEWAIT on every transfer of one multi handle. The first transfer
+ * upgrades a new connection, the others wait for it and join as streams;
+ * a second round reuses that connection and opens none. */
+static void test_h2c_upgrade_multiplexed(void **state)
+{
+    (void)state;
+    CURLM *multi = h2_multi();
+    double min_ms, max_ms;
+    long connects = h2_round(multi, (long)CURL_HTTP_VERSION_2_0, &min_ms, &max_ms);
+    print_message("%d upgraded h2c streams of delay=0.2: done after %.1f .. %.1f ms, "
+                  "%ld connection(s)\n", H2_STREAMS, min_ms, max_ms, connects);
+    assert_true(min_ms >= 200);
+    assert_true(max_ms < 800);
+    assert_int_equal(connects, 1);
+
+    connects = h2_round(multi, (long)CURL_HTTP_VERSION_2_0, &min_ms, &max_ms);
+    print_message("again on the same multi handle: %.1f .. %.1f ms, %ld new connection(s)\n",
+                  min_ms, max_ms, connects);
+    assert_true(min_ms >= 200);
+    assert_true(max_ms < 800);
+    assert_int_equal(connects, 0);
+    assert_int_equal(curl_multi_cleanup(multi), CURLM_OK);
 }
 
 static void test_h2c_errors(void **state)
@@ -906,6 +982,127 @@ static void test_h2c_split_preface(void **state)
     close(fd);
 }
 
+/* An h2c upgrade request as curl 7.88 sends it; its HTTP2-Settings is
+ * curl's (MAX_CONCURRENT_STREAMS 100, INITIAL_WINDOW_SIZE 32 MiB,
+ * ENABLE_PUSH 0). */
+#define H2_UPGRADE_SETTINGS "AAMAAABkAAQCAAAAAAIAAAAA"
+#define H2_UPGRADE_HEADERS(settings)                                                          \
+    "Host: 127.0.0.1\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"          \
+    "HTTP2-Settings: " settings "\r\n"
+#define H2_SWITCHING "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n" \
+                     "Upgrade: h2c\r\n\r\n"
+
+/* The upgrade with the client's preface and a second stream right behind
+ * the request, as one might send them without waiting for the 101 (and
+ * the request in pieces): the 101, then stream 3 answered at once and the
+ * upgraded request on stream 1 after its delay, no byte lost. */
+static void test_h2c_upgrade_pipelined(void **state)
+{
+    (void)state;
+    static const char req[] = "GET /?delay=0.1 HTTP/1.1\r\n"
+                              H2_UPGRADE_HEADERS(H2_UPGRADE_SETTINGS) "\r\n";
+    unsigned char out[512];
+    size_t n = sizeof req - 1;
+    memcpy(out, req, n);
+    memcpy(out + n, H2_PREFACE H2_SETTINGS_EMPTY, 24 + 9);
+    n += 24 + 9;
+    n += h2_get_frame(out + n, 3, "/healthz");
+    int fd = tcp_connect(slowapi.port);
+    assert_true(fd >= 0);
+    /* Cut inside the HTTP2-Settings header's name, then inside its value. */
+    size_t cut1 = (size_t)(strstr(req, "Settings: A") - req), cut2 = cut1 + 14;
+    double t0 = now_ms();
+    send_text(fd, (const char *)out, cut1);
+    send_text(fd, (const char *)out + cut1, cut2 - cut1);
+    send_text(fd, (const char *)out + cut2, n - cut2);
+    unsigned char switching[sizeof H2_SWITCHING - 1];
+    assert_int_equal(recv_exact(fd, switching, sizeof switching, now_ms() + IO_TIMEOUT_MS), 0);
+    assert_memory_equal(switching, H2_SWITCHING, sizeof switching);
+    int others = 0;
+    assert_true(h2_await_response(fd, 3, &others));
+    assert_int_equal(others, 0); /* stream 1 waits for its delay */
+    assert_true(h2_await_response(fd, 1, NULL));
+    assert_true(now_ms() - t0 >= 100);
+    close(fd);
+}
+
+/* After the 101, garbage instead of the preface: the connection closes. A
+ * client that leaves while its upgraded request waits: the stream's
+ * deadline is dropped (ASan, valgrind), and the server serves on. */
+static void test_h2c_upgrade_bad_client(void **state)
+{
+    (void)state;
+    static const char garbage[] = "GET /healthz HTTP/1.1\r\n"
+                                  H2_UPGRADE_HEADERS(H2_UPGRADE_SETTINGS) "\r\n"
+                                  "this is no HTTP/2 preface at all\r\n\r\n";
+    int fd = tcp_connect(slowapi.port);
+    assert_true(fd >= 0);
+    send_text(fd, garbage, sizeof garbage - 1);
+    assert_true(peer_closed(fd, IO_TIMEOUT_MS));
+    close(fd);
+
+    static const char waiting[] = "GET /?delay=0.2 HTTP/1.1\r\n"
+                                  H2_UPGRADE_HEADERS(H2_UPGRADE_SETTINGS) "\r\n";
+    fd = tcp_connect(slowapi.port);
+    assert_true(fd >= 0);
+    send_text(fd, waiting, sizeof waiting - 1);
+    unsigned char switching[sizeof H2_SWITCHING - 1];
+    assert_int_equal(recv_exact(fd, switching, sizeof switching, now_ms() + IO_TIMEOUT_MS), 0);
+    close(fd);
+    /* Past the dropped stream's deadline. */
+    h2_body_t body;
+    assert_int_equal(h2_get("/?delay=0.3", &body), 200);
+}
+
+/* Upgrades refused: each request is answered over HTTP/1.1, no 101. */
+static void test_h2c_upgrade_refused(void **state)
+{
+    (void)state;
+    static const char *const reqs[] = {
+        /* HTTP2-Settings not base64url, not whole settings, a bad value
+         * (ENABLE_PUSH 2), twice, missing */
+        "GET /healthz HTTP/1.1\r\n" H2_UPGRADE_HEADERS("!!not base64!!") "\r\n",
+        "GET /healthz HTTP/1.1\r\n" H2_UPGRADE_HEADERS("AAMA") "\r\n",
+        "GET /healthz HTTP/1.1\r\n" H2_UPGRADE_HEADERS("AAIAAAAC") "\r\n",
+        "GET /healthz HTTP/1.1\r\n" H2_UPGRADE_HEADERS(H2_UPGRADE_SETTINGS)
+        "HTTP2-Settings: " H2_UPGRADE_SETTINGS "\r\n\r\n",
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n",
+        /* another protocol */
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+        "Upgrade: websocket\r\nHTTP2-Settings: " H2_UPGRADE_SETTINGS "\r\n\r\n",
+        /* Upgrade not named in Connection; HTTP/1.0 */
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: HTTP2-Settings\r\nUpgrade: h2c\r\n"
+        "HTTP2-Settings: " H2_UPGRADE_SETTINGS "\r\n\r\n",
+        "GET /healthz HTTP/1.0\r\n" H2_UPGRADE_HEADERS(H2_UPGRADE_SETTINGS) "\r\n",
+        /* a body */
+        "GET /healthz HTTP/1.1\r\n" H2_UPGRADE_HEADERS(H2_UPGRADE_SETTINGS)
+        "Content-Length: 2\r\n\r\n{}",
+        "GET /healthz HTTP/1.1\r\n" H2_UPGRADE_HEADERS(H2_UPGRADE_SETTINGS)
+        "Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
+    };
+    char resp[2048];
+    for (size_t i = 0; i < sizeof reqs / sizeof reqs[0]; i++) {
+        int status = http_raw(slowapi.port, reqs[i], strlen(reqs[i]), resp, sizeof resp,
+                              IO_TIMEOUT_MS);
+        if (status != 200)
+            print_message("request %zu: %d: %.40s\n", i, status, resp);
+        assert_int_equal(status, 200);
+        assert_true(strncmp(resp, "HTTP/1.1 200 ", 13) == 0);
+        assert_string_equal(body_of(resp), "{\"status\":\"ok\"}");
+    }
+    /* The connection stays HTTP/1.1 after a refusal: a request pipelined
+     * behind a refused upgrade is answered as ever. */
+    static const char nope[] = "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n";
+    int fd = tcp_connect(slowapi.port);
+    assert_true(fd >= 0);
+    send_text(fd, reqs[0], strlen(reqs[0]));
+    send_text(fd, nope, sizeof nope - 1);
+    assert_int_equal(read_responses(fd, resp, sizeof resp, 2), 2);
+    assert_true(strncmp(resp, "HTTP/1.1 200 ", 13) == 0);
+    assert_non_null(strstr(resp, "HTTP/1.1 404 "));
+    close(fd);
+}
+
 /* Clients that reset a waiting stream, or close the connection while
  * H2_LEFT_STREAMS streams wait: their deadlines go, the connection count
  * goes back down, and the server serves on. */
@@ -1024,6 +1221,11 @@ int main(void)
         cmocka_unit_test(test_h2c_errors),
         cmocka_unit_test(test_h2c_garbage_goaway),
         cmocka_unit_test(test_h2c_split_preface),
+        cmocka_unit_test(test_h2c_upgrade_delay),
+        cmocka_unit_test(test_h2c_upgrade_multiplexed),
+        cmocka_unit_test(test_h2c_upgrade_pipelined),
+        cmocka_unit_test(test_h2c_upgrade_bad_client),
+        cmocka_unit_test(test_h2c_upgrade_refused),
         cmocka_unit_test(test_h2c_client_leaves),
         cmocka_unit_test(test_h2c_sigterm),
     };

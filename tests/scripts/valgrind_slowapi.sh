@@ -3,8 +3,9 @@
 # requests of every kind (answered at once, delayed, refused, malformed,
 # abandoned while waiting, still waiting at the stop), over HTTP/1.1 and
 # over h2c (prior knowledge: curl, and raw frames for resets, garbage and
-# clients that leave), SIGTERM it, and fail on any invalid access or
-# definite/indirect leak.
+# clients that leave; and by HTTP/1.1 Upgrade: curl --http2, refused
+# upgrades, one still waiting at the stop), SIGTERM it, and fail on any
+# invalid access or definite/indirect leak.
 #   tests/valgrind_slowapi.sh        prints "valgrind slowapi: clean" on success
 # Exit: 0 clean, 77 skipped (no valgrind or curl), 1 otherwise. Nothing here
 # sleeps: every wait is on the pipe, a socket or the process, with a limit.
@@ -103,6 +104,33 @@ codes=$(curl --no-progress-meter -S --http2-prior-knowledge -Z --parallel-immedi
     "$base/?delay=0.1" "$base/?delay=0.1" "$base/?delay=0.1") || fail "h2c parallel: curl failed"
 [ "$(echo $codes)" = "200 200 200" ] || fail "h2c parallel: got $codes"
 
+# h2c by an HTTP/1.1 Upgrade (curl --http2 on http://): the request is
+# stream 1; in parallel, the others wait for that connection and join it.
+expect_upgrade() {
+    local want=$1 path=$2 got
+    got=$(curl -sS --http2 -o /dev/null -w '%{http_code} %{http_version}' \
+        --max-time "$IO_TIMEOUT_S" "$base$path") || fail "h2c upgrade GET $path: curl failed"
+    [ "$got" = "$want 2" ] || fail "h2c upgrade GET $path: got '$got', want '$want 2'"
+}
+expect_upgrade 200 /healthz
+expect_upgrade 200 '/?delay=0.05'
+expect_upgrade 400 '/?delay=-1'
+expect_upgrade 404 /nope
+codes=$(curl --no-progress-meter -S --http2 -Z -o /dev/null -o /dev/null -o /dev/null \
+    -w '%{http_code} %{http_version}\n' --max-time "$IO_TIMEOUT_S" \
+    "$base/?delay=0.1" "$base/?delay=0.1" "$base/?delay=0.1") || fail "h2c upgrade parallel: curl failed"
+[ "$(echo $codes)" = "200 2 200 2 200 2" ] || fail "h2c upgrade parallel: got $codes"
+# Refused (HTTP2-Settings not base64url; a body): plain HTTP/1.1 answers.
+upgrade_headers='Host: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n'
+for extra in 'HTTP2-Settings: !!\r\n\r\n' \
+    'HTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\nContent-Length: 2\r\n\r\n{}'; do
+    exec {sock}<>"/dev/tcp/127.0.0.1/$port"
+    printf "GET /healthz HTTP/1.1\\r\\n$upgrade_headers$extra" >&"$sock"
+    read -r -t "$IO_TIMEOUT_S" -u "$sock" status_line || fail "refused upgrade: no answer"
+    exec {sock}>&-
+    [[ "$status_line" == "HTTP/1.1 200 "* ]] || fail "refused upgrade: got $status_line"
+done
+
 # Raw h2c frames. h2_get ID PATH: a HEADERS frame (END_STREAM|END_HEADERS)
 # for GET PATH on stream ID (< 256); HPACK with static-table names and
 # literal values. The preface comes with an empty SETTINGS frame.
@@ -163,12 +191,18 @@ exec {h2waiting}<>"/dev/tcp/127.0.0.1/$port"
 printf "$h2_preface$(h2_get 1 '/?delay=30')$(h2_get 3 '/?delay=30')$(h2_get 5 /healthz)" \
     >&"$h2waiting"
 h2_await "$h2waiting" "$H2_HEALTHZ_ANSWERED_BYTES"
+# And an upgraded one: its stream 1 waiting, the preface and a /healthz on
+# stream 3 sent right behind the request; the 101 (71 bytes) comes first.
+exec {upwaiting}<>"/dev/tcp/127.0.0.1/$port"
+printf "GET /?delay=30 HTTP/1.1\\r\\n${upgrade_headers}HTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\\r\\n\\r\\n"\
+"$h2_preface$(h2_get 3 /healthz)" >&"$upwaiting"
+h2_await "$upwaiting" $((71 + H2_HEALTHZ_ANSWERED_BYTES))
 
 kill -TERM "$pid"
 rc=0
 wait "$pid" || rc=$?
 pid=
-exec {waiting}>&- {idle}>&- {h2waiting}>&-
+exec {waiting}>&- {idle}>&- {h2waiting}>&- {upwaiting}>&-
 
 case $rc in
 0) ;;
