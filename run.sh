@@ -30,6 +30,10 @@ options:
       --warmup S            leave requests issued in the first S seconds out of
                             the statistics (0: every request counts)
       --upstream-timeout S  the variant's timeout per upstream call (5)
+      --upstream-http V     1.1, or 2: the variant calls slowapi over HTTP/2
+                            without TLS, a fan-out's calls as streams of one
+                            connection (for c x FANOUT above the open-file
+                            limit; the classic study's upstream was 1.1)
       --native              local processes from build/bin instead of Docker
       --no-build            Docker: use the images as they are (a series of
                             runs after one 'make images'); default: build
@@ -98,6 +102,7 @@ delay=1
 timeout=30
 warmup=0
 upstream_timeout=${UPSTREAM_TIMEOUT:-5}
+upstream_http=${UPSTREAM_HTTP:-1.1}
 native=0
 build=1
 out=
@@ -116,7 +121,7 @@ while [ $# -gt 0 ]; do
         --native) native=1; continue ;;
         --no-build) build=0; continue ;;
         -c | --concurrency | -d | --duration | -n | --requests | --fanout | \
-        --delay | --timeout | --warmup | --upstream-timeout | --out)
+        --delay | --timeout | --warmup | --upstream-timeout | --upstream-http | --out)
             [ $# -gt 0 ] || bad_usage "$arg needs a value" ;;
         --) positional+=("$@"); break ;;
         -?*) bad_usage "unknown option '$arg'" ;;
@@ -133,9 +138,15 @@ while [ $# -gt 0 ]; do
         --timeout) check_number "$arg" "$value" number; timeout=$value ;;
         --warmup) check_number "$arg" "$value" number; warmup=$value ;;
         --upstream-timeout) check_number "$arg" "$value" number; upstream_timeout=$value ;;
+        --upstream-http) upstream_http=$value ;;
         --out) [ -n "$value" ] || bad_usage "--out needs a folder"; out=$value ;;
     esac
 done
+
+case $upstream_http in
+    1.1 | 2) ;;
+    *) bad_usage "--upstream-http wants 1.1 or 2, not '$upstream_http'" ;;
+esac
 
 if [ "${positional[0]:-}" = list ] && [ ${#positional[@]} -eq 1 ]; then
     list_variants
@@ -188,13 +199,17 @@ shown_out=${out#"$user_dir"/}
 # SLOWAPI_CONNS_PER_WORKER, more slowapi processes share the port.
 slowapi_conns_per_worker=15000
 slowapi_workers=$(( (concurrency * fanout + slowapi_conns_per_worker - 1) / slowapi_conns_per_worker ))
-server_fds=$(( concurrency * (fanout + 1) ))
+# Over h2c a fan-out's calls share one connection.
+upstream_conns_per_request=$fanout
+[ "$upstream_http" = 1.1 ] || upstream_conns_per_request=1
+server_fds=$(( concurrency * (upstream_conns_per_request + 1) ))
 nofile_limit=${NOFILE:-20000}
 if [ "$workload" = io ] && [ "$server_fds" -gt "$nofile_limit" ]; then
     echo "run.sh: warning: c=$concurrency with fanout $fanout needs about $server_fds sockets" \
          "in the server, above the open-file limit of $nofile_limit per process: a" \
          "one-process variant will fail calls (502) once it runs out; a multi-process" \
-         "variant spreads them" >&2
+         "variant spreads them, and --upstream-http 2 needs one upstream socket per" \
+         "request" >&2
 fi
 
 server_cpus=${SERVER_CPUS:-1}
@@ -302,7 +317,8 @@ run_docker() {
     export COMPOSE_PROJECT_NAME=lab-run-$$ COMPOSE_PROFILES=$variant
     export RESULTS_DIR=$out WORKLOAD=$workload CONCURRENCY=$concurrency
     export DURATION=$duration TIMEOUT=$timeout FANOUT=$fanout DELAY=$delay
-    export UPSTREAM_TIMEOUT=$upstream_timeout SERVER_CPUS=$server_cpus
+    export UPSTREAM_TIMEOUT=$upstream_timeout UPSTREAM_HTTP=$upstream_http
+    export SERVER_CPUS=$server_cpus
     export SLOWAPI_WORKERS=$slowapi_workers
     export LOADGEN_CPUS=$loadgen_cpus SLOWAPI_CPUS=$slowapi_cpus
     export LOADGEN_EXTRA_ARGS="--warmup $warmup${requests:+ -n $requests}${loadgen_protocol:+ $loadgen_protocol}"
@@ -375,7 +391,7 @@ run_native() {
     # shellcheck disable=SC2086 # the settings are words
     start_server "$variant" "$program" $settings \
         "SLOW_API_URL=http://127.0.0.1:$slowapi_port/?delay=$delay" \
-        "FANOUT=$fanout" "UPSTREAM_TIMEOUT=$upstream_timeout"
+        "FANOUT=$fanout" "UPSTREAM_TIMEOUT=$upstream_timeout" "UPSTREAM_HTTP=$upstream_http"
 
     local args=(--mode native --out "$out" -c "$concurrency" -d "$duration"
                 --timeout "$timeout" --fanout "$fanout" --delay "$delay")

@@ -52,7 +52,10 @@ static void usage(const variant_t *v, FILE *out)
             "  --slow-api-url URL       upstream called by %s [SLOW_API_URL]\n"
             "                           (%s)\n"
             "  --fanout N               concurrent upstream calls per %s [FANOUT] (%d)\n"
-            "  --upstream-timeout S     per upstream call, then %s [UPSTREAM_TIMEOUT] (%g)\n",
+            "  --upstream-timeout S     per upstream call, then %s [UPSTREAM_TIMEOUT] (%g)\n"
+            "  --upstream-http V        1.1, or 2: HTTP/2 without TLS (h2c), the\n"
+            "                           calls of a fan-out as streams of one connection\n"
+            "                           [UPSTREAM_HTTP] (1.1)\n",
             io, DEFAULT_SLOW_API_URL, io, DEFAULT_FANOUT, http ? "504" : "DEADLINE_EXCEEDED",
             DEFAULT_UPSTREAM_TIMEOUT_S);
     if (http)
@@ -133,7 +136,7 @@ static void set_url(const variant_t *v, server_config_t *cfg, const char *what, 
 }
 
 enum { OPT_VARIANT = 256, OPT_HOST, OPT_PORT, OPT_BACKLOG, OPT_URL, OPT_FANOUT, OPT_UPSTREAM_TIMEOUT,
-       OPT_CLIENT_TIMEOUT, OPT_CPU, OPT_THREADS, OPT_WORKERS, OPT_CONNECTIONS, OPT_ACCEPT,
+       OPT_UPSTREAM_HTTP, OPT_CLIENT_TIMEOUT, OPT_CPU, OPT_THREADS, OPT_WORKERS, OPT_CONNECTIONS, OPT_ACCEPT,
        OPT_MASTER, OPT_GRACE, OPT_READY_FD };
 
 /* Whether the variant's model has the setting (server.h's SETTINGS_*). */
@@ -168,6 +171,12 @@ static void apply(const variant_t *v, server_config_t *cfg, int opt, const char 
     case OPT_URL: set_url(v, cfg, what, s); break;
     case OPT_FANOUT: cfg->fanout = (int)want_long(v, what, s, 1, 1000); break;
     case OPT_UPSTREAM_TIMEOUT: cfg->upstream_timeout_ms = want_ms(v, what, s); break;
+    case OPT_UPSTREAM_HTTP:
+        if (strcmp(s, "1.1") == 0 || strcmp(s, "2") == 0)
+            cfg->upstream_http2 = s[0] == '2';
+        else
+            die_usage(v, what, s, "must be 1.1 or 2");
+        break;
     case OPT_CLIENT_TIMEOUT: cfg->client_timeout_ms = want_ms(v, what, s); break;
     case OPT_CPU: cfg->cpu_iterations = want_long(v, what, s, 0, 1000000); break;
     case OPT_THREADS: cfg->threads = (int)want_long(v, what, s, 1, 100000); break;
@@ -198,6 +207,7 @@ static const struct option long_options[] = {
     {"slow-api-url", required_argument, NULL, OPT_URL},
     {"fanout", required_argument, NULL, OPT_FANOUT},
     {"upstream-timeout", required_argument, NULL, OPT_UPSTREAM_TIMEOUT},
+    {"upstream-http", required_argument, NULL, OPT_UPSTREAM_HTTP},
     {"client-timeout", required_argument, NULL, OPT_CLIENT_TIMEOUT},
     {"cpu-iterations", required_argument, NULL, OPT_CPU},
     {"threads", required_argument, NULL, OPT_THREADS},
@@ -214,7 +224,8 @@ static const struct option long_options[] = {
 static const struct { const char *env; int opt; } env_options[] = {
     {"VARIANT", OPT_VARIANT}, {"HOST", OPT_HOST}, {"PORT", OPT_PORT}, {"BACKLOG", OPT_BACKLOG},
     {"SLOW_API_URL", OPT_URL}, {"FANOUT", OPT_FANOUT},
-    {"UPSTREAM_TIMEOUT", OPT_UPSTREAM_TIMEOUT}, {"CLIENT_TIMEOUT", OPT_CLIENT_TIMEOUT},
+    {"UPSTREAM_TIMEOUT", OPT_UPSTREAM_TIMEOUT}, {"UPSTREAM_HTTP", OPT_UPSTREAM_HTTP},
+    {"CLIENT_TIMEOUT", OPT_CLIENT_TIMEOUT},
     {"CPU_ITERATIONS", OPT_CPU}, {"THREADS", OPT_THREADS}, {"WORKERS", OPT_WORKERS},
     {"CONNECTIONS", OPT_CONNECTIONS}, {"ACCEPT", OPT_ACCEPT}, {"MASTER", OPT_MASTER},
     {"GRACE_PERIOD", OPT_GRACE}, {"READY_FD", OPT_READY_FD},

@@ -136,19 +136,6 @@ void grpc_reply_io(const fanout_result_t *r, grpc_reply_t *reply)
                                            : GRPC_STATUS_UNAVAILABLE, details);
 }
 
-int grpc_describe_json(char *buf, size_t cap)
-{
-    int n = snprintf(buf, cap,
-                     "{\"status\":\"ok\",\"variant\":\"%s\",\"model\":\"%s\",\"capacity\":%d,"
-                     "\"keep_alive\":%s,\"threads\":%d,\"workers\":%d,\"transport\":\"grpc\","
-                     "\"fanout\":%d,\"slow_api_url\":\"%s\",\"pid\":%d}",
-                     server_config->name, server_variant->model, server_capacity,
-                     server_variant->keep_alive ? "true" : "false", server_config->threads,
-                     server_config->workers, server_config->fanout, server_config->slow_api_url,
-                     (int)getpid());
-    return n < 0 || (size_t)n >= cap ? -1 : n;
-}
-
 static void reply_cpu(grpc_reply_t *reply)
 {
     uint64_t start_ns = clock_now_ns();
@@ -162,7 +149,7 @@ static void reply_cpu(grpc_reply_t *reply)
 static void reply_describe(grpc_reply_t *reply)
 {
     char json[DESCRIBE_JSON_MAX];
-    if (grpc_describe_json(json, sizeof json) < 0) {
+    if (server_describe_json(json, sizeof json) < 0) {
         grpc_reply_status(reply, GRPC_STATUS_INTERNAL, "self-description too long");
         return;
     }

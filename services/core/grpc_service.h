@@ -51,8 +51,4 @@ void grpc_reply_status(grpc_reply_t *reply, grpc_status_code status, const char 
 /* Free the message, if any, and clear the reply. */
 void grpc_reply_clear(grpc_reply_t *reply);
 
-/* The server's self-description, as GET /healthz gives it, with
- * "transport":"grpc". Returns its length, or -1 when it does not fit. */
-int grpc_describe_json(char *buf, size_t cap);
-
 #endif

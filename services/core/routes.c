@@ -49,16 +49,8 @@ static void respond_error(response_t *res, int status, const char *message, int 
 static void respond_healthz(response_t *res, int keep_alive)
 {
     char body[768];
-    int n = snprintf(body, sizeof body,
-                     "{\"status\":\"ok\",\"variant\":\"%s\",\"model\":\"%s\",\"capacity\":%d,"
-                     "\"keep_alive\":%s,\"threads\":%d,\"workers\":%d,\"accept\":\"%s\","
-                     "\"fanout\":%d,\"slow_api_url\":\"%s\",\"pid\":%d}",
-                     server_config->name, server_variant->model, server_capacity,
-                     server_variant->keep_alive ? "true" : "false", server_config->threads,
-                     server_config->workers,
-                     server_config->accept_mode == ACCEPT_REUSEPORT ? "reuseport" : "shared",
-                     server_config->fanout, server_config->slow_api_url, (int)getpid());
-    if (n < 0 || (size_t)n >= sizeof body)
+    int n = server_describe_json(body, sizeof body);
+    if (n < 0)
         n = snprintf(body, sizeof body, "{\"status\":\"ok\"}");
     respond_body(res, 200, body, n, keep_alive);
 }

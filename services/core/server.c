@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "net.h"
@@ -118,4 +119,20 @@ void server_install_stop_handlers(void)
         log_error("signal(SIGPIPE): %s", strerror(errno));
         exit(1);
     }
+}
+
+int server_describe_json(char *buf, size_t cap)
+{
+    const server_config_t *c = server_config;
+    int n = snprintf(buf, cap,
+                     "{\"status\":\"ok\",\"variant\":\"%s\",\"model\":\"%s\",\"capacity\":%d,"
+                     "\"keep_alive\":%s,\"threads\":%d,\"workers\":%d,\"accept\":\"%s\","
+                     "\"transport\":\"%s\",\"fanout\":%d,\"slow_api_url\":\"%s\","
+                     "\"upstream_http\":\"%s\",\"pid\":%d}",
+                     c->name, server_variant->model, server_capacity,
+                     server_variant->keep_alive ? "true" : "false", c->threads, c->workers,
+                     c->accept_mode == ACCEPT_REUSEPORT ? "reuseport" : "shared",
+                     server_variant->settings & SETTINGS_HTTP ? "http" : "grpc", c->fanout,
+                     c->slow_api_url, c->upstream_http2 ? "2" : "1.1", (int)getpid());
+    return n < 0 || (size_t)n >= cap ? -1 : n;
 }

@@ -5,6 +5,7 @@
 #define LAB_SERVER_H
 
 #include <signal.h>
+#include <stddef.h>
 
 #define SERVER_URL_MAX 512
 
@@ -46,6 +47,7 @@ typedef struct server_config_s {
     char slow_api_url[SERVER_URL_MAX];
     int fanout;
     long upstream_timeout_ms;
+    int upstream_http2;     /* calls over HTTP/2 without TLS (h2c), multiplexed */
     long client_timeout_ms; /* idle or slow client: 408 and close */
     long cpu_iterations;
     int threads;            /* worker threads, for the models that have them */
@@ -65,6 +67,11 @@ void server_config_load(server_config_t *cfg, const variant_t *variant, int argc
 extern int server_capacity;
 extern const variant_t *server_variant;
 extern const server_config_t *server_config;
+
+/* The server's self-description as JSON (what /healthz and gRPC's
+ * Describe answer): variant, model, capacity, threads, workers, accept,
+ * transport, fan-out, upstream. Returns its length, or -1 if cap is short. */
+int server_describe_json(char *buf, size_t cap);
 
 /* Raise the open-file limit, listen (SO_REUSEPORT when reuseport, so more
  * processes can share the port), log and notify the ready pipe. Exits 1

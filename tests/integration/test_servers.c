@@ -581,6 +581,61 @@ static void test_coroutine_limit(void **state)
     assert_int_equal(proc_stop(&server, STOP_TIMEOUT_MS), 0);
 }
 
+/* A number field of a flat JSON object ("name":N), or -1. */
+static long json_number(const char *json, const char *name)
+{
+    char key[64];
+    snprintf(key, sizeof key, "\"%s\":", name);
+    const char *p = strstr(json, key);
+    return p == NULL ? -1 : strtol(p + strlen(key), NULL, 10);
+}
+
+/* UPSTREAM_HTTP=2: three /io at once, each 200; the calls of a fan-out
+ * went as streams of one h2c connection, so slowapi's peak of open
+ * connections grew by at most one per fan-out (HTTP/1.1: FANOUT each).
+ * The base is what was open at the reset: ours, and perhaps a previous
+ * test's that slowapi has not yet seen close. */
+static void test_upstream_http2(void **state)
+{
+    enum { REQUESTS = 3 };
+    variant_case_t vc = *(const variant_case_t *)*state;
+    int n = 0;
+    while (n < VARIANT_SETTINGS_MAX - 3 && vc.settings[n] != NULL)
+        n++;
+    vc.settings[n] = "--upstream-http";
+    vc.settings[n + 1] = "2";
+    vc.settings[n + 2] = NULL;
+    char body[1024];
+    assert_int_equal(http_get(test_slowapi.port, "/stats?reset=1", body, sizeof body, IO_TIMEOUT_MS),
+                     200);
+    long base = json_number(body, "connections");
+    assert_true(base >= 1);
+    proc_t server;
+    assert_int_equal(variant_start_on_slowapi(&server, &vc, 0.3, "5"), 0);
+    const char get[] = "GET /io HTTP/1.1\r\nHost: x\r\n\r\n";
+    int fds[REQUESTS];
+    for (int i = 0; i < REQUESTS; i++) {
+        fds[i] = tcp_connect(server.port);
+        assert_true(fds[i] >= 0);
+        assert_int_equal(send(fds[i], get, sizeof get - 1, MSG_NOSIGNAL), sizeof get - 1);
+    }
+    char resp[4096];
+    for (int i = 0; i < REQUESTS; i++) {
+        assert_int_equal(http_read_response(fds[i], resp, sizeof resp, IO_TIMEOUT_MS), 200);
+        assert_non_null(strstr(resp, "\"ok\":10"));
+        close(fds[i]);
+    }
+    assert_int_equal(http_get(server.port, "/healthz", body, sizeof body, IO_TIMEOUT_MS), 200);
+    assert_non_null(strstr(body, "\"upstream_http\":\"2\""));
+    assert_int_equal(http_get(test_slowapi.port, "/stats", body, sizeof body, IO_TIMEOUT_MS), 200);
+    long answered = json_number(body, "answered"), peak = json_number(body, "peak_connections");
+    print_message("%s over h2c: slowapi answered %ld calls, peak %ld connections (base %ld)\n",
+                  vc.variant, answered, peak, base);
+    assert_int_equal(answered, REQUESTS * 10);
+    assert_in_range(peak, 1, base + REQUESTS);
+    assert_int_equal(proc_stop(&server, STOP_TIMEOUT_MS), 0);
+}
+
 #define VARIANT_TESTS(i)                                                                   \
     cmocka_unit_test_prestate_setup_teardown(test_routes, variant_setup, variant_teardown, \
                                              &cases[i]),                                   \
@@ -599,9 +654,15 @@ int main(void)
 {
     harness_filter_from_env();
     const struct CMUnitTest single_thread[] = {VARIANT_TESTS(SINGLE_THREAD)};
-    const struct CMUnitTest event_loop[] = {VARIANT_TESTS(EVENT_LOOP)};
+    const struct CMUnitTest event_loop[] = {
+        VARIANT_TESTS(EVENT_LOOP),
+        cmocka_unit_test_prestate(test_upstream_http2, &cases[EVENT_LOOP]),
+    };
     const struct CMUnitTest thread_per_request[] = {VARIANT_TESTS(THREAD_PER_REQUEST)};
-    const struct CMUnitTest threadpool[] = {VARIANT_TESTS(THREADPOOL)};
+    const struct CMUnitTest threadpool[] = {
+        VARIANT_TESTS(THREADPOOL),
+        cmocka_unit_test_prestate(test_upstream_http2, &cases[THREADPOOL]),
+    };
     const struct CMUnitTest prefork[] = {
         VARIANT_TESTS(PREFORK),
         cmocka_unit_test_prestate(test_worker_killed, &cases[PREFORK]),
@@ -624,6 +685,7 @@ int main(void)
     };
     const struct CMUnitTest coroutine[] = {
         VARIANT_TESTS(COROUTINE),
+        cmocka_unit_test_prestate(test_upstream_http2, &cases[COROUTINE]),
         cmocka_unit_test(test_coroutine_limit),
     };
     const struct CMUnitTest coroutine_2x5[] = {
