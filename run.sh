@@ -281,6 +281,63 @@ report_path() {
     echo "$shown_out/${report#* }"
 }
 
+# ---- the server's resources ---------------------------------------------
+# What the server used over the run: CPU seconds (user + system) and peak
+# memory, kept in $work_dir/server.usage as "CPU_S PEAK_MIB WHAT" (written
+# whole, then renamed). Docker: the container's cgroup counters, sampled
+# twice a second while it runs (Compose stops it with loadgen, and its
+# cgroup goes with it). Native: /proc of the server's processes at the end.
+usage_file=$work_dir/server.usage
+
+# save_usage CPU_S PEAK_MIB WHAT
+save_usage() { printf '%s %s %s\n' "$1" "$2" "$3" >"$usage_file.tmp" && mv "$usage_file.tmp" "$usage_file"; }
+
+# sample_container ID: until the container's cgroup goes (bounded by the
+# run's length), save its CPU time and peak memory. cgroup v1 (cgroupfs or
+# systemd driver) or v2.
+sample_container() {
+    local id=$1 cpu_file mem_file cpu mem dir
+    local limit=$((SECONDS + 86400)) # it ends with the container; this only bounds it
+    for dir in /sys/fs/cgroup/cpuacct/docker/"$id" /sys/fs/cgroup/cpuacct/system.slice/docker-"$id".scope; do
+        [ -r "$dir/cpuacct.usage" ] && cpu_file=$dir/cpuacct.usage
+    done
+    for dir in /sys/fs/cgroup/memory/docker/"$id" /sys/fs/cgroup/memory/system.slice/docker-"$id".scope; do
+        [ -r "$dir/memory.max_usage_in_bytes" ] && mem_file=$dir/memory.max_usage_in_bytes
+    done
+    for dir in /sys/fs/cgroup/docker/"$id" /sys/fs/cgroup/system.slice/docker-"$id".scope; do
+        [ -r "$dir/cpu.stat" ] && cpu_file=$dir/cpu.stat mem_file=$dir/memory.peak
+    done
+    [ -n "${cpu_file:-}" ] && [ -r "${mem_file:-}" ] || return 0
+    while [ "$SECONDS" -lt "$limit" ]; do
+        cpu=$(awk '/^usage_usec/ { print $2 / 1e6; exit } NF == 1 { print $1 / 1e9 }' "$cpu_file" 2>/dev/null) || break
+        mem=$(awk '{ printf "%.1f", $1 / 1048576 }' "$mem_file" 2>/dev/null) || break
+        [ -n "$cpu" ] && [ -n "$mem" ] || break
+        save_usage "$cpu" "$mem" "container cgroup: CPU time, peak memory with page cache"
+        sleep 0.5
+    done
+}
+
+# proc_tree PID: PID and its descendants (a master's workers).
+proc_tree() {
+    local child
+    echo "$1"
+    for child in $(cat /proc/"$1"/task/*/children 2>/dev/null); do proc_tree "$child"; done
+}
+
+# native_usage PID: the process tree's CPU time and summed peak RSS (VmHWM).
+native_usage() {
+    local ticks=0 hwm_kib=0 pid fields hwm
+    for pid in $(proc_tree "$1"); do
+        read -r -a fields < <(sed 's/.*) //' /proc/"$pid"/stat 2>/dev/null) || continue
+        ticks=$((ticks + fields[11] + fields[12])) # utime, stime
+        hwm=$(awk '/^VmHWM:/ { print $2 }' /proc/"$pid"/status 2>/dev/null) || hwm=0
+        hwm_kib=$((hwm_kib + ${hwm:-0}))
+    done
+    save_usage "$(awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }')" \
+        "$(awk -v k="$hwm_kib" 'BEGIN { printf "%.1f", k / 1024 }')" \
+        "processes: CPU time, summed peak RSS (VmHWM)"
+}
+
 # ---- Docker mode --------------------------------------------------------
 
 # run_docker COMPOSE-COMMAND...
@@ -330,8 +387,13 @@ run_docker() {
         cat "$log" >&2
         die "could not start slowapi and $variant"
     fi
-    local up=(up --no-build --abort-on-container-exit --exit-code-from loadgen)
+    local up=(up --no-build --abort-on-container-exit --exit-code-from loadgen) id
     [ -t 1 ] || up+=(--no-color)
+    id=$("${compose[@]}" ps -q "$variant" 2>/dev/null) || id=
+    if [ -n "$id" ]; then
+        sample_container "$id" &
+        pids+=($!)
+    fi
     say "running $load_shown: $concurrency clients on /$workload"
     in_background "${compose[@]}" "${up[@]}" slowapi "$variant" loadgen ||
         die "loadgen failed (exit status $?)"
@@ -399,9 +461,11 @@ run_native() {
     args+=(--warmup "$warmup")
     [ -z "$loadgen_protocol" ] || args+=("$loadgen_protocol")
     say "running $load_shown: $concurrency clients on /$workload"
+    local server_pid=${pids[${#pids[@]} - 1]}
     # shellcheck disable=SC2046 # pin's words are meant to split
     in_background $(pin "$loadgen_cpus") "$lab_dir/build/bin/loadgen" "${args[@]}" \
         "http://127.0.0.1:$port/$workload" || die "loadgen failed (exit status $?)"
+    native_usage "$server_pid"
 }
 
 # ---- the run ------------------------------------------------------------
@@ -421,3 +485,12 @@ else
 fi
 report=$(report_path) || exit 1
 say "report: $report"
+# The server's resources beside the report, as <report>.server.json.
+if [ -s "$usage_file" ]; then
+    read -r cpu_s peak_mib usage_what <"$usage_file"
+    say "server: $cpu_s CPU seconds, peak memory $peak_mib MiB ($usage_what)"
+    server_json=${report%.json}.server.json
+    printf '{"variant":"%s","workload":"%s","cpu_seconds":%s,"peak_memory_mib":%s,"measured":"%s"}\n' \
+        "$variant" "$workload" "$cpu_s" "$peak_mib" "$usage_what" >"$server_json.tmp" &&
+        mv -n "$server_json.tmp" "$server_json" && rm -f "$server_json.tmp"
+fi
