@@ -309,7 +309,7 @@ sample_container() {
     done
     [ -n "${cpu_file:-}" ] && [ -r "${mem_file:-}" ] || return 0
     while [ "$SECONDS" -lt "$limit" ]; do
-        cpu=$(awk '/^usage_usec/ { print $2 / 1e6; exit } NF == 1 { print $1 / 1e9 }' "$cpu_file" 2>/dev/null) || break
+        cpu=$(awk '/^usage_usec/ { printf "%.2f", $2 / 1e6; exit } NF == 1 { printf "%.2f", $1 / 1e9 }' "$cpu_file" 2>/dev/null) || break
         mem=$(awk '{ printf "%.1f", $1 / 1048576 }' "$mem_file" 2>/dev/null) || break
         [ -n "$cpu" ] && [ -n "$mem" ] || break
         save_usage "$cpu" "$mem" "container cgroup: CPU time, peak memory with page cache"
