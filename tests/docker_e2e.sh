@@ -50,9 +50,13 @@ trap cleanup EXIT
 # show_log FILE: the end of a log, after a failure.
 show_log() { tail -n 30 "$1" | sed 's/^/    | /'; }
 
-# one_report DIR: the path of the only JSON report in DIR.
+# one_report DIR: the path of the only JSON report in DIR (run.sh's
+# <report>.server.json beside it is not a report).
 one_report() {
-    local reports=("$1"/*.json)
+    local reports=() f
+    for f in "$1"/*.json; do
+        [[ $f == *.server.json ]] || reports+=("$f")
+    done
     [ ${#reports[@]} -eq 1 ] && [ -f "${reports[0]}" ] || return 1
     echo "${reports[0]}"
 }
@@ -67,6 +71,11 @@ report_valid() {
                                 + .summary.timeouts + (.summary.errors | total)
                                 + .summary.unfinished)
     ' "$1" >/dev/null
+}
+
+# server_usage_valid FILE: run.sh's figures of the server's resources.
+server_usage_valid() {
+    jq -e '.variant == "event-loop" and .cpu_seconds > 0 and .peak_memory_mib > 0' "$1" >/dev/null
 }
 
 # nothing_left PROJECT: no container and no network of the project remain.
@@ -107,6 +116,9 @@ if report=$(one_report "$out"); then
         jq -c '{schema_version, variant, mode, summary}' "$report" | sed 's/^/    | /'
     fi
     check "run.sh printed the report's path" grep -qF "report: $report" "$tmp/run.log"
+    # The server's resources, from the container's cgroup while it ran.
+    check "run.sh wrote the server's CPU seconds and peak memory" \
+        server_usage_valid "${report%.json}.server.json"
 else
     fail "run.sh wrote one JSON report"
     find "$out" -maxdepth 1 -ls 2>&1 | sed 's/^/    | /'
