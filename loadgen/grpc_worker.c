@@ -77,21 +77,6 @@ static gpr_timespec at_ns(uint64_t t_ns)
     return ts;
 }
 
-static int may_issue(grpc_worker_t *g, uint64_t now)
-{
-    lg_run_t *run = g->base.run;
-    if (!g->phase.issuing)
-        return 0;
-    if (now >= run->load_end_ns || atomic_load_explicit(&run->stop_level, memory_order_relaxed) > 0)
-        return 0;
-    if (run->count_mode &&
-        atomic_fetch_sub_explicit(&run->requests_left, 1, memory_order_relaxed) <= 0) {
-        g->phase.issuing = 0;
-        return 0;
-    }
-    return 1;
-}
-
 static void call_release(gcall_t *c)
 {
     if (c->call != NULL)
@@ -129,7 +114,7 @@ static void call_issue(grpc_worker_t *g, gcall_t *c, uint64_t now)
 {
     lg_run_t *run = g->base.run;
     c->state = CALL_IDLE;
-    if (!may_issue(g, now))
+    if (!lg_phase_may_issue(&g->phase, g->base.run, now))
         return;
     c->start_ns = now;
     c->in_warmup = now < run->warmup_end_ns;

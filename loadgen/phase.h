@@ -18,6 +18,12 @@ typedef struct lg_phase {
  * is issued and requests in flight have until the drain deadline. */
 void lg_phase_update(lg_phase_t *p, lg_run_t *run, uint64_t now);
 
+/* Whether a client may issue its next request now: not after the load's
+ * end or a stop (the phase update records when issuing ended, which is
+ * the measured window's end), and with -n only while requests are left
+ * (taking one). */
+int lg_phase_may_issue(lg_phase_t *p, lg_run_t *run, uint64_t now);
+
 /* The share of a request's time [start, end] inside the measured window,
  * warm-up end .. load end: 1 wholly inside, a fraction across an edge,
  * 0 outside. Summed over ok responses and divided by the window, it is a

@@ -166,24 +166,6 @@ static int conn_watch(loop_t *l, lg_conn_t *c, uint32_t events)
     return 0;
 }
 
-static int loop_may_issue(loop_t *l, uint64_t now)
-{
-    lg_run_t *run = l->run;
-    if (!l->phase.issuing)
-        return 0;
-    if (now >= run->load_end_ns || atomic_load_explicit(&run->stop_level, memory_order_relaxed) > 0) {
-        l->phase.issuing = 0;
-        return 0;
-    }
-    /* -n: exactly N requests in total, handed out across threads. */
-    if (run->count_mode &&
-        atomic_fetch_sub_explicit(&run->requests_left, 1, memory_order_relaxed) <= 0) {
-        l->phase.issuing = 0;
-        return 0;
-    }
-    return 1;
-}
-
 static void conn_connect(loop_t *l, lg_conn_t *c)
 {
     const struct sockaddr_in *addr = &l->run->cfg->url.addr;
@@ -226,7 +208,7 @@ static void conn_connect(loop_t *l, lg_conn_t *c)
 static void conn_issue(loop_t *l, lg_conn_t *c)
 {
     uint64_t now = clock_now_ns();
-    if (!loop_may_issue(l, now)) {
+    if (!lg_phase_may_issue(&l->phase, l->run, now)) {
         c->state = CONN_IDLE;
         return;
     }
