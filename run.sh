@@ -292,9 +292,9 @@ usage_file=$work_dir/server.usage
 # save_usage CPU_S PEAK_MIB WHAT
 save_usage() { printf '%s %s %s\n' "$1" "$2" "$3" >"$usage_file.tmp" && mv "$usage_file.tmp" "$usage_file"; }
 
-# sample_container ID: until the container's cgroup goes (bounded by the
-# run's length), save its CPU time and peak memory. cgroup v1 (cgroupfs or
-# systemd driver) or v2.
+# sample_container ID: until the container's cgroup goes (a day at most),
+# save its CPU time and peak memory since it started. cgroup v1 (cgroupfs
+# or systemd driver) or v2.
 sample_container() {
     local id=$1 cpu_file mem_file cpu mem dir
     local limit=$((SECONDS + 86400)) # it ends with the container; this only bounds it
