@@ -299,17 +299,10 @@ static int serve(int fd, int in_worker)
     start_accepting();
     if (!accepting)
         return 1;
-    if (in_worker) {
-        /* Forked with the stop signals blocked; libuv's handlers are set. */
-        server_unblock_stop_signals();
-        supervisor_worker_ready();
-    }
-    rc = uv_run(loop, UV_RUN_DEFAULT);
-    if (uv_loop_close(loop) != 0)
-        log_warn("loop closed with handles still open");
+    rc = supervisor_run_loop(loop, in_worker);
     coro_thread_cleanup();
     curl_global_cleanup();
-    return rc == 0 ? 0 : 1;
+    return rc;
 }
 
 int main(int argc, char **argv)

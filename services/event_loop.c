@@ -316,17 +316,9 @@ static int serve(int listen_fd, int in_worker)
         log_error("libuv set-up: %s", uv_strerror(rc));
         return 1;
     }
-    if (in_worker) {
-        /* The master forked us with the stop signals blocked; libuv's
-         * handlers are in place now, so one already pending lands there. */
-        server_unblock_stop_signals();
-        supervisor_worker_ready();
-    }
-    rc = uv_run(loop, UV_RUN_DEFAULT);
-    if (uv_loop_close(loop) != 0)
-        log_warn("loop closed with handles still open");
+    rc = supervisor_run_loop(loop, in_worker);
     curl_global_cleanup();
-    return rc == 0 ? 0 : 1;
+    return rc;
 }
 
 int main(int argc, char **argv)

@@ -17,6 +17,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <uv.h>
+
 #include "clock.h"
 #include "fanout.h"
 #include "log.h"
@@ -296,4 +298,16 @@ int supervisor_main(const server_config_t *cfg, supervisor_serve_fn serve)
         return 1;
     /* SO_REUSEPORT: more such processes, started by hand, can share the port. */
     return serve(server_listen(cfg, 1, 1), 0);
+}
+
+int supervisor_run_loop(uv_loop_t *loop, int in_worker)
+{
+    if (in_worker) {
+        server_unblock_stop_signals();
+        supervisor_worker_ready();
+    }
+    int rc = uv_run(loop, UV_RUN_DEFAULT);
+    if (uv_loop_close(loop) != 0)
+        log_warn("loop closed with handles still open");
+    return rc == 0 ? 0 : 1;
 }

@@ -31,4 +31,12 @@ void supervisor_worker_ready(void);
 typedef int (*supervisor_serve_fn)(int listen_fd, int in_worker);
 int supervisor_main(const server_config_t *cfg, supervisor_serve_fn serve);
 
+/* The end of a loop model's serve(), once its handles are set (its stop
+ * signals' among them): a worker lets the stop signals through (one that
+ * came meanwhile lands in the handler now) and tells the master it is
+ * ready; then the loop runs until it stops and is closed. Returns the exit
+ * status. */
+struct uv_loop_s;
+int supervisor_run_loop(struct uv_loop_s *loop, int in_worker);
+
 #endif
