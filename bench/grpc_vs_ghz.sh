@@ -76,21 +76,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# start NAME CMD...: run CMD with --ready-fd 3 on a fifo; sets $port.
+# shellcheck source=tests/harness/ready.sh
+. "$root/tests/harness/ready.sh"
+# start NAME CMD...: lab_start, the newest first in the clean-up.
 start() {
-    local name=$1
-    shift
-    mkfifo "$tmp/$name.ready"
-    LOG_LEVEL=warn "$@" --host 127.0.0.1 --port 0 --ready-fd 3 3>"$tmp/$name.ready" \
-        2>"$tmp/$name.log" &
-    pids=("$!" "${pids[@]}")
-    port=
-    read -r -t 10 port <"$tmp/$name.ready" || true
-    if [[ ! $port =~ ^[0-9]+$ ]]; then
-        echo "grpc_vs_ghz: $name did not report a port:" >&2
-        cat "$tmp/$name.log" >&2
-        exit 1
-    fi
+    lab_start "$1" "$tmp" env LOG_LEVEL=warn "${@:2}" || exit 1
+    pids=("$started_pid" "${pids[@]}")
 }
 
 start slowapi $(pin "$client_cpus") "$slowapi"

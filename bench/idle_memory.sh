@@ -69,23 +69,13 @@ trap 'exit 130' INT TERM
 "${CC:-cc}" -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I"$root/lib" \
     -o "$tmp/idle_clients" "$root/bench/idle_clients.c" "$root/lib/parse.c"
 
-# start NAME ARGS...: run a program with a ready pipe; sets $port.
+# shellcheck source=tests/harness/ready.sh
+. "$root/tests/harness/ready.sh"
+# start NAME CMD...: lab_start; sets $port and $last_pid.
 start() {
-    local name=$1
-    shift
-    mkfifo "$tmp/$name.ready"
-    LOG_LEVEL=warn "$@" --host 127.0.0.1 --port 0 --ready-fd 3 3>"$tmp/$name.ready" \
-        2>"$tmp/$name.log" &
-    pids+=($!)
-    last_pid=$!
-    port=
-    read -r -t 10 port <"$tmp/$name.ready" || true
-    rm -f "$tmp/$name.ready"
-    if [[ ! $port =~ ^[0-9]+$ ]]; then
-        echo "idle_memory: $name did not start:" >&2
-        cat "$tmp/$name.log" >&2
-        exit 1
-    fi
+    lab_start "$1" "$tmp" env LOG_LEVEL=warn "${@:2}" || exit 1
+    pids+=("$started_pid")
+    last_pid=$started_pid
 }
 
 # status_kib PID FIELD: a field of /proc/PID/status, in KiB.

@@ -34,19 +34,13 @@ fail() {
     exit 1
 }
 
-# start NAME PROGRAM ARGS...: start build/bin/PROGRAM on a free port of
-# 127.0.0.1 and set $port once it says it listens.
+# shellcheck source=tests/harness/ready.sh
+. tests/harness/ready.sh
+# start NAME PROGRAM ARGS...: build/bin/PROGRAM by lab_start; sets $port.
 start() {
-    local name=$1 program=$2
-    shift 2
-    rm -f "$tmp/ready"
-    mkfifo "$tmp/ready"
-    exec {ready}<>"$tmp/ready"
-    "build/bin/$program" --host 127.0.0.1 --port 0 --ready-fd 3 "$@" 3>"$tmp/ready" \
-        2>"$tmp/$name.log" &
-    pids+=($!)
-    read -r -t "$READY_TIMEOUT_S" -u "$ready" port || fail "$name gave no port"
-    exec {ready}<&-
+    LAB_READY_TIMEOUT_S=$READY_TIMEOUT_S lab_start "$1" "$tmp" "build/bin/$2" "${@:3}" ||
+        fail "$1 gave no port"
+    pids+=("$started_pid")
 }
 
 start slowapi slowapi
