@@ -186,7 +186,7 @@ clean:
 DEB_PACKAGES := build-essential pkg-config libuv1-dev libcurl4-openssl-dev \
                 libjansson-dev node-llhttp libcmocka-dev debootstrap wrk \
                 valgrind curl jq libgrpc-dev libprotobuf-c-dev protobuf-c-compiler \
-                libnghttp2-dev
+                libnghttp2-dev python3-jsonschema
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do \
 	    dpkg-query -W -f='$${db:Status-Abbrev}\n' $$p 2>/dev/null | grep -q '^ii' || echo $$p; \

@@ -450,7 +450,7 @@ static void conn_on_due(delayed_t *d)
     conn_t *c = (conn_t *)((char *)d - offsetof(conn_t, delayed));
     /* The heap hands out a deadline only once the clock has reached it, so
      * the answer is never early; how late it is goes to GET /stats,
-     * measured just before the write. */
+     * measured just before the write; calls_total counts the answer too. */
     uint64_t now_ns = clock_now_ns();
     stats_record_lateness(&c->server->stats, now_ns - d->deadline.due_ns);
     conn_send(c);

@@ -272,7 +272,8 @@ static void h2_stream_on_due(delayed_t *d)
     h2_stream_t *st = (h2_stream_t *)((char *)d - offsetof(h2_stream_t, delayed));
     h2_session_t *h = st->h;
     /* Never early (the heap hands a deadline out only once it has passed);
-     * how late goes to /stats, as for HTTP/1.1, just before the write. */
+     * how late goes to /stats, as for HTTP/1.1, just before the write, and
+     * calls_total counts the answer as for HTTP/1.1. */
     stats_record_lateness(&h->server->stats, clock_now_ns() - d->deadline.due_ns);
     if (h2_stream_answer(h, st) != 0 || h2_pump(h) < 0)
         conn_close(h->conn);

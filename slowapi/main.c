@@ -29,7 +29,9 @@ static const char usage_text[] =
     "\n"
     "The lab's slow upstream: GET /?delay=SECONDS answers 200 after the delay\n"
     "(0 to 60, default 1); GET /healthz answers at once; GET /stats[?reset=1]\n"
-    "reports how late delayed answers were written (and starts a new window).\n"
+    "reports how late delayed answers were written (and starts a new window),\n"
+    "and calls_total: the delayed answers written since start, by every worker,\n"
+    "over either protocol, never reset (a benchmark's count of upstream calls).\n"
     "It speaks HTTP/1.1 and, on the same port, HTTP/2 over cleartext with prior\n"
     "knowledge (h2c: the client starts with the HTTP/2 preface), each stream one\n"
     "request with the same answers.\n"
@@ -40,7 +42,7 @@ static const char usage_text[] =
     "  --workers N    processes on the port, each its own socket (SO_REUSEPORT):\n"
     "                 one process holds as many waiting requests as its open-file\n"
     "                 limit allows (WORKERS, default 1); /stats then reports the\n"
-    "                 worker that answers it\n"
+    "                 worker that answers it, but calls_total counts them all\n"
     "  --ready-fd FD  once listening, write the port and a newline to FD and\n"
     "                 close it (READY_FD, default -1: none)\n"
     "  -h, --help     this text\n"
@@ -229,5 +231,18 @@ int main(int argc, char **argv)
     rlim_t nofile = raise_nofile_limit();
     config.max_conns = nofile > 2 * NOFILE_RESERVE ? (size_t)(nofile - NOFILE_RESERVE)
                                                    : (size_t)(nofile / 2);
-    return config.workers > 1 ? workers_run(&config) : server_run(&config);
+    /* Before workers_run forks, so that every worker counts into it; one
+     * process takes the same path. */
+    config.calls_total = stats_counter_new();
+    if (config.calls_total == NULL) {
+        log_error("mmap(calls_total counter): %s", strerror(errno));
+        return 1;
+    }
+    rc = config.workers > 1 ? workers_run(&config) : server_run(&config);
+    int unmapped = stats_counter_free(config.calls_total);
+    if (unmapped < 0) {
+        log_error("munmap(calls_total counter): %s", strerror(-unmapped));
+        rc = 1;
+    }
+    return rc;
 }

@@ -267,7 +267,7 @@ int server_run(const slowapi_config_t *config)
     (void)uv_timer_init(&s->loop, &s->resume_timer);
     (void)uv_check_init(&s->loop, &s->accept_check);
     s->resume_timer.data = s->accept_check.data = s;
-    stats_init(&s->stats);
+    stats_init(&s->stats, config->calls_total);
     rc = delay_timer_init(&s->loop, &s->delays, server_on_due);
     s->delays.data = s;
 

@@ -14,11 +14,13 @@
  *   route.c         what to answer to a parsed request (either protocol)
  *   delay_timer.c   when delayed answers are due: one timerfd, ns precision
  *   deadline_heap.c the waiting requests' deadlines, earliest first
- *   stats.c         GET /stats: lateness of delayed answers, connections
+ *   stats.c         GET /stats: lateness of delayed answers, connections,
+ *                   and calls_total, the one figure every worker shares
  *   histogram.c     the lateness histogram (log-linear, fixed memory) */
 #ifndef SLOWAPI_H
 #define SLOWAPI_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,6 +38,14 @@
 /* One read's worth of bytes; libuv asks for 64 KiB per read. */
 #define SLOWAPI_READ_BUF_BYTES (64 * 1024)
 
+/* GET /stats' calls_total lives in memory shared by every worker process
+ * (stats_counter_new). A lock-based atomic keeps its lock in one process's
+ * memory, where it would not exclude the other processes; lock-free ones
+ * are the address-free kind the standard means to work across processes,
+ * hence the assertion. */
+_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "calls_total needs a lock-free 64-bit atomic");
+typedef atomic_ullong stats_counter_t;
+
 typedef struct {
     const char *host; /* IPv4 listen address */
     int port;         /* 0 = any free port */
@@ -44,6 +54,7 @@ typedef struct {
     int workers;      /* processes on the port (workers.c); 1: just this one */
     int reuseport;    /* listen with SO_REUSEPORT (a worker of several) */
     size_t max_conns; /* open connections at most, from RLIMIT_NOFILE */
+    stats_counter_t *calls_total; /* shared memory made before any fork (main.c) */
 } slowapi_config_t;
 
 typedef struct conn_s conn_t;
@@ -59,12 +70,19 @@ struct delayed_s {
 };
 
 /* What GET /stats reports (stats.c). "Since the last reset": since start,
- * or since the last GET /stats?reset=1. */
+ * or since the last GET /stats?reset=1. Every field is this process's,
+ * except calls_total. */
 typedef struct {
     uint64_t answered;     /* delayed answers written since the last reset */
     histogram_t lateness_us; /* of those: write issued - (parse + delay) */
     size_t conns;          /* open now */
     size_t peak_conns;     /* most open at once since the last reset */
+    /* Delayed answers written since slowapi started, by every worker
+     * process: the upstream calls a benchmark's server made, for loadgen
+     * --upstream to check against the requests it answered. Never reset:
+     * loadgen takes a difference over its run, and a reset meanwhile (a
+     * bench script starting its own window) would spoil it. */
+    stats_counter_t *calls_total;
 } slowapi_stats_t;
 
 typedef struct server_s {
@@ -110,15 +128,24 @@ void route_request(const http_request_t *req, slowapi_stats_t *stats, answer_t *
 void route_error(answer_t *out, int status, const char *message);
 
 /* stats.c */
-void stats_init(slowapi_stats_t *stats);
-/* A delayed answer's write is being issued late_ns after its deadline. */
+/* calls_total's counter, 0, in anonymous MAP_SHARED memory: made before the
+ * workers are forked, it is the same counter in all of them. Returns NULL
+ * (errno set) when mmap fails. */
+stats_counter_t *stats_counter_new(void);
+/* Returns 0 or -errno from munmap(2). */
+int stats_counter_free(stats_counter_t *counter);
+/* calls_total: the shared counter (stats_counter_new), not owned. */
+void stats_init(slowapi_stats_t *stats, stats_counter_t *calls_total);
+/* A delayed answer's write is being issued late_ns after its deadline: one
+ * more for this window and for calls_total. */
 void stats_record_lateness(slowapi_stats_t *stats, uint64_t late_ns);
 void stats_conn_opened(slowapi_stats_t *stats);
 void stats_conn_closed(slowapi_stats_t *stats);
 /* The JSON object of GET /stats into buf. Returns its length, or -1 when
  * it does not fit. */
 int stats_format(const slowapi_stats_t *stats, char *buf, size_t cap);
-/* Start a new window: no answers, peak = connections open now. */
+/* Start a new window: no answers, peak = connections open now; calls_total
+ * goes on. */
 void stats_reset(slowapi_stats_t *stats);
 
 /* server.c */

@@ -3,7 +3,10 @@
  * at c=2000 with fan-out 10, 20,000 waiting requests. The port is bound
  * here first (SO_REUSEPORT, not listening: it takes no connection) so
  * that port 0 works; each worker listens on it with a socket of its own
- * and the kernel spreads connections over them. */
+ * and the kernel spreads connections over them. Each worker keeps its own
+ * GET /stats figures but one: calls_total, a counter main.c maps shared
+ * before the fork, so that any worker's /stats counts every worker's
+ * answers. */
 #include "slowapi.h"
 
 #include <errno.h>

@@ -139,11 +139,12 @@ static void test_concurrent_delays(void **state)
     assert_true(took_ms < 1000);
 }
 
-/* GET /stats (optionally ?reset=1) parsed; the caller json_decref()s. */
-static json_t *get_stats(const char *path)
+/* GET /stats (optionally ?reset=1) from the slowapi on port, parsed; the
+ * caller json_decref()s. */
+static json_t *get_stats_at(int port, const char *path)
 {
     char body[512];
-    assert_int_equal(http_get(slowapi.port, path, body, sizeof body, IO_TIMEOUT_MS), 200);
+    assert_int_equal(http_get(port, path, body, sizeof body, IO_TIMEOUT_MS), 200);
     json_error_t err;
     json_t *stats = json_loads(body, 0, &err);
     if (stats == NULL)
@@ -151,6 +152,9 @@ static json_t *get_stats(const char *path)
     assert_non_null(stats);
     return stats;
 }
+
+/* The same from the shared slowapi. */
+static json_t *get_stats(const char *path) { return get_stats_at(slowapi.port, path); }
 
 /* A non-negative integer member at a dotted path of one or two names. */
 static long long stats_int(json_t *stats, const char *name, const char *sub)
@@ -625,10 +629,13 @@ static CURL *h2_handle(int port, const char *path, h2_body_t *body)
     return curl;
 }
 
-/* One h2c GET; returns the status, the body in body. */
-static long h2_get(const char *path, h2_body_t *body)
+/* One h2c GET on a new connection to port, with prior knowledge
+ * (CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE) or by an HTTP/1.1 Upgrade
+ * (CURL_HTTP_VERSION_2_0); returns the status, the body in body. */
+static long h2_get_at(int port, const char *path, long http_version, h2_body_t *body)
 {
-    CURL *curl = h2_handle(slowapi.port, path, body);
+    CURL *curl = h2_handle(port, path, body);
+    assert_int_equal(curl_easy_setopt(curl, CURLOPT_HTTP_VERSION, http_version), CURLE_OK);
     CURLcode rc = curl_easy_perform(curl);
     if (rc != CURLE_OK)
         print_message("h2c GET %s: %s\n", path, curl_easy_strerror(rc));
@@ -639,6 +646,12 @@ static long h2_get(const char *path, h2_body_t *body)
     assert_int_equal(version, CURL_HTTP_VERSION_2_0);
     curl_easy_cleanup(curl);
     return status;
+}
+
+/* One h2c GET to the shared slowapi, with prior knowledge. */
+static long h2_get(const char *path, h2_body_t *body)
+{
+    return h2_get_at(slowapi.port, path, (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE, body);
 }
 
 static void test_h2c_delay(void **state)
@@ -1195,6 +1208,142 @@ static void test_h2c_sigterm(void **state)
     close(fd);
 }
 
+/* calls_total: delayed answers written since start, over HTTP/1.1, h2c
+ * with prior knowledge and h2c by Upgrade; not what is answered at once or
+ * refused, not a request whose client left before its deadline; and
+ * ?reset=1, which empties the window's "answered", leaves it. A slowapi of
+ * its own, so that the count starts at 0. */
+#define CALLS_HTTP1 5
+#define CALLS_H2C 3
+#define CALLS_UPGRADE 2
+
+/* The calls_total member of GET /stats on port. */
+static long long calls_total_at(int port, const char *path)
+{
+    json_t *stats = get_stats_at(port, path);
+    long long calls = stats_int(stats, "calls_total", NULL);
+    json_decref(stats);
+    return calls;
+}
+
+/* Delayed GETs to port, one after the other, each on a connection of its
+ * own: http1 over HTTP/1.1, h2c over h2c with prior knowledge, upgrade
+ * over h2c by Upgrade. Returns how many. */
+static int delayed_mix(int port, int http1, int h2c, int upgrade)
+{
+    char body[256];
+    h2_body_t h2_body;
+    for (int i = 0; i < http1; i++)
+        assert_int_equal(http_get(port, "/?delay=0.01", body, sizeof body, IO_TIMEOUT_MS), 200);
+    for (int i = 0; i < h2c; i++)
+        assert_int_equal(h2_get_at(port, "/?delay=0.01",
+                                   (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE, &h2_body), 200);
+    for (int i = 0; i < upgrade; i++)
+        assert_int_equal(h2_get_at(port, "/?delay=0.01", (long)CURL_HTTP_VERSION_2_0, &h2_body),
+                         200);
+    return http1 + h2c + upgrade;
+}
+
+static void test_calls_total(void **state)
+{
+    (void)state;
+    proc_t p;
+    assert_int_equal(start_slowapi(&p), 0);
+    assert_int_equal(calls_total_at(p.port, "/stats"), 0);
+    long long total = delayed_mix(p.port, CALLS_HTTP1, CALLS_H2C, CALLS_UPGRADE);
+
+    /* Not counted: answered at once, refused, or never answered. */
+    static const struct {
+        const char *path;
+        int status;
+    } at_once[] = {{"/?delay=0", 200}, {"/healthz", 200}, {"/?delay=-1", 400}, {"/nope", 404}};
+    char body[256];
+    for (size_t i = 0; i < sizeof at_once / sizeof at_once[0]; i++)
+        assert_int_equal(http_get(p.port, at_once[i].path, body, sizeof body, IO_TIMEOUT_MS),
+                         at_once[i].status);
+    h2_body_t h2_body;
+    assert_int_equal(h2_get_at(p.port, "/?delay=0", (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE,
+                               &h2_body), 200);
+    static const char left[] = "GET /?delay=0.05 HTTP/1.1\r\nHost: x\r\n\r\n";
+    int fd = tcp_connect(p.port);
+    assert_true(fd >= 0);
+    send_text(fd, left, sizeof left - 1);
+    close(fd);
+    /* Past the abandoned request's deadline: had it been answered, or its
+     * answer counted, the count would show it now. */
+    assert_int_equal(http_get(p.port, "/?delay=0.1", body, sizeof body, IO_TIMEOUT_MS), 200);
+    total++;
+
+    json_t *stats = get_stats_at(p.port, "/stats?reset=1");
+    assert_int_equal(stats_int(stats, "calls_total", NULL), total);
+    assert_int_equal(stats_int(stats, "answered", NULL), total);
+    json_decref(stats);
+    stats = get_stats_at(p.port, "/stats");
+    assert_int_equal(stats_int(stats, "answered", NULL), 0); /* a new window */
+    assert_int_equal(stats_int(stats, "calls_total", NULL), total); /* the same count */
+    json_decref(stats);
+    total += delayed_mix(p.port, 1, 1, 0);
+    assert_int_equal(calls_total_at(p.port, "/stats"), total);
+    assert_int_equal(proc_stop(&p, STOP_TIMEOUT_MS), 0);
+}
+
+/* --workers 2: delayed requests spread over both workers (each on a
+ * connection of its own: new source ports, new hashes), then GET /stats
+ * from both, each on new connections until both have answered: each
+ * reports the whole calls_total, and their own "answered" figures, both
+ * above 0 (the requests were spread), add up to it. A reset in one worker
+ * leaves the count. */
+#define WORKERS_CONNS 40
+#define WORKERS_STATS_READS_MAX 200
+/* Odd, so that the two workers' "answered" cannot be equal: a figure not
+ * seen before is the other worker's. */
+_Static_assert((WORKERS_CONNS + CALLS_H2C + CALLS_UPGRADE) % 2 == 1,
+               "the workers test needs an odd number of delayed answers");
+
+static void test_calls_total_workers(void **state)
+{
+    (void)state;
+    proc_t p;
+    const char *argv[] = {bin_path("slowapi"), "--workers", "2", "--host", "127.0.0.1",
+                          "--port", "0", NULL};
+    const char *env[] = {"LOG_LEVEL=error", NULL};
+    static const char req[] = "GET /?delay=0.05 HTTP/1.1\r\nHost: x\r\n\r\n";
+    assert_int_equal(proc_start(&p, argv, env, START_TIMEOUT_MS), 0);
+    int fds[WORKERS_CONNS];
+    char resp[1024];
+    for (int i = 0; i < WORKERS_CONNS; i++) {
+        fds[i] = tcp_connect(p.port);
+        assert_true(fds[i] >= 0);
+        send_text(fds[i], req, sizeof req - 1);
+    }
+    for (int i = 0; i < WORKERS_CONNS; i++) {
+        assert_int_equal(http_read_response(fds[i], resp, sizeof resp, IO_TIMEOUT_MS), 200);
+        close(fds[i]);
+    }
+    long long total = WORKERS_CONNS + delayed_mix(p.port, 0, CALLS_H2C, CALLS_UPGRADE);
+
+    long long answered[2] = {-1, -1};
+    for (int i = 0; i < WORKERS_STATS_READS_MAX && answered[1] < 0; i++) {
+        json_t *stats = get_stats_at(p.port, "/stats");
+        assert_int_equal(stats_int(stats, "calls_total", NULL), total);
+        long long mine = stats_int(stats, "answered", NULL);
+        json_decref(stats);
+        if (answered[0] < 0)
+            answered[0] = mine;
+        else if (mine != answered[0])
+            answered[1] = mine;
+    }
+    print_message("%lld delayed answers: %lld and %lld by the two workers\n", total, answered[0],
+                  answered[1]);
+    assert_true(answered[0] > 0 && answered[1] > 0);
+    assert_int_equal(answered[0] + answered[1], total);
+
+    assert_int_equal(calls_total_at(p.port, "/stats?reset=1"), total);
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(calls_total_at(p.port, "/stats"), total);
+    assert_int_equal(proc_stop(&p, STOP_TIMEOUT_MS), 0);
+}
+
 int main(void)
 {
     harness_filter_from_env();
@@ -1228,6 +1377,8 @@ int main(void)
         cmocka_unit_test(test_h2c_upgrade_refused),
         cmocka_unit_test(test_h2c_client_leaves),
         cmocka_unit_test(test_h2c_sigterm),
+        cmocka_unit_test(test_calls_total),
+        cmocka_unit_test(test_calls_total_workers),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -28,9 +28,11 @@ for tool in valgrind curl timeout; do
     fi
 done
 
-# Always the plain build: valgrind cannot run an ASan binary.
-make -s BUILD=build build/bin/slowapi
-bin=build/bin/slowapi
+# A plain build: valgrind cannot run an ASan binary, so BUILD (default
+# build) must not name build/san.
+build=${BUILD:-build}
+make -s BUILD="$build" "$build/bin/slowapi"
+bin=$build/bin/slowapi
 
 tmp=$(mktemp -d)
 pid=
@@ -86,6 +88,12 @@ expect 400 '/?delay=-1'
 expect 404 /nope
 body=$(curl -sS --max-time "$IO_TIMEOUT_S" "$base/healthz")
 [ "$body" = '{"status":"ok"}' ] || fail "healthz body: $body"
+# The shared calls_total (its mmap'd counter): the one delayed answer so
+# far, and still after a reset.
+for path in '/stats?reset=1' /stats; do
+    body=$(curl -sS --max-time "$IO_TIMEOUT_S" "$base$path") || fail "GET $path: curl failed"
+    [[ "$body" == *'"calls_total":1,'* ]] || fail "GET $path: $body, want calls_total 1"
+done
 
 # h2c with prior knowledge, the same answers; several streams at once.
 expect_h2() {
