@@ -34,7 +34,7 @@ LIBS_GRPC := $(shell pkg-config --libs grpc libprotobuf-c 2>/dev/null || \
 # The server programs: services/<name with _>.c is each one's whole model;
 # services/variants.tsv runs them as variants (a program with settings).
 VARIANTS := $(shell awk -F'\t' '!/^\#/ && NF && !seen[$$2]++ { print $$2 }' services/variants.tsv)
-PROGRAMS := slowapi loadgen $(VARIANTS)
+PROGRAMS := slowapi loadgen labreport $(VARIANTS)
 
 LIB_SRC     := $(wildcard lib/*.c)
 # The gRPC server core (services/core/grpc_*.c) is an archive of its own,
@@ -47,6 +47,7 @@ PROTO_H     := $(PROTO_C:.c=.h)
 PROTO_OBJ   := $(patsubst proto/%.proto,$(BUILD)/obj/proto/%.pb-c.o,$(PROTO_SRC))
 SLOWAPI_SRC := $(wildcard slowapi/*.c)
 LOADGEN_SRC := $(wildcard loadgen/*.c)
+LABREPORT_SRC := $(wildcard labreport/*.c)
 
 .SECONDEXPANSION:
 # Generated sources stay (make would delete them as intermediates).
@@ -111,6 +112,13 @@ $(BUILD)/bin/loadgen: $(call obj,$(LOADGEN_SRC)) $(PROTO_OBJ) $(LIBLAB) $(LIBLLH
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_JSON) $(LIBS_GRPC) -lpthread -lm
 
+# labreport renders the reports from their JSON (a run's text comes from
+# lib/run_report.c, in liblab.a); gnuplot, which draws its charts, is run
+# from PATH, not linked.
+$(BUILD)/bin/labreport: $(call obj,$(LABREPORT_SRC)) $(LIBLAB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_JSON) -lm
+
 $(addprefix $(BUILD)/bin/,$(VARIANTS)): $(BUILD)/bin/%: $(BUILD)/obj/services/%.o $(LIBCORE) $(LIBLAB) $(LIBLLHTTP)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(VARIANT_LIBS) $(LIBS_CURL) $(LIBS_UV) $(LIBS_JSON) -lpthread -lm
@@ -163,9 +171,17 @@ $(LOADGEN_UNIT_TESTS): $(call obj,$(filter-out loadgen/main.c,$(LOADGEN_SRC))) $
 $(LOADGEN_UNIT_TESTS): LIBS_TEST := $(LIBLAB) $(LIBLLHTTP) $(LIBS_TEST) $(LIBS_GRPC)
 $(BUILD)/obj/tests/unit/test_loadgen_%.o: LAB_CFLAGS += -Iloadgen
 
+# labreport's unit tests (test_labreport_*) link its objects but main.o,
+# the same way.
+LABREPORT_UNIT_TESTS := $(filter $(BUILD)/tests/unit/test_labreport_%,$(UNIT_TESTS))
+$(LABREPORT_UNIT_TESTS): $(call obj,$(filter-out labreport/main.c,$(LABREPORT_SRC)))
+$(LABREPORT_UNIT_TESTS): LIBS_TEST := $(LIBLAB) $(LIBS_TEST)
+$(BUILD)/obj/tests/unit/test_labreport_%.o: LAB_CFLAGS += -Ilabreport
+
 # The README's test command: every suite, each test with a time limit,
-# ending with "N passed, M failed, K skipped".
-test:
+# ending with "N passed, M failed, K skipped". On a fresh machine the
+# packages come first (deps: installed as root, else one line that says so).
+test: deps
 	tests/run.sh all
 
 san:
@@ -186,12 +202,15 @@ clean:
 DEB_PACKAGES := build-essential pkg-config libuv1-dev libcurl4-openssl-dev \
                 libjansson-dev node-llhttp libcmocka-dev debootstrap wrk \
                 valgrind curl jq libgrpc-dev libprotobuf-c-dev protobuf-c-compiler \
-                libnghttp2-dev python3-jsonschema
+                libnghttp2-dev python3-jsonschema gnuplot-nox
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do \
 	    dpkg-query -W -f='$${db:Status-Abbrev}\n' $$p 2>/dev/null | grep -q '^ii' || echo $$p; \
 	done); \
-	if [ -z "$$missing" ]; then echo "deps: all installed"; else \
+	if [ -z "$$missing" ]; then echo "deps: all installed"; \
+	elif [ "$$(id -u)" != 0 ]; then \
+	    echo "deps: missing Debian packages:" $$missing "- run 'sudo make deps' first" >&2; exit 1; \
+	else \
 	    echo "deps: installing" $$missing; \
 	    apt-get update -q && \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \

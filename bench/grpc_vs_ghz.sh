@@ -76,8 +76,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# shellcheck source=tests/harness/ready.sh
-. "$root/tests/harness/ready.sh"
+# shellcheck source=run/ready.sh
+. "$root/run/ready.sh"
 # start NAME CMD...: lab_start, the newest first in the clean-up.
 start() {
     lab_start "$1" "$tmp" env LOG_LEVEL=warn "${@:2}" || exit 1

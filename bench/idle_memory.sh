@@ -69,8 +69,8 @@ trap 'exit 130' INT TERM
 "${CC:-cc}" -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I"$root/lib" \
     -o "$tmp/idle_clients" "$root/bench/idle_clients.c" "$root/lib/parse.c"
 
-# shellcheck source=tests/harness/ready.sh
-. "$root/tests/harness/ready.sh"
+# shellcheck source=run/ready.sh
+. "$root/run/ready.sh"
 # start NAME CMD...: lab_start; sets $port and $last_pid.
 start() {
     lab_start "$1" "$tmp" env LOG_LEVEL=warn "${@:2}" || exit 1

@@ -7,7 +7,9 @@
 #   docker/build-images.sh event-loop ...  these variants (and the base ones)
 #
 # Prints one line per image: "built" or "up to date" (the layer cache decided)
-# and its size. A failed build prints the end of its log, exits 1.
+# and its size. On a terminal it also shows what is being built (the image,
+# k of n, and the Dockerfile step) on one line that it redraws, and prints
+# only the images it built. A failed build prints the end of its log, exits 1.
 #
 # Plain `docker build` with the classic builder: it works with or without
 # BuildKit/buildx and needs no Compose. The base image debian:bookworm-slim
@@ -20,13 +22,34 @@ image_id() {
     docker image inspect --format '{{.Id}}' "$1" 2>/dev/null || true
 }
 
+# show LINE: redraw the progress line (on a terminal only).
+show() { [ ! -t 1 ] || printf '\r%s\033[K' "${1:0:$((${COLUMNS:-100} - 1))}"; }
+
+# build_log TAG LOG: copy docker build's output into LOG, showing its
+# steps ("Step 5/12 : RUN make ...", the classic builder's lines) as they
+# come.
+build_log() {
+    local line
+    while IFS= read -r line; do
+        printf '%s\n' "$line" >>"$2"
+        case $line in
+            Step\ *) show "image $image_index of $image_count $1: ${line}" ;;
+        esac
+    done
+}
+
 # build TAG DOCKER-BUILD-ARGS...
 build() {
-    local tag=$1 before log size
+    local tag=$1 before log size status=0
     shift
+    image_index=$((image_index + 1))
+    show "image $image_index of $image_count $tag"
     before=$(image_id "$tag")
     log=$(mktemp "${TMPDIR:-/tmp}/lab-image.XXXXXX")
-    if ! docker build --force-rm --tag "$tag" "$@" >"$log" 2>&1; then
+    # pipefail: the pipeline fails when docker build does.
+    docker build --force-rm --tag "$tag" "$@" 2>&1 | build_log "$tag" "$log" || status=$?
+    if [ "$status" != 0 ]; then
+        show ""
         tail -n 40 "$log" >&2
         echo "images: building $tag failed (whole log: $log)" >&2
         return 1
@@ -34,10 +57,11 @@ build() {
     rm -f "$log"
     size=$(docker image inspect --format '{{.Size}}' "$tag")
     if [ "$(image_id "$tag")" = "$before" ]; then
-        printf 'image %-26s up to date  %4d MB\n' "$tag" $((size / 1000000))
+        [ -t 1 ] || printf 'image %-26s up to date  %4d MB\n' "$tag" $((size / 1000000))
         return 0
     fi
-    printf 'image %-26s built       %4d MB\n' "$tag" $((size / 1000000))
+    show ""
+    printf '\rimage %-26s built       %4d MB\n' "$tag" $((size / 1000000))
     [ -z "$before" ] || replaced=("$before" "${replaced[@]}")
 }
 
@@ -61,19 +85,30 @@ build_program() {
         --build-arg "PORT=$(program_port "$2")" docker
 }
 
+# The variants to build: every one, or those named.
+selected=()
+while IFS=$'\t' read -r name program settings _; do
+    case $name in '' | '#'*) continue ;; esac
+    [ $# -eq 0 ] || printf '%s\n' "$@" | grep -qxF -- "$name" || continue
+    selected+=("$name	$program	$settings")
+done <services/variants.tsv
+image_index=0
+image_count=$((5 + ${#selected[@]}))
+
 build lab/builder:latest --file docker/builder.Dockerfile .
 # The runtime image copies nothing: its context is the small docker/ folder.
 build lab/runtime:latest --file docker/runtime.Dockerfile docker
 build_program slowapi slowapi
 build_program loadgen loadgen
+build lab/labreport:latest --file docker/labreport.Dockerfile docker
 # name, program, settings ("-": none); a preset's settings also name it.
-while IFS=$'\t' read -r name program settings _; do
-    case $name in '' | '#'*) continue ;; esac
-    [ $# -eq 0 ] || printf '%s\n' "$@" | grep -qxF -- "$name" || continue
+for row in "${selected[@]}"; do
+    IFS=$'\t' read -r name program settings <<<"$row"
     [ "$settings" != - ] || settings=
     [ "$program" = "$name" ] && [ -z "$settings" ] || settings="--variant $name $settings"
     build_program "$name" "$program" "$settings"
-done <services/variants.tsv
+done
+show ""
 
 # Children before parents (a program image before the runtime it was built
 # on); one still in use (by a container) stays.

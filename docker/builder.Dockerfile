@@ -23,4 +23,6 @@ COPY proto/ proto/
 COPY services/ services/
 COPY slowapi/ slowapi/
 COPY loadgen/ loadgen/
+COPY labreport/ labreport/
+COPY data/ data/
 RUN make -j"$(nproc)" all

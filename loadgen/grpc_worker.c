@@ -64,7 +64,6 @@ typedef struct grpc_worker {
     size_t in_flight, waiting;
     lg_phase_t phase;
     uint64_t last_end_ns;
-    uint64_t ended, failed;
 } grpc_worker_t;
 
 static grpc_worker_t *of(lg_worker_t *w) { return (grpc_worker_t *)w; }
@@ -102,12 +101,10 @@ static void wait_until(grpc_worker_t *g, gcall_t *c, uint64_t when_ns)
     g->waiting++;
 }
 
-static void ended(grpc_worker_t *g, uint64_t now, int failed)
+static void ended(grpc_worker_t *g, uint64_t now, int ok, int failed)
 {
     g->last_end_ns = now;
-    atomic_store_explicit(&g->base.progress_ended, ++g->ended, memory_order_relaxed);
-    if (failed)
-        atomic_store_explicit(&g->base.progress_failed, ++g->failed, memory_order_relaxed);
+    lg_progress_ended(&g->base, ok, failed);
 }
 
 static void call_issue(grpc_worker_t *g, gcall_t *c, uint64_t now)
@@ -120,6 +117,7 @@ static void call_issue(grpc_worker_t *g, gcall_t *c, uint64_t now)
     c->in_warmup = now < run->warmup_end_ns;
     c->cancelled = 0;
     stats_issue(&g->base.stats, c->in_warmup);
+    lg_progress_issued(&g->base);
     c->call = grpc_channel_create_call(g->channel, NULL, GRPC_PROPAGATE_DEFAULTS, g->cq, g->method,
                                        NULL, at_ns(now + run->timeout_ns), NULL);
     c->send = grpc_raw_byte_buffer_create(NULL, 0); /* the empty request */
@@ -142,7 +140,7 @@ static void call_issue(grpc_worker_t *g, gcall_t *c, uint64_t now)
     if (rc != GRPC_CALL_OK) {
         log_debug("grpc call: %s", grpc_call_error_to_string(rc));
         stats_end(&g->base.stats, c->in_warmup, LG_OUTCOME_ERR_WRITE, 0, 0);
-        ended(g, now, 1);
+        ended(g, now, 0, 1);
         call_release(c);
         wait_until(g, c, now + LG_CONNECT_BACKOFF_NS);
         return;
@@ -158,15 +156,16 @@ static void call_done(grpc_worker_t *g, gcall_t *c)
     lg_stats_t *s = &g->base.stats;
     lg_run_t *run = g->base.run;
     g->in_flight--;
-    int failed = 1;
+    int failed = 1, ok = 0;
     uint64_t next_ns = now;
     if (c->cancelled) {
         stats_end(s, c->in_warmup, LG_OUTCOME_UNFINISHED, 0, 0);
         failed = 0;
     } else if (c->status == GRPC_STATUS_OK) {
         stats_end(s, c->in_warmup, LG_OUTCOME_RESPONSE, GRPC_HTTP_OK, latency);
-        s->ok_in_window += lg_window_share(run, c->start_ns, now);
+        lg_window_count_ok(run, s, c->start_ns, now);
         failed = 0;
+        ok = 1;
     } else if (c->status == GRPC_STATUS_DEADLINE_EXCEEDED &&
                latency + GRPC_DEADLINE_SLACK_NS >= run->timeout_ns) {
         stats_end(s, c->in_warmup, LG_OUTCOME_TIMEOUT, 0, 0);
@@ -181,7 +180,7 @@ static void call_done(grpc_worker_t *g, gcall_t *c)
     } else {
         stats_end(s, c->in_warmup, LG_OUTCOME_RESPONSE, (int)c->status, latency);
     }
-    ended(g, now, failed);
+    ended(g, now, ok, failed);
     call_release(c);
     if (c->cancelled)
         c->state = CALL_IDLE;
@@ -293,8 +292,7 @@ lg_worker_t *grpc_worker_new(lg_run_t *run, int index, size_t conn_count, char *
     g->base.index = index;
     g->base.conn_count = conn_count;
     g->base.epoll_fd = -1;
-    atomic_init(&g->base.progress_ended, 0);
-    atomic_init(&g->base.progress_failed, 0);
+    lg_progress_reset(&g->base);
     g->method = grpc_slice_from_copied_string(method);
     size_t hint = conn_count * LG_SAMPLES_PER_CONN_HINT;
     if (hint > LG_SAMPLES_RESERVE_MAX)

@@ -68,12 +68,12 @@ static int health_fail(int fd, int rc, char *err, size_t err_len, const char *wh
     return rc;
 }
 
-int health_get(const lg_url_t *url, int timeout_ms, int *status, char *body, size_t cap,
-               char *err, size_t err_len)
+int health_http_get(const lg_url_t *url, const char *target, int timeout_ms, int *status,
+                    char *body, size_t cap, char *err, size_t err_len)
 {
     uint64_t deadline = clock_now_ns() + (uint64_t)timeout_ms * NS_PER_MS;
     char req[LG_REQUEST_MAX];
-    int req_len = url_request(url, HEALTH_PATH, 0, req, sizeof req);
+    int req_len = url_request(url, target, 0, req, sizeof req);
     if (req_len < 0)
         return health_fail(-1, req_len, err, err_len, "request");
     body[0] = '\0';
@@ -132,12 +132,12 @@ int health_get(const lg_url_t *url, int timeout_ms, int *status, char *body, siz
         if (not_http) {
             /* Another protocol will not turn into HTTP/1.1 by waiting. */
             snprintf(err, err_len, "GET %s: the answer is not HTTP/1.x (a gRPC server? "
-                     "then --grpc)", HEALTH_PATH);
+                     "then --grpc)", target);
             (void)close(fd);
             return -EPROTONOSUPPORT;
         }
         if (perr != HPE_OK || n == 0) {
-            snprintf(err, err_len, "bad response to GET %s: %s", HEALTH_PATH,
+            snprintf(err, err_len, "bad response to GET %s: %s", target,
                      n == 0 ? "connection closed early" : llhttp_get_error_reason(&parser));
             (void)close(fd);
             return -EPROTO;
@@ -147,6 +147,12 @@ int health_get(const lg_url_t *url, int timeout_ms, int *status, char *body, siz
     if (close(fd) < 0)
         return health_fail(-1, -errno, err, err_len, "close");
     return 0;
+}
+
+int health_get(const lg_url_t *url, int timeout_ms, int *status, char *body, size_t cap,
+               char *err, size_t err_len)
+{
+    return health_http_get(url, HEALTH_PATH, timeout_ms, status, body, cap, err, err_len);
 }
 
 int health_wait(const lg_url_t *url, double wait_s, char *body, size_t cap, char *err,

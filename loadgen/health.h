@@ -1,5 +1,6 @@
 /* GET /healthz on the target's host:port, before the run: --wait polls it
- * until 200, and its JSON self-description goes into the report. */
+ * until 200, and its JSON self-description goes into the report. The same
+ * GET reads slowapi's /stats (verify.c). */
 #ifndef LOADGEN_HEALTH_H
 #define LOADGEN_HEALTH_H
 
@@ -8,10 +9,15 @@
 
 #include "loadgen.h"
 
-/* One GET /healthz (Connection: close) within timeout_ms. On a whole
- * response returns 0 with its status and body (NUL-terminated, cut at
- * cap - 1). Otherwise -errno (-ECONNREFUSED, -ETIMEDOUT, -EPROTO, ...)
- * with a message in err. */
+/* One GET target (Connection: close) on url's host:port within
+ * timeout_ms: loadgen's one small HTTP client outside the load (/healthz
+ * here, slowapi's /stats for --upstream). On a whole response returns 0
+ * with its status and body (NUL-terminated, cut at cap - 1). Otherwise
+ * -errno (-ECONNREFUSED, -ETIMEDOUT, -EPROTO, ...) with a message in err. */
+int health_http_get(const lg_url_t *url, const char *target, int timeout_ms, int *status,
+                    char *body, size_t cap, char *err, size_t err_len);
+
+/* health_http_get of /healthz. */
 int health_get(const lg_url_t *url, int timeout_ms, int *status, char *body, size_t cap,
                char *err, size_t err_len);
 

@@ -36,6 +36,10 @@
 #define LG_HEALTH_BACKOFF_MS 50
 #define LG_HEALTH_TIMEOUT_MS 2000
 #define LG_HEALTH_BODY_MAX 65536
+/* The progress file (--progress-file) is replaced about this often. */
+#define LG_PROGRESS_FILE_INTERVAL_MS 1000
+/* slowapi's GET /stats (--upstream) must answer within this. */
+#define LG_UPSTREAM_TIMEOUT_MS 2000
 
 #define LG_HOST_MAX 256
 #define LG_TARGET_MAX 4096
@@ -69,6 +73,10 @@ typedef struct lg_config {
     int grpc;        /* --grpc: unary gRPC calls instead of HTTP GETs */
     const char *out_dir;
     const char *json_path;
+    int no_markdown;            /* --no-markdown: --out writes the JSON only */
+    const char *progress_path;  /* --progress-file, or NULL */
+    const char *upstream_text;  /* --upstream: slowapi's base URL, or NULL */
+    lg_url_t upstream;          /* parsed and resolved when upstream_text is set */
     const char *variant;  /* NULL: from /healthz */
     const char *workload; /* NULL: from the URL's path */
     const char *mode;
@@ -100,6 +108,9 @@ typedef struct lg_buckets {
     uint64_t errors[LG_ERR_KINDS]; /* connect, read, write, parse */
     uint64_t unfinished;
     uint64_t warmup_excluded;
+    /* Responses (ok and http errors) to requests of the warm-up: in no
+     * bucket, but slowapi's counter saw their calls (verify.answered). */
+    uint64_t warmup_responses;
 } lg_buckets_t;
 
 /* One thread's statistics: buckets and every latency sample (ns) of the
@@ -113,9 +124,11 @@ typedef struct lg_stats {
     uint64_t min_ns;
     uint64_t max_ns;
     uint64_t samples_dropped; /* out of memory while growing samples_ns */
-    /* ok responses in the measured window, each counted for the part of
-     * its time inside it (docs/REPORT.md): rps = ok_in_window / window. */
-    double ok_in_window;
+    /* ok responses in the measured window (docs/REPORT.md), summed where
+     * each response ends (lg_window_count_ok): */
+    double ok_in_window;     /* share of its time, issue to end, inside */
+    double served_in_window; /* share of its last s seconds inside (the headline) */
+    double edge_error;       /* over responses across an edge: (L - s) / L */
 } lg_stats_t;
 
 /* State shared by the workers of one run: read-only once they start, except
@@ -130,6 +143,9 @@ typedef struct lg_run {
     uint64_t drain_end_ns; /* planned: load end + drain; UINT64_MAX in -n mode */
     uint64_t timeout_ns;
     uint64_t ramp_ns;
+    /* --delay: a response's service time is min(this, its latency); 0: its
+     * latency (the served share is then the time share). */
+    uint64_t service_ns;
     int count_mode;                    /* -n: requests_left hands out requests */
     _Atomic long long requests_left;
     _Atomic int stop_level;            /* 1: stop issuing (SIGINT), 2: end the drain */
@@ -151,7 +167,12 @@ typedef struct lg_worker {
     uint64_t finish_ns; /* the last request ended (or the drain cut it) */
     int fatal_errno;    /* epoll_wait failed: the worker stopped early */
     pthread_t thread;
-    _Alignas(64) _Atomic uint64_t progress_ended;
+    /* The worker's own tallies (lg_progress_issued/_ended), published
+     * below for the main thread's progress line and file. */
+    uint64_t tally_issued, tally_ended, tally_ok, tally_failed;
+    _Alignas(64) _Atomic uint64_t progress_issued;
+    _Atomic uint64_t progress_ended;
+    _Atomic uint64_t progress_ok;
     _Atomic uint64_t progress_failed;
 } lg_worker_t;
 

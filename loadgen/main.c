@@ -1,6 +1,7 @@
 /* loadgen: the lab's closed-loop HTTP load generator. main() reads the
  * command line, raises the descriptor limit, asks the server's /healthz
- * (waiting for it with --wait), has run.c run the load, checks that every
+ * (waiting for it with --wait), reads slowapi's call counter (--upstream),
+ * has run.c run the load, reads the counter again, checks that every
  * request is accounted for, and writes the report. */
 #include <errno.h>
 #include <getopt.h>
@@ -26,8 +27,10 @@
 #include "progress.h"
 #include "report.h"
 #include "run.h"
+#include "run_report.h"
 #include "stats.h"
 #include "url.h"
+#include "verify.h"
 
 #define PROGRAM "loadgen"
 #define EXIT_USAGE 2
@@ -52,6 +55,9 @@ enum {
     OPT_CAPACITY,
     OPT_JSON,
     OPT_GRPC,
+    OPT_UPSTREAM,
+    OPT_PROGRESS_FILE,
+    OPT_NO_MARKDOWN,
 };
 
 static const struct option long_options[] = {
@@ -74,6 +80,9 @@ static const struct option long_options[] = {
     {"capacity", required_argument, NULL, OPT_CAPACITY},
     {"json", required_argument, NULL, OPT_JSON},
     {"grpc", no_argument, NULL, OPT_GRPC},
+    {"upstream", required_argument, NULL, OPT_UPSTREAM},
+    {"progress-file", required_argument, NULL, OPT_PROGRESS_FILE},
+    {"no-markdown", no_argument, NULL, OPT_NO_MARKDOWN},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -113,27 +122,43 @@ static void usage(void)
         "                        other than OK counts by its gRPC code in \"http errors\",\n"
         "                        DEADLINE_EXCEEDED at the deadline as a timeout, and\n"
         "                        UNAVAILABLE before any answer as a connect error\n"
+        "      --progress-file PATH  about every second and once at the end, replace\n"
+        "                        PATH (temporary file + rename) with one line of JSON:\n"
+        "                        phase (wait, warmup, load, drain, done), elapsed_s,\n"
+        "                        planned_s, requests, issued, done, ok, errors, rps\n"
+        "                        (over the last second); for callers without a TTY\n"
         "report:\n"
         "      --out DIR         write DIR/<UTC>_<variant>_<workload>.json and .md\n"
         "                        (atomic; an existing name gets -2, -3, ...)\n"
+        "      --no-markdown     with --out, write the JSON only (under a name whose\n"
+        "                        .md is free: run.sh renders it later, with resources)\n"
         "      --variant NAME    (default: \"variant\" from the server's /healthz)\n"
         "      --workload NAME   (default: the URL's path without \"/\")\n"
         "      --mode MODE       docker | native (native)\n"
-        "      --fanout N        recorded in the report\n"
+        "      --fanout N        recorded in the report; with --upstream, the upstream\n"
+        "                        calls an io request should make\n"
         "      --delay S         the upstream delay: sets the io workload's ceiling,\n"
-        "                        min(c, capacity) / delay requests per second\n"
+        "                        min(c, capacity) / delay requests per second, and the\n"
+        "                        service time of the served-share rps\n"
         "      --capacity N      override the server's reported capacity (0 = unbounded)\n"
         "      --json FILE       also write the JSON report to FILE (\"-\": to stdout,\n"
         "                        and the summary goes to stderr)\n"
+        "      --upstream URL    slowapi's base URL: read its calls_total (GET URL/stats,\n"
+        "                        2 s timeout) before the load and after the drain, and\n"
+        "                        report the upstream calls per answered request against\n"
+        "                        the expected (--fanout for io, 0 for cpu): \"verify\"\n"
         "  -h, --help            this text\n"
         "\n"
         "Every issued request ends in one bucket: ok (2xx), http error (by status),\n"
         "timeout, connection error (connect, read, write, parse) or unfinished.\n"
         "Latency runs from issue (connect included) to the last response byte;\n"
         "percentiles are exact (nearest rank) over all responses after the warm-up.\n"
-        "rps = ok_in_window / window; the window runs from the warm-up's end to the load's\n"
-        "end (with -n: to the last request's end), and each ok response counts for the\n"
-        "part of its time inside the window (docs/REPORT.md).\n"
+        "The window runs from the warm-up's end to the load's end (with -n: to the last\n"
+        "request's end). rps (served share) counts each ok response for the part of its\n"
+        "last s seconds inside the window, s = min(--delay, its latency), so a queue's\n"
+        "waiting time is not counted and rps cannot exceed the ceiling; the time share\n"
+        "(issue to end) and the difference's bound, rps_error, are reported beside it\n"
+        "(docs/REPORT.md).\n"
         "\n"
         "stdout: the summary. stderr: a progress line on a TTY, report paths.\n"
         "SIGINT/SIGTERM: stop issuing, drain, write the report (a second one ends\n"
@@ -253,6 +278,17 @@ static void parse_args(int argc, char **argv, lg_config_t *cfg)
         case OPT_GRPC:
             cfg->grpc = 1;
             break;
+        case OPT_UPSTREAM:
+            cfg->upstream_text = optarg;
+            break;
+        case OPT_PROGRESS_FILE:
+            if (*optarg == '\0')
+                die_usage("--progress-file: expected a path");
+            cfg->progress_path = optarg;
+            break;
+        case OPT_NO_MARKDOWN:
+            cfg->no_markdown = 1;
+            break;
         case 'h':
             usage();
             exit(0);
@@ -274,6 +310,8 @@ static void parse_args(int argc, char **argv, lg_config_t *cfg)
     char err[LG_ERR_MAX];
     if (url_parse(cfg->url_text, &cfg->url, err, sizeof err) < 0)
         die_usage("%s", err);
+    if (cfg->upstream_text && url_parse(cfg->upstream_text, &cfg->upstream, err, sizeof err) < 0)
+        die_usage("--upstream: %s", err);
     if (cfg->grpc && !cfg->keepalive)
         die_usage("--no-keepalive does not apply to --grpc (one HTTP/2 connection per thread)");
     char method[LG_GRPC_METHOD_MAX];
@@ -367,62 +405,108 @@ static json_t *fetch_server_info(const lg_config_t *cfg)
     return status == 200 ? health_server_info(body) : NULL;
 }
 
-static int write_reports(const lg_config_t *cfg, const lg_result_t *res)
+/* Print the summary: on stdout, or on stderr when the JSON goes there. */
+static int print_summary(const lg_config_t *cfg, const char *summary)
+{
+    int json_to_stdout = cfg->json_path && strcmp(cfg->json_path, "-") == 0;
+    FILE *out = json_to_stdout ? stderr : stdout;
+    if (fputs(summary, out) == EOF || fflush(out) == EOF) {
+        fprintf(stderr, PROGRAM ": writing the summary: %s\n", strerror(errno));
+        return 1;
+    }
+    return 0;
+}
+
+static int write_json_file(const lg_config_t *cfg, const char *json_text)
 {
     char err[LG_ERR_MAX * 2];
-    json_t *json = report_json(res);
-    char *json_text = json ? json_dumps(json, JSON_INDENT(2) | JSON_REAL_PRECISION(15)) : NULL;
-    char *summary = report_summary(res);
-    char *md = cfg->out_dir ? report_markdown(res) : NULL;
+    if (report_write_file(cfg->json_path, json_text, err, sizeof err) < 0) {
+        fprintf(stderr, PROGRAM ": --json: %s\n", err);
+        return 1;
+    }
+    if (strcmp(cfg->json_path, "-") != 0)
+        fprintf(stderr, PROGRAM ": wrote %s\n", cfg->json_path);
+    return 0;
+}
+
+/* --out DIR: the JSON and (without --no-markdown) the Markdown. */
+static int write_out_dir(const lg_config_t *cfg, const lg_result_t *res, const char *json_text,
+                         const char *md)
+{
+    char err[LG_ERR_MAX * 2], base[256], json_path[PATH_MAX], md_path[PATH_MAX];
+    report_basename(res, base, sizeof base);
+    if (mkdir(cfg->out_dir, 0755) < 0 && errno != EEXIST) {
+        fprintf(stderr, PROGRAM ": --out: mkdir(%s): %s\n", cfg->out_dir, strerror(errno));
+        return 1;
+    }
+    if (report_publish(cfg->out_dir, base, json_text, md, json_path, md_path, sizeof json_path,
+                       err, sizeof err) < 0) {
+        fprintf(stderr, PROGRAM ": --out: %s\n", err);
+        return 1;
+    }
+    fprintf(stderr, PROGRAM ": wrote %s\n", json_path);
+    if (md != NULL)
+        fprintf(stderr, PROGRAM ": wrote %s\n", md_path);
+    return 0;
+}
+
+/* The JSON is written first and parsed back; the summary and the Markdown
+ * are rendered from that (lib/run_report.c), as labreport renders them
+ * from the file, so a rebuild is byte-identical. */
+static int write_reports(const lg_config_t *cfg, const lg_result_t *res)
+{
+    char *json_text = NULL, *summary = NULL, *md = NULL;
+    json_t *parsed = NULL;
+    int want_md = cfg->out_dir != NULL && !cfg->no_markdown;
     int rc = 0;
-    if (json_text == NULL || summary == NULL || (cfg->out_dir && md == NULL)) {
+    if (report_build(res, &json_text, &parsed) == 0) {
+        summary = run_report_summary(parsed, NULL);
+        md = want_md ? run_report_markdown(parsed, NULL) : NULL;
+    }
+    if (json_text == NULL || summary == NULL || (want_md && md == NULL)) {
         fprintf(stderr, PROGRAM ": out of memory writing the report\n");
         rc = 1;
         goto out;
     }
-    size_t len = strlen(json_text);
-    char *json_nl = realloc(json_text, len + 2);
-    if (json_nl == NULL) {
-        rc = 1;
-        goto out;
-    }
-    json_text = json_nl;
-    memcpy(json_text + len, "\n", 2);
-
-    int json_to_stdout = cfg->json_path && strcmp(cfg->json_path, "-") == 0;
-    FILE *summary_out = json_to_stdout ? stderr : stdout;
-    if (fputs(summary, summary_out) == EOF || fflush(summary_out) == EOF) {
-        fprintf(stderr, PROGRAM ": writing the summary: %s\n", strerror(errno));
-        rc = 1;
-    }
-    if (cfg->json_path) {
-        if (report_write_file(cfg->json_path, json_text, err, sizeof err) < 0) {
-            fprintf(stderr, PROGRAM ": --json: %s\n", err);
-            rc = 1;
-        } else if (!json_to_stdout) {
-            fprintf(stderr, PROGRAM ": wrote %s\n", cfg->json_path);
-        }
-    }
-    if (cfg->out_dir) {
-        char base[256], json_path[PATH_MAX], md_path[PATH_MAX];
-        report_basename(res, base, sizeof base);
-        if (mkdir(cfg->out_dir, 0755) < 0 && errno != EEXIST) {
-            fprintf(stderr, PROGRAM ": --out: mkdir(%s): %s\n", cfg->out_dir, strerror(errno));
-            rc = 1;
-        } else if (report_publish(cfg->out_dir, base, json_text, md, json_path, md_path,
-                                  sizeof json_path, err, sizeof err) < 0) {
-            fprintf(stderr, PROGRAM ": --out: %s\n", err);
-            rc = 1;
-        } else {
-            fprintf(stderr, PROGRAM ": wrote %s\n" PROGRAM ": wrote %s\n", json_path, md_path);
-        }
-    }
+    rc |= print_summary(cfg, summary);
+    if (cfg->json_path)
+        rc |= write_json_file(cfg, json_text);
+    if (cfg->out_dir)
+        rc |= write_out_dir(cfg, res, json_text, md);
 out:
-    json_decref(json);
+    json_decref(parsed);
     free(json_text);
     free(summary);
     free(md);
     return rc;
+}
+
+/* The progress file's first line, while loadgen waits for the server. */
+static void progress_file_wait(const lg_config_t *cfg)
+{
+    char err[LG_ERR_MAX];
+    lg_progress_state_t st = {
+        .phase = "wait",
+        .planned_s = cfg->requests > 0 ? -1 : cfg->duration_s,
+        .requests = cfg->requests,
+    };
+    if (progress_file_write(cfg->progress_path, &st, err, sizeof err) < 0)
+        log_warn("--progress-file: %s (the run goes on)", err);
+}
+
+/* --upstream: the check from slowapi's counter, around the run. */
+static void verify_run(const lg_config_t *cfg, const lg_verify_reading_t *before,
+                       const lg_stats_t *stats, const char *workload, lg_verify_t *v)
+{
+    lg_verify_reading_t after = {0};
+    if (before->ok)
+        lg_verify_read(&cfg->upstream, "after the drain", &after);
+    const lg_buckets_t *b = &stats->buckets;
+    lg_verify_make(v, before, &after, stats_answered(stats),
+                   lg_verify_expected(workload, cfg->fanout),
+                   buckets_failures(b) + b->unfinished);
+    if (!v->counted)
+        fprintf(stderr, PROGRAM ": note: --upstream: %s\n", v->note);
 }
 
 int main(int argc, char **argv)
@@ -434,12 +518,16 @@ int main(int argc, char **argv)
     char err[LG_ERR_MAX];
     if (url_resolve(&cfg.url, err, sizeof err) < 0)
         die_usage("%s", err);
+    if (cfg.upstream_text && url_resolve(&cfg.upstream, err, sizeof err) < 0)
+        die_usage("--upstream: %s", err);
     check_fd_limit(&cfg);
     /* Sockets use MSG_NOSIGNAL; this covers a closed stdout pipe too. */
     signal(SIGPIPE, SIG_IGN);
     if (cfg.grpc)
         grpc_init();
 
+    if (cfg.progress_path && cfg.wait_s > 0)
+        progress_file_wait(&cfg);
     json_t *server = fetch_server_info(&cfg);
     char workload_buf[LG_TARGET_MAX];
     const char *workload = cfg.workload;
@@ -466,6 +554,9 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    lg_verify_reading_t upstream_before = {0};
+    if (cfg.upstream_text)
+        lg_verify_read(&cfg.upstream, "before the load", &upstream_before);
     lg_run_result_t run;
     char run_err[LG_ERR_MAX * 2];
     if (run_load(&cfg, sig_fd, &run, run_err, sizeof run_err) < 0) {
@@ -485,6 +576,9 @@ int main(int argc, char **argv)
         return EXIT_BUG;
     }
     stats_sort(&run.stats);
+    lg_verify_t verify;
+    if (cfg.upstream_text)
+        verify_run(&cfg, &upstream_before, &run.stats, workload, &verify);
 
     lg_result_t res = {
         .cfg = &cfg,
@@ -492,6 +586,7 @@ int main(int argc, char **argv)
         .threads = cfg.threads,
         .duration_s = run.duration_s,
         .server = server,
+        .verify = cfg.upstream_text ? &verify : NULL,
         .variant = variant,
         .workload = workload,
         .started_at = run.started_at,

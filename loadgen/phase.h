@@ -1,6 +1,6 @@
-/* What the HTTP and the gRPC workers share about time: where a worker is
- * in the run (issuing, then draining) and how much of a request's time
- * falls inside the measured window. */
+/* What the HTTP and the gRPC workers share: where a worker is in the run
+ * (issuing, then draining), how an ok response counts in the measured
+ * window, and the progress counters the main thread reads. */
 #ifndef LG_PHASE_H
 #define LG_PHASE_H
 
@@ -24,12 +24,37 @@ void lg_phase_update(lg_phase_t *p, lg_run_t *run, uint64_t now);
  * (taking one). */
 int lg_phase_may_issue(lg_phase_t *p, lg_run_t *run, uint64_t now);
 
-/* The share of a request's time [start, end] inside the measured window,
- * warm-up end .. load end: 1 wholly inside, a fraction across an edge,
- * 0 outside. Summed over ok responses and divided by the window, it is a
- * closed loop's throughput whatever the clients' phases (lockstep rounds
- * or spread evenly): each client's requests tile its time, so its shares
- * add up to window / cycle (docs/REPORT.md). */
+/* The run's phase as the main thread sees it at now, for the progress
+ * file: "warmup", "load" or "drain" (the load is over: its end, a stop,
+ * or -n's requests all handed out). */
+const char *lg_phase_name(lg_run_t *run, uint64_t now);
+
+/* The share of a span [start, end] inside the measured window, warm-up
+ * end .. load end: 1 wholly inside, a fraction across an edge, 0 outside
+ * (and 0 for an empty span). */
 double lg_window_share(const lg_run_t *run, uint64_t start, uint64_t end);
+
+/* An ok response issued at start ended at end: add its shares to s, where
+ * both workers record a response, so no sample needs keeping:
+ * - ok_in_window += the share of [start, end] (the time share). In a
+ *   closed loop each client's requests tile its time, so the shares sum
+ *   to window / cycle per client whatever the clients' phases; but a
+ *   queued request's wait counts too, so a queue reads over its ceiling.
+ * - served_in_window += the share of [end - s, end], s = min(service_ns,
+ *   latency): a server of capacity C holds each request at least
+ *   service_ns, so one slot's spans never overlap and the sum cannot
+ *   exceed C x window / service_ns, queue or not (the headline rps).
+ * - edge_error += (L - s) / L when [start, end] crosses an edge of the
+ *   window: the two shares differ by at most that, and only there
+ *   (docs/REPORT.md). */
+void lg_window_count_ok(const lg_run_t *run, lg_stats_t *s, uint64_t start, uint64_t end);
+
+/* The worker's progress counters: tallied in its own fields and published
+ * with relaxed stores (one writer each, so no read-modify-write). */
+void lg_progress_reset(lg_worker_t *w);
+void lg_progress_issued(lg_worker_t *w);
+/* A request ended: ok (a 2xx or gRPC OK), failed (an error, a timeout, a
+ * non-2xx); an unfinished one is neither. */
+void lg_progress_ended(lg_worker_t *w, int ok, int failed);
 
 #endif

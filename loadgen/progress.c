@@ -1,9 +1,12 @@
 #include "progress.h"
 
+#include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <unistd.h>
 
 #include "clock.h"
+#include "report.h"
 
 void progress_init(lg_progress_t *p, uint64_t start_ns)
 {
@@ -47,4 +50,37 @@ void progress_clear(lg_progress_t *p)
     static const char clear[] = "\r\033[K";
     progress_write(clear, (int)sizeof clear - 1);
     p->shown = 0;
+}
+
+/* Numbers with one decimal; JSON has no NaN or infinity. */
+static double progress_finite(double v) { return isfinite(v) ? v : 0; }
+
+int progress_file_format(const lg_progress_state_t *st, char *buf, size_t cap)
+{
+    char planned[32] = "null", requests[32] = "null";
+    if (st->planned_s >= 0)
+        snprintf(planned, sizeof planned, "%.1f", progress_finite(st->planned_s));
+    if (st->requests > 0)
+        snprintf(requests, sizeof requests, "%lld", st->requests);
+    int n = snprintf(buf, cap,
+                     "{\"phase\":\"%s\",\"elapsed_s\":%.1f,\"planned_s\":%s,\"requests\":%s,"
+                     "\"issued\":%llu,\"done\":%llu,\"ok\":%llu,\"errors\":%llu,\"rps\":%.1f}\n",
+                     st->phase, progress_finite(st->elapsed_s), planned, requests,
+                     (unsigned long long)st->issued, (unsigned long long)st->done,
+                     (unsigned long long)st->ok, (unsigned long long)st->errors,
+                     progress_finite(st->rps));
+    return n < 0 || (size_t)n >= cap ? -1 : n;
+}
+
+int progress_file_write(const char *path, const lg_progress_state_t *st, char *err,
+                        size_t err_len)
+{
+    char line[512];
+    if (progress_file_format(st, line, sizeof line) < 0) {
+        snprintf(err, err_len, "progress line too long");
+        return -ENOSPC;
+    }
+    /* Not flushed to disk: a reader polls it while loadgen runs, and a
+     * crash leaves nothing worth keeping. */
+    return report_replace_file(path, line, 0, err, err_len);
 }

@@ -10,7 +10,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "grpc_status.h"
 #include "stats.h"
 
 #define CEILING_FORMULA "min(concurrency, capacity) / delay_s"
@@ -25,12 +24,20 @@ static const char *const env_fields[][2] = {
 
 static double ns_to_ms_d(uint64_t ns) { return (double)ns / 1e6; }
 
-double report_rps(const lg_result_t *r)
+/* A sum over the window, per second of it (0 for an empty window). */
+static double report_per_second(const lg_result_t *r, double sum)
 {
-    if (r->duration_s <= 0)
-        return 0;
-    return r->stats->ok_in_window / r->duration_s;
+    return r->duration_s > 0 ? sum / r->duration_s : 0;
 }
+
+double report_rps(const lg_result_t *r) { return report_per_second(r, r->stats->served_in_window); }
+
+double report_rps_time_share(const lg_result_t *r)
+{
+    return report_per_second(r, r->stats->ok_in_window);
+}
+
+double report_rps_error(const lg_result_t *r) { return report_per_second(r, r->stats->edge_error); }
 
 void report_ceiling(const lg_result_t *r, lg_ceiling_t *out)
 {
@@ -118,6 +125,7 @@ static json_t *json_config(const lg_result_t *r, int *failed)
     jset(o, "delay_s", cfg->delay_s > 0 ? jnum(cfg->delay_s, 6) : json_null(), failed);
     jset(o, "timeout_s", jnum(cfg->timeout_s, 3), failed);
     jset(o, "capacity", cfg->capacity >= 0 ? json_integer(cfg->capacity) : json_null(), failed);
+    jset(o, "upstream", jstr_or_null(cfg->upstream_text), failed);
     return o;
 }
 
@@ -153,7 +161,11 @@ static json_t *json_summary(const lg_result_t *r, int *failed)
     jset(o, "warmup_excluded", jint(b->warmup_excluded), failed);
     jset(o, "errors", errors, failed);
     jset(o, "rps", jnum(report_rps(r), 3), failed);
+    jset(o, "rps_error", jnum(report_rps_error(r), 3), failed);
+    jset(o, "rps_time_share", jnum(report_rps_time_share(r), 3), failed);
     jset(o, "ok_in_window", jnum(s->ok_in_window, 3), failed);
+    jset(o, "served_in_window", jnum(s->served_in_window, 3), failed);
+    jset(o, "service_s", r->cfg->delay_s > 0 ? jnum(r->cfg->delay_s, 6) : json_null(), failed);
     jset(o, "window_latencies", jnum(report_window_latencies(r), 2), failed);
     jset(o, "mean_ms", have ? jnum(ns_to_ms_d(s->sum_ns) / (double)responses, 3) : json_null(),
          failed);
@@ -202,6 +214,37 @@ static json_t *json_environment(const lg_result_t *r, int *failed)
     return o;
 }
 
+/* How many mean latencies the window holds (0: no answer). The time share
+ * credits a request in flight at the window's end for time it spent
+ * queued: with N latencies in the window it can read high by up to about
+ * 1/N. The summary says so when there is no served share (no --delay). */
+double report_window_latencies(const lg_result_t *r)
+{
+    const lg_stats_t *s = r->stats;
+    uint64_t responses = s->count + s->samples_dropped;
+    if (responses == 0 || s->sum_ns == 0 || r->duration_s <= 0)
+        return 0;
+    double mean_s = (double)s->sum_ns / (double)responses / 1e9;
+    return r->duration_s / mean_s;
+}
+
+static json_t *json_verify(const lg_verify_t *v, int *failed)
+{
+    json_t *o = json_object();
+    if (o == NULL) {
+        *failed = 1;
+        return NULL;
+    }
+    jset(o, "upstream_calls", v->counted ? json_integer(v->upstream_calls) : json_null(), failed);
+    jset(o, "answered", jint(v->answered), failed);
+    jset(o, "calls_per_answer",
+         v->calls_per_answer >= 0 ? jnum(v->calls_per_answer, 2) : json_null(), failed);
+    jset(o, "expected", v->expected >= 0 ? json_integer(v->expected) : json_null(), failed);
+    jset(o, "verdict", json_string(v->verdict), failed);
+    jset(o, "note", v->note[0] ? json_string(v->note) : json_null(), failed);
+    return o;
+}
+
 json_t *report_json(const lg_result_t *r)
 {
     int failed = 0;
@@ -231,6 +274,7 @@ json_t *report_json(const lg_result_t *r)
         jset(root, "ceiling", json_null(), &failed);
         jset(root, "ceiling_note", json_string(ceiling.note), &failed);
     }
+    jset(root, "verify", r->verify ? json_verify(r->verify, &failed) : json_null(), &failed);
     jset(root, "server", r->server ? json_deep_copy(r->server) : json_null(), &failed);
     jset(root, "environment", json_environment(r, &failed), &failed);
     if (failed) {
@@ -240,195 +284,33 @@ json_t *report_json(const lg_result_t *r)
     return root;
 }
 
-/* "http errors 3 (502: 2, 504: 1)"; with --grpc the codes are gRPC's:
- * "grpc status errors 3 (14 UNAVAILABLE: 3)". */
-static void print_http_errors(FILE *f, const lg_buckets_t *b, int grpc)
+int report_build(const lg_result_t *r, char **json_text, json_t **parsed)
 {
-    fprintf(f, "%s errors %llu", grpc ? "grpc status" : "http",
-            (unsigned long long)buckets_http_errors(b));
-    const char *sep = " (";
-    for (int status = 0; status < LG_STATUS_MAX; status++) {
-        if (b->http_status[status] == 0)
-            continue;
-        if (grpc)
-            fprintf(f, "%s%d %s: %llu", sep, status, grpc_status_name(status),
-                    (unsigned long long)b->http_status[status]);
-        else
-            fprintf(f, "%s%d: %llu", sep, status, (unsigned long long)b->http_status[status]);
-        sep = ", ";
-    }
-    if (sep[0] == ',')
-        fputc(')', f);
-}
-
-/* How many mean latencies the window holds (0: no answer). A closed loop's
- * rps is exact at the window's edges, but where clients queue, a request
- * in flight at the end is credited for time it spent waiting: with N
- * latencies in the window, rps can read high by up to about 1/N. */
-double report_window_latencies(const lg_result_t *r)
-{
-    const lg_stats_t *s = r->stats;
-    uint64_t responses = s->count + s->samples_dropped;
-    if (responses == 0 || s->sum_ns == 0 || r->duration_s <= 0)
-        return 0;
-    double mean_s = (double)s->sum_ns / (double)responses / 1e9;
-    return r->duration_s / mean_s;
-}
-
-#define WINDOW_LATENCIES_MIN 10.0
-
-static void print_ceiling(FILE *f, const lg_result_t *r)
-{
-    double n = report_window_latencies(r);
-    if (n > 0 && n < WINDOW_LATENCIES_MIN)
-        fprintf(f, "Note: the window holds only %.1f mean latencies; where clients queue, rps may "
-                   "read up to ~%.0f%% high (run longer, use -n, or --warmup past the queue)\n",
-                n, 100.0 / n);
-    lg_ceiling_t c;
-    report_ceiling(r, &c);
-    if (!c.known) {
-        fprintf(f, "Ceiling: n/a (%s)\n", c.note);
-        return;
-    }
-    char capacity[32];
-    if (c.capacity == 0)
-        snprintf(capacity, sizeof capacity, "unbounded");
-    else
-        snprintf(capacity, sizeof capacity, "%ld", c.capacity);
-    fprintf(f, "Ceiling: %.1f rps (min(c=%ld, capacity=%s) / delay %g s); measured/ceiling %.3f\n",
-            c.rps, r->cfg->connections, capacity, r->cfg->delay_s, c.measured_over_ceiling);
-}
-
-static void print_summary(FILE *f, const lg_result_t *r)
-{
-    const lg_stats_t *s = r->stats;
-    const lg_buckets_t *b = &s->buckets;
-    uint64_t responses = s->count + s->samples_dropped;
-    fprintf(f, "Number of failure:    %llu\n", (unsigned long long)buckets_failures(b));
-    fprintf(f, "Request per second:   %.1f [#/sec] (mean)\n", report_rps(r));
-    if (responses > 0)
-        fprintf(f, "Time per request:     %.1f [ms] (mean)\n",
-                ns_to_ms_d(s->sum_ns) / (double)responses);
-    else
-        fprintf(f, "Time per request:     n/a [ms] (mean)\n");
-    for (int i = 0; i < LG_PERCENTILE_COUNT; i++) {
-        if (s->count > 0)
-            fprintf(f, "%3s%%   %.1f\n", lg_percentiles[i].label,
-                    ns_to_ms_d(stats_percentile_ns(s, lg_percentiles[i].per_mille)));
-        else
-            fprintf(f, "%3s%%   n/a\n", lg_percentiles[i].label);
-    }
-}
-
-static void print_buckets(FILE *f, const lg_result_t *r)
-{
-    const lg_buckets_t *b = &r->stats->buckets;
-    fprintf(f, "Buckets: issued %llu = ok %llu + ", (unsigned long long)b->issued,
-            (unsigned long long)b->ok);
-    print_http_errors(f, b, r->cfg->grpc);
-    fprintf(f, " + timeouts %llu + connection errors %llu (", (unsigned long long)b->timeouts,
-            (unsigned long long)buckets_conn_errors(b));
-    for (int i = 0; i < LG_ERR_KINDS; i++)
-        fprintf(f, "%s%s %llu", i ? ", " : "", lg_err_names[i], (unsigned long long)b->errors[i]);
-    fprintf(f, ") + unfinished %llu; warm-up excluded %llu", (unsigned long long)b->unfinished,
-            (unsigned long long)b->warmup_excluded);
-    if (r->stats->samples_dropped > 0)
-        fprintf(f, "; %llu latency samples dropped (out of memory)",
-                (unsigned long long)r->stats->samples_dropped);
-    fputc('\n', f);
-}
-
-/* Run fn into a malloc'd string. */
-static char *capture(const lg_result_t *r, void (*fn)(FILE *, const lg_result_t *))
-{
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    if (f == NULL)
-        return NULL;
-    fn(f, r);
-    if (ferror(f)) {
-        fclose(f);
+    *json_text = NULL;
+    *parsed = NULL;
+    json_t *json = report_json(r);
+    char *text = json ? json_dumps(json, JSON_INDENT(2) | JSON_REAL_PRECISION(15)) : NULL;
+    json_decref(json);
+    if (text == NULL)
+        return -ENOMEM;
+    size_t len = strlen(text);
+    char *with_nl = realloc(text, len + 2);
+    if (with_nl == NULL) {
         free(text);
-        return NULL;
+        return -ENOMEM;
     }
-    if (fclose(f) != 0) {
-        free(text);
-        return NULL;
+    memcpy(with_nl + len, "\n", 2);
+    /* What a reader of the file gets: rendering from this, not from the
+     * object above, makes a rebuild from the file byte-identical (reals
+     * are written with 15 digits, and JSON has lost nothing else). */
+    *parsed = json_loads(with_nl, 0, NULL);
+    if (*parsed == NULL) {
+        free(with_nl);
+        return -ENOMEM;
     }
-    return text;
+    *json_text = with_nl;
+    return 0;
 }
-
-static void print_report_summary(FILE *f, const lg_result_t *r)
-{
-    print_summary(f, r);
-    print_buckets(f, r);
-    print_ceiling(f, r);
-}
-
-char *report_summary(const lg_result_t *r) { return capture(r, print_report_summary); }
-
-static void print_markdown(FILE *f, const lg_result_t *r)
-{
-    const lg_config_t *cfg = r->cfg;
-    const lg_buckets_t *b = &r->stats->buckets;
-    char started[32];
-    format_started(r, "%Y-%m-%dT%H:%M:%SZ", started, sizeof started);
-
-    fprintf(f, "# %s / %s (%s)\n\n", r->variant, r->workload, cfg->mode);
-    fprintf(f, "`%s`, started %s, measured over %.3f s.\n\n", cfg->url_text, started,
-            r->duration_s);
-    fprintf(f, "| setting | value |\n|---|---|\n");
-    fprintf(f, "| concurrency | %ld |\n| threads | %ld |\n", cfg->connections, r->threads);
-    if (cfg->requests > 0)
-        fprintf(f, "| requests | %lld |\n", cfg->requests);
-    else
-        fprintf(f, "| duration | %g s |\n", cfg->duration_s);
-    fprintf(f, "| warm-up | %g s |\n| drain | %g s |\n| timeout | %g s |\n", cfg->warmup_s,
-            cfg->drain_s, cfg->timeout_s);
-    if (cfg->ramp_s > 0)
-        fprintf(f, "| ramp | %g s |\n", cfg->ramp_s);
-    fprintf(f, "| protocol | %s |\n", cfg->grpc ? "gRPC (unary calls)" : "HTTP/1.1");
-    fprintf(f, "| keep-alive | %s |\n", cfg->keepalive ? "yes" : "no");
-    if (cfg->fanout >= 0)
-        fprintf(f, "| fan-out | %ld |\n", cfg->fanout);
-    if (cfg->delay_s > 0)
-        fprintf(f, "| delay | %g s |\n", cfg->delay_s);
-    if (cfg->capacity >= 0)
-        fprintf(f, "| capacity (given) | %ld |\n", cfg->capacity);
-
-    fprintf(f, "\n## Summary\n\n```\n");
-    print_summary(f, r);
-    fprintf(f, "```\n\n## Buckets\n\n| bucket | requests |\n|---|---:|\n");
-    fprintf(f, "| issued | %llu |\n| ok | %llu |\n", (unsigned long long)b->issued,
-            (unsigned long long)b->ok);
-    for (int status = 0; status < LG_STATUS_MAX; status++) {
-        if (b->http_status[status] > 0 && r->cfg->grpc)
-            fprintf(f, "| grpc %d %s | %llu |\n", status, grpc_status_name(status),
-                    (unsigned long long)b->http_status[status]);
-        else if (b->http_status[status] > 0)
-            fprintf(f, "| http %d | %llu |\n", status, (unsigned long long)b->http_status[status]);
-    }
-    fprintf(f, "| timeouts | %llu |\n", (unsigned long long)b->timeouts);
-    for (int i = 0; i < LG_ERR_KINDS; i++)
-        fprintf(f, "| %s errors | %llu |\n", lg_err_names[i], (unsigned long long)b->errors[i]);
-    fprintf(f, "| unfinished | %llu |\n", (unsigned long long)b->unfinished);
-    fprintf(f, "| warm-up (excluded) | %llu |\n\n", (unsigned long long)b->warmup_excluded);
-    print_ceiling(f, r);
-
-    fprintf(f, "\n## Environment\n\n");
-    fprintf(f, "- cpus: %d of the machine's %d (loadgen's affinity)\n- kernel: %s\n- started at: %s\n",
-            r->cpus, r->machine_cpus, r->kernel, started);
-    for (size_t i = 0; i < ENV_FIELD_COUNT; i++) {
-        const char *v = getenv(env_fields[i][1]);
-        fprintf(f, "- %s: %s\n", env_fields[i][0], v && *v ? v : "(unset)");
-    }
-    char *server = r->server ? json_dumps(r->server, JSON_COMPACT) : NULL;
-    fprintf(f, "- server: %s\n", server ? server : "(no description from /healthz)");
-    free(server);
-}
-
-char *report_markdown(const lg_result_t *r) { return capture(r, print_markdown); }
 
 static void safe_name(const char *in, char *out, size_t cap)
 {
@@ -475,9 +357,10 @@ static int io_fail(char *err, size_t err_len, const char *call, const char *path
 }
 
 /* Write text to a new temporary file in dir (tmp receives its path),
- * flushed to disk. Returns 0 or -errno (no file is left behind). */
-static int write_temp(const char *dir, const char *stem, const char *text, char *tmp,
-                      size_t tmp_cap, char *err, size_t err_len)
+ * flushed to disk when durable. Returns 0 or -errno (no file is left
+ * behind). */
+static int write_temp(const char *dir, const char *stem, const char *text, int durable,
+                      char *tmp, size_t tmp_cap, char *err, size_t err_len)
 {
     int n = snprintf(tmp, tmp_cap, "%s/%s.tmp.XXXXXX", dir, stem);
     if (n < 0 || (size_t)n >= tmp_cap)
@@ -491,7 +374,7 @@ static int write_temp(const char *dir, const char *stem, const char *text, char 
         rc = -errno;
         call = "fchmod";
     }
-    if (rc == 0 && fsync(fd) < 0) {
+    if (rc == 0 && durable && fsync(fd) < 0) {
         rc = -errno;
         call = "fsync";
     }
@@ -518,14 +401,29 @@ static int sync_dir(const char *dir, char *err, size_t err_len)
     return rc < 0 ? io_fail(err, err_len, "fsync", dir, rc) : 0;
 }
 
+/* Give the .md its name beside the .json just linked: link(2) its
+ * temporary file; without Markdown (md_tmp ""), only check that the name
+ * is free, because the pair must share a name when the .md is rendered
+ * there later (run.sh, with the resources). Returns 0 or -errno. */
+static int publish_md(const char *md_tmp, const char *md_path)
+{
+    if (md_tmp[0] != '\0')
+        return link(md_tmp, md_path) < 0 ? -errno : 0;
+    struct stat st;
+    if (lstat(md_path, &st) == 0)
+        return -EEXIST;
+    return errno == ENOENT ? 0 : -errno;
+}
+
 int report_publish(const char *dir, const char *base, const char *json_text, const char *md_text,
                    char *json_path, char *md_path, size_t path_cap, char *err, size_t err_len)
 {
-    char json_tmp[PATH_MAX], md_tmp[PATH_MAX];
-    int rc = write_temp(dir, base, json_text, json_tmp, sizeof json_tmp, err, err_len);
+    char json_tmp[PATH_MAX], md_tmp[PATH_MAX] = "";
+    int rc = write_temp(dir, base, json_text, 1, json_tmp, sizeof json_tmp, err, err_len);
     if (rc < 0)
         return rc;
-    rc = write_temp(dir, base, md_text, md_tmp, sizeof md_tmp, err, err_len);
+    if (md_text != NULL)
+        rc = write_temp(dir, base, md_text, 1, md_tmp, sizeof md_tmp, err, err_len);
     if (rc < 0) {
         (void)unlink(json_tmp);
         return rc;
@@ -548,8 +446,7 @@ int report_publish(const char *dir, const char *base, const char *json_text, con
                 io_fail(err, err_len, "link", json_path, rc);
             continue;
         }
-        if (link(md_tmp, md_path) < 0) {
-            rc = -errno;
+        if ((rc = publish_md(md_tmp, md_path)) < 0) {
             if (rc != -EEXIST)
                 io_fail(err, err_len, "link", md_path, rc);
             /* Our own link of a moment ago: take it back, keep the pair. */
@@ -561,7 +458,10 @@ int report_publish(const char *dir, const char *base, const char *json_text, con
     if (rc == -EEXIST)
         io_fail(err, err_len, "link", base, rc);
     (void)unlink(json_tmp);
-    (void)unlink(md_tmp);
+    if (md_text != NULL)
+        (void)unlink(md_tmp);
+    else
+        md_path[0] = '\0';
     if (rc == 0)
         rc = sync_dir(dir, err, err_len);
     return rc;
@@ -574,6 +474,12 @@ int report_write_file(const char *path, const char *text, char *err, size_t err_
             return io_fail(err, err_len, "write", "stdout", -EIO);
         return 0;
     }
+    return report_replace_file(path, text, 1, err, err_len);
+}
+
+int report_replace_file(const char *path, const char *text, int durable, char *err,
+                        size_t err_len)
+{
     char dir[PATH_MAX], tmp[PATH_MAX];
     const char *slash = strrchr(path, '/');
     const char *stem = slash ? slash + 1 : path;
@@ -585,7 +491,7 @@ int report_write_file(const char *path, const char *text, char *err, size_t err_
         snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
     if (*stem == '\0')
         return io_fail(err, err_len, "open", path, -EISDIR);
-    int rc = write_temp(dir, stem, text, tmp, sizeof tmp, err, err_len);
+    int rc = write_temp(dir, stem, text, durable, tmp, sizeof tmp, err, err_len);
     if (rc < 0)
         return rc;
     if (rename(tmp, path) < 0) {

@@ -1,6 +1,7 @@
-/* The report: the classic summary (stdout), JSON (schema in
- * docs/REPORT.md) and Markdown, and their atomic, never-overwriting
- * publication in --out DIR. */
+/* The report: its JSON (schema in docs/REPORT.md) and the atomic,
+ * never-overwriting publication of it and its Markdown in --out DIR. The
+ * summary and the Markdown are rendered from the JSON, parsed back, by
+ * lib/run_report.c, as a later rebuild from the file is. */
 #ifndef LOADGEN_REPORT_H
 #define LOADGEN_REPORT_H
 
@@ -9,8 +10,9 @@
 #include <time.h>
 
 #include "loadgen.h"
+#include "verify.h"
 
-#define LG_SCHEMA_VERSION 2
+#define LG_SCHEMA_VERSION 3
 /* DIR/<name>.json exists: try <name>-2, -3, ... up to this. */
 #define LG_PUBLISH_TRIES 1000
 
@@ -21,6 +23,7 @@ typedef struct lg_result {
     long threads;
     double duration_s; /* the measured window (docs/REPORT.md) */
     const json_t *server; /* the /healthz description, or NULL */
+    const lg_verify_t *verify; /* --upstream's check, or NULL without it */
     const char *variant;
     const char *workload;
     time_t started_at; /* wall clock when the load started */
@@ -39,29 +42,45 @@ typedef struct lg_ceiling {
     char note[192]; /* why there is no ceiling */
 } lg_ceiling_t;
 
+/* The headline: served_in_window / window (phase.h, lg_window_count_ok). */
 double report_rps(const lg_result_t *r);
+/* Schema 2's figure: ok_in_window / window. */
+double report_rps_time_share(const lg_result_t *r);
+/* The headline's stated error: edge_error / window; it bounds
+ * |report_rps - report_rps_time_share|. */
+double report_rps_error(const lg_result_t *r);
 /* The window's length in mean latencies (docs/REPORT.md); 0: no answer. */
 double report_window_latencies(const lg_result_t *r);
 void report_ceiling(const lg_result_t *r, lg_ceiling_t *out);
 
-/* Each returns a new reference / malloc'd text, or NULL when out of
- * memory. */
+/* A new reference, or NULL when out of memory. */
 json_t *report_json(const lg_result_t *r);
-char *report_summary(const lg_result_t *r);
-char *report_markdown(const lg_result_t *r);
+
+/* The JSON text as written (indented, ending in a newline; malloc'd) and
+ * that text parsed back, which the summary and the Markdown are rendered
+ * from (run_report.h). Returns 0, or -ENOMEM with both NULL. */
+int report_build(const lg_result_t *r, char **json_text, json_t **parsed);
 
 /* "<YYYYmmddTHHMMSSZ>_<variant>_<workload>", names made file-safe. */
 void report_basename(const lg_result_t *r, char *out, size_t cap);
 
 /* Write DIR/<base>.json and DIR/<base>.md atomically: each to a temporary
  * file in DIR, fsync, then link(2) to its name, which fails instead of
- * overwriting: then <base>-2, -3, ... is tried. The final paths go to
- * json_path and md_path. Returns 0 or -errno with a message in err. */
+ * overwriting: then <base>-2, -3, ... is tried. md_text NULL
+ * (--no-markdown): the JSON alone, under a name whose .md is free too
+ * (md_path is then ""). The final paths go to json_path and md_path.
+ * Returns 0 or -errno with a message in err. */
 int report_publish(const char *dir, const char *base, const char *json_text, const char *md_text,
                    char *json_path, char *md_path, size_t path_cap, char *err, size_t err_len);
 
 /* Write text to path (replacing it) through a temporary file and rename,
  * or to stdout when path is "-". Returns 0 or -errno with a message. */
 int report_write_file(const char *path, const char *text, char *err, size_t err_len);
+
+/* Replace path with text: a temporary file in path's folder (fsync'd when
+ * durable), then rename(2), so a reader sees the old text or the new,
+ * never a part. Returns 0 or -errno with a message in err. */
+int report_replace_file(const char *path, const char *text, int durable, char *err,
+                        size_t err_len);
 
 #endif

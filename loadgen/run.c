@@ -11,6 +11,7 @@
 
 #include "grpc_worker.h"
 #include "log.h"
+#include "phase.h"
 #include "progress.h"
 #include "stats.h"
 #include "url.h"
@@ -43,9 +44,109 @@ void run_stop(lg_run_t *run, int level, uint64_t now_ns)
         log_error("write(eventfd): %s", strerror(errno));
 }
 
-/* The main thread during the run: signals stop it, the progress line
- * ticks, the done eventfd counts finished workers. Returns the stop level. */
-static int run_wait(lg_run_t *run, lg_worker_t **workers, long threads, int sig_fd)
+/* The progress file's writer (--progress-file), in the main thread. */
+typedef struct run_file {
+    const char *path; /* NULL: no file */
+    uint64_t last_ns; /* the last write */
+    uint64_t rate_ns; /* where the rate's interval starts */
+    uint64_t rate_done;
+    double rps;
+    int rated;  /* rps has been measured once */
+    int warned; /* a failed write is said once */
+} run_file_t;
+
+/* The workers' progress counters, summed. */
+static void run_tally(lg_worker_t **workers, long threads, lg_progress_state_t *st)
+{
+    st->issued = st->done = st->ok = st->errors = 0;
+    for (long i = 0; i < threads; i++) {
+        lg_worker_t *w = workers[i];
+        st->issued += atomic_load_explicit(&w->progress_issued, memory_order_relaxed);
+        st->done += atomic_load_explicit(&w->progress_ended, memory_order_relaxed);
+        st->ok += atomic_load_explicit(&w->progress_ok, memory_order_relaxed);
+        st->errors += atomic_load_explicit(&w->progress_failed, memory_order_relaxed);
+    }
+}
+
+/* Replace the progress file with the run's state at now, in phase. */
+static void run_file_write(run_file_t *pf, const lg_run_t *run, lg_worker_t **workers,
+                           long threads, const char *phase, uint64_t now)
+{
+    const lg_config_t *cfg = run->cfg;
+    lg_progress_state_t st = {
+        .phase = phase,
+        .elapsed_s = (double)(now - run->start_ns) / 1e9,
+        .planned_s = cfg->requests > 0 ? -1 : cfg->duration_s,
+        .requests = cfg->requests,
+    };
+    run_tally(workers, threads, &st);
+    /* The rate over the last second: a write sooner than half an interval
+     * after the last rate (the "done" one, just after a tick) keeps that
+     * rate rather than divide a few completions by a few milliseconds;
+     * a run shorter than that has only its own. */
+    uint64_t interval_ns = now - pf->rate_ns;
+    if (interval_ns > 0 &&
+        (interval_ns >= (uint64_t)LG_PROGRESS_FILE_INTERVAL_MS * NS_PER_MS / 2 || !pf->rated)) {
+        pf->rps = (double)(st.done - pf->rate_done) * 1e9 / (double)interval_ns;
+        pf->rate_ns = now;
+        pf->rate_done = st.done;
+        pf->rated = 1;
+    }
+    st.rps = pf->rps;
+    pf->last_ns = now;
+    char err[LG_ERR_MAX];
+    if (progress_file_write(pf->path, &st, err, sizeof err) < 0 && !pf->warned) {
+        log_warn("--progress-file: %s (the run goes on)", err);
+        pf->warned = 1;
+    }
+}
+
+/* How long the main thread may sleep: until the next progress line or
+ * file is due, or for good (-1) when neither is shown. */
+static int run_wait_ms(const lg_progress_t *progress, const run_file_t *pf, uint64_t now)
+{
+    int ms = progress->enabled ? LG_PROGRESS_INTERVAL_MS : -1;
+    if (pf->path == NULL)
+        return ms;
+    uint64_t due = pf->last_ns + (uint64_t)LG_PROGRESS_FILE_INTERVAL_MS * NS_PER_MS;
+    int file_ms = due > now ? (int)((due - now + NS_PER_MS - 1) / NS_PER_MS) : 0;
+    return ms < 0 || file_ms < ms ? file_ms : ms;
+}
+
+/* A stop signal: level 1 starts the drain, level 2 ends it. */
+static void run_signal(lg_run_t *run, int sig_fd, int *stop_level, lg_progress_t *progress)
+{
+    struct signalfd_siginfo si;
+    if (read(sig_fd, &si, sizeof si) != (ssize_t)sizeof si || *stop_level >= 2)
+        return;
+    (*stop_level)++;
+    run_stop(run, *stop_level, clock_now_ns());
+    progress_clear(progress);
+    fprintf(stderr, "loadgen: %s: %s\n", strsignal((int)si.ssi_signo),
+            *stop_level == 1 ? "no new requests, draining (again: end the drain)"
+                             : "ending the drain");
+}
+
+/* The progress line and file, each when due. */
+static void run_show(lg_run_t *run, lg_worker_t **workers, long threads, lg_progress_t *progress,
+                     run_file_t *pf)
+{
+    uint64_t now = clock_now_ns();
+    if (pf->path != NULL &&
+        now - pf->last_ns >= (uint64_t)LG_PROGRESS_FILE_INTERVAL_MS * NS_PER_MS)
+        run_file_write(pf, run, workers, threads, lg_phase_name(run, now), now);
+    if (!progress->enabled || now - progress->last_ns < LG_PROGRESS_INTERVAL_MS * NS_PER_MS)
+        return;
+    lg_progress_state_t st;
+    run_tally(workers, threads, &st);
+    progress_update(progress, now, (double)(now - run->start_ns) / 1e9, st.done, st.errors);
+}
+
+/* The main thread during the run: signals stop it, the progress line and
+ * file tick, the done eventfd counts finished workers. Returns the stop
+ * level. */
+static int run_wait(lg_run_t *run, lg_worker_t **workers, long threads, int sig_fd,
+                    run_file_t *pf)
 {
     lg_progress_t progress;
     progress_init(&progress, run->start_ns);
@@ -54,7 +155,7 @@ static int run_wait(lg_run_t *run, lg_worker_t **workers, long threads, int sig_
     while (finished < threads) {
         struct pollfd fds[2] = {{.fd = run->done_fd, .events = POLLIN},
                                 {.fd = sig_fd, .events = POLLIN}};
-        int rc = poll(fds, sig_fd >= 0 ? 2 : 1, progress.enabled ? LG_PROGRESS_INTERVAL_MS : -1);
+        int rc = poll(fds, sig_fd >= 0 ? 2 : 1, run_wait_ms(&progress, pf, clock_now_ns()));
         if (rc < 0 && errno != EINTR) {
             log_error("poll: %s", strerror(errno));
             run_stop(run, 2, clock_now_ns());
@@ -65,26 +166,9 @@ static int run_wait(lg_run_t *run, lg_worker_t **workers, long threads, int sig_
             if (read(run->done_fd, &n, sizeof n) == (ssize_t)sizeof n)
                 finished += (long)n;
         }
-        if (rc > 0 && sig_fd >= 0 && (fds[1].revents & POLLIN)) {
-            struct signalfd_siginfo si;
-            if (read(sig_fd, &si, sizeof si) == (ssize_t)sizeof si && stop_level < 2) {
-                stop_level++;
-                run_stop(run, stop_level, clock_now_ns());
-                progress_clear(&progress);
-                fprintf(stderr, "loadgen: %s: %s\n", strsignal((int)si.ssi_signo),
-                        stop_level == 1 ? "no new requests, draining (again: end the drain)"
-                                        : "ending the drain");
-            }
-        }
-        uint64_t now = clock_now_ns();
-        if (!progress.enabled || now - progress.last_ns < LG_PROGRESS_INTERVAL_MS * NS_PER_MS)
-            continue;
-        uint64_t ended = 0, failed = 0;
-        for (long i = 0; i < threads; i++) {
-            ended += atomic_load_explicit(&workers[i]->progress_ended, memory_order_relaxed);
-            failed += atomic_load_explicit(&workers[i]->progress_failed, memory_order_relaxed);
-        }
-        progress_update(&progress, now, (double)(now - run->start_ns) / 1e9, ended, failed);
+        if (rc > 0 && sig_fd >= 0 && (fds[1].revents & POLLIN))
+            run_signal(run, sig_fd, &stop_level, &progress);
+        run_show(run, workers, threads, &progress, pf);
     }
     progress_clear(&progress);
     return stop_level;
@@ -129,6 +213,7 @@ int run_load(const lg_config_t *cfg, int sig_fd, lg_run_result_t *out, char *err
         .count_mode = cfg->requests > 0,
         .timeout_ns = (uint64_t)(cfg->timeout_s * 1e9),
         .ramp_ns = (uint64_t)(cfg->ramp_s * 1e9),
+        .service_ns = cfg->delay_s > 0 ? (uint64_t)(cfg->delay_s * 1e9) : 0,
         .wake_fd = -1,
         .done_fd = -1,
     };
@@ -168,13 +253,20 @@ int run_load(const lg_config_t *cfg, int sig_fd, lg_run_result_t *out, char *err
             break;
         }
     }
+    run_file_t pf = {.path = cfg->progress_path, .last_ns = run.start_ns,
+                     .rate_ns = run.start_ns};
+    if (pf.path != NULL && started == threads)
+        run_file_write(&pf, &run, workers, threads, lg_phase_name(&run, run.start_ns),
+                       run.start_ns);
     if (started == threads)
-        out->stop_level = run_wait(&run, workers, threads, sig_fd);
+        out->stop_level = run_wait(&run, workers, threads, sig_fd, &pf);
     for (long i = 0; i < started; i++) {
         int e = ops->join(workers[i]);
         if (e != 0)
             log_error("pthread_join: %s", strerror(e));
     }
+    if (pf.path != NULL)
+        run_file_write(&pf, &run, workers, started, "done", clock_now_ns());
     if (started < threads)
         goto out;
 

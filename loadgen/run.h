@@ -15,12 +15,14 @@ typedef struct lg_run_result {
     int stop_level;      /* > 0: a signal stopped the load */
 } lg_run_result_t;
 
-/* Run the load cfg describes (cfg->url resolved). sig_fd: a signalfd for
- * SIGINT/SIGTERM, or -1. Returns 0 (out->stats to be freed with
- * stats_free) or -1 with a message in err. */
 /* The defaults of every setting, as `loadgen` with no flags has them. */
 void run_config_defaults(lg_config_t *cfg);
 
+/* Run the load cfg describes (cfg->url resolved). sig_fd: a signalfd for
+ * SIGINT/SIGTERM, or -1. With cfg->progress_path, the progress file is
+ * written as the load starts, about every second, and with phase "done"
+ * once the workers have ended. Returns 0 (out->stats to be freed with
+ * stats_free) or -1 with a message in err. */
 int run_load(const lg_config_t *cfg, int sig_fd, lg_run_result_t *out, char *err, size_t err_len);
 
 /* Stop the run: level 1 stops issuing and starts the drain (bounded by

@@ -65,9 +65,13 @@ void stats_issue(lg_stats_t *s, int in_warmup)
 void stats_end(lg_stats_t *s, int in_warmup, enum lg_outcome outcome, int status,
                uint64_t latency_ns)
 {
-    if (in_warmup)
-        return;
     lg_buckets_t *b = &s->buckets;
+    if (in_warmup) {
+        /* Only counted as an answer, for the upstream check. */
+        if (outcome == LG_OUTCOME_RESPONSE)
+            b->warmup_responses++;
+        return;
+    }
     switch (outcome) {
     case LG_OUTCOME_RESPONSE:
         if (status >= 200 && status <= 299)
@@ -120,8 +124,11 @@ int stats_merge(lg_stats_t *dst, const lg_stats_t *src)
         d->errors[i] += b->errors[i];
     d->unfinished += b->unfinished;
     d->warmup_excluded += b->warmup_excluded;
+    d->warmup_responses += b->warmup_responses;
     dst->sum_ns += src->sum_ns;
     dst->ok_in_window += src->ok_in_window;
+    dst->served_in_window += src->served_in_window;
+    dst->edge_error += src->edge_error;
     dst->samples_dropped += src->samples_dropped;
     if (src->min_ns < dst->min_ns)
         dst->min_ns = src->min_ns;
@@ -182,3 +189,8 @@ uint64_t buckets_ended(const lg_buckets_t *b)
 }
 
 int buckets_balanced(const lg_buckets_t *b) { return b->issued == buckets_ended(b); }
+
+uint64_t stats_answered(const lg_stats_t *s)
+{
+    return s->count + s->samples_dropped + s->buckets.warmup_responses;
+}

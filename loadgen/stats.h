@@ -24,7 +24,8 @@ void stats_issue(lg_stats_t *s, int in_warmup);
 
 /* The request ended. status is the response's status code
  * (LG_OUTCOME_RESPONSE only), latency_ns its latency. Requests of the
- * warm-up are ignored here: they were accounted at issue. */
+ * warm-up were accounted at issue; only a response to one is counted
+ * here, in warmup_responses. */
 void stats_end(lg_stats_t *s, int in_warmup, enum lg_outcome outcome, int status,
                uint64_t latency_ns);
 
@@ -47,5 +48,7 @@ uint64_t buckets_failures(const lg_buckets_t *b);
 uint64_t buckets_ended(const lg_buckets_t *b);
 /* 1 when issued == buckets_ended, the invariant of every run. */
 int buckets_balanced(const lg_buckets_t *b);
+/* Responses (ok and http errors) over the whole run, warm-up included. */
+uint64_t stats_answered(const lg_stats_t *s);
 
 #endif

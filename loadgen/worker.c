@@ -67,7 +67,6 @@ typedef struct loop {
     conn_list_t pending;  /* issue their next request on the next turn */
     lg_phase_t phase; /* issuing stops when the load ends, a stop comes or -n runs out */
     uint64_t last_end_ns;
-    uint64_t ended, failed;
 } loop_t;
 
 static void conn_write(loop_t *l, lg_conn_t *c);
@@ -121,13 +120,12 @@ static void conn_close(lg_conn_t *c)
     c->epoll_events = 0;
 }
 
-/* A request ended: progress counters for the TTY line. */
-static void loop_ended(loop_t *l, uint64_t now, int failed)
+/* A request ended: the progress counters, and the last end for -n's
+ * window. */
+static void loop_ended(loop_t *l, uint64_t now, int ok, int failed)
 {
     l->last_end_ns = now;
-    atomic_store_explicit(&l->w->progress_ended, ++l->ended, memory_order_relaxed);
-    if (failed)
-        atomic_store_explicit(&l->w->progress_failed, ++l->failed, memory_order_relaxed);
+    lg_progress_ended(l->w, ok, failed);
 }
 
 /* The request failed before a response: count it, drop the socket, and
@@ -140,7 +138,7 @@ static void conn_fail(loop_t *l, lg_conn_t *c, enum lg_outcome outcome, int err,
         log_debug("conn %d: %s: %s", c->fd, call, strerror(err));
     list_remove(&l->inflight, c);
     stats_end(&l->w->stats, c->in_warmup, outcome, 0, 0);
-    loop_ended(l, now, 1);
+    loop_ended(l, now, 0, 1);
     conn_close(c);
     if (outcome == LG_OUTCOME_ERR_CONNECT) {
         c->state = CONN_BACKOFF;
@@ -215,6 +213,7 @@ static void conn_issue(loop_t *l, lg_conn_t *c)
     c->start_ns = now;
     c->in_warmup = now < l->run->warmup_end_ns;
     stats_issue(&l->w->stats, c->in_warmup);
+    lg_progress_issued(l->w);
     list_push(&l->inflight, c);
     llhttp_reset(&c->parser);
     c->response_done = 0;
@@ -279,10 +278,11 @@ static void conn_response(loop_t *l, lg_conn_t *c, int must_close)
     int status = llhttp_get_status_code(&c->parser);
     int keep = l->run->cfg->keepalive && !must_close && llhttp_should_keep_alive(&c->parser);
     list_remove(&l->inflight, c);
+    int ok = status >= 200 && status <= 299;
     stats_end(&l->w->stats, c->in_warmup, LG_OUTCOME_RESPONSE, status, now - c->start_ns);
-    if (status >= 200 && status <= 299)
-        l->w->stats.ok_in_window += lg_window_share(l->run, c->start_ns, now);
-    loop_ended(l, now, status < 200 || status > 299);
+    if (ok)
+        lg_window_count_ok(l->run, &l->w->stats, c->start_ns, now);
+    loop_ended(l, now, ok, !ok);
     if (!keep)
         conn_close(c);
     c->state = CONN_PENDING;
@@ -368,7 +368,7 @@ static void loop_expire(loop_t *l, uint64_t now)
         lg_conn_t *c = l->inflight.head;
         list_remove(&l->inflight, c);
         stats_end(&l->w->stats, c->in_warmup, LG_OUTCOME_TIMEOUT, 0, 0);
-        loop_ended(l, now, 1);
+        loop_ended(l, now, 0, 1);
         conn_close(c);
         c->state = CONN_PENDING;
         list_push(&l->pending, c);
@@ -473,7 +473,8 @@ static void *worker_main(void *arg)
         }
     }
     /* The measured window of a timed run ends with the load (requests
-     * that straddle its end count for their share in it, window_share);
+     * that straddle its end count for their share in it,
+     * lg_window_count_ok);
      * a run of -n requests ends with its last request (or now, when a
      * stop's deadline cut some short). */
     if (l.run->count_mode)
@@ -507,8 +508,7 @@ lg_worker_t *worker_new(lg_run_t *run, int index, size_t conn_count, char *err, 
     w->index = index;
     w->conn_count = conn_count;
     w->epoll_fd = -1;
-    atomic_init(&w->progress_ended, 0);
-    atomic_init(&w->progress_failed, 0);
+    lg_progress_reset(w);
     size_t hint = conn_count * LG_SAMPLES_PER_CONN_HINT;
     if (hint > LG_SAMPLES_RESERVE_MAX)
         hint = LG_SAMPLES_RESERVE_MAX;

@@ -65,7 +65,7 @@ one_report() {
 report_valid() {
     jq -e --arg mode "$2" '
         def total: if type == "object" then [.[]] | add // 0 else . end;
-        .schema_version == 2 and .variant == "event-loop" and .mode == $mode
+        .schema_version == 3 and .variant == "event-loop" and .mode == $mode
         and .summary.ok > 0
         and .summary.issued == (.summary.ok + (.summary.http_errors | total)
                                 + .summary.timeouts + (.summary.errors | total)

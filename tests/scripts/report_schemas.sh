@@ -149,12 +149,16 @@ row["flags"] = ["loadgen busy 93%: not measuring the server", "failed runs: 1"]
 row["published"] = [{"alias": "async-fastapi", "config": None, "rps": 97.6, "mean_ms": 1013.3,
                      "failures": 0}]
 row["reports"] = ["20261130T120000Z_event-loop_io.json"]
+row["percentiles_ms"] = {"50": 1000.6, "90": 1003.1, "99": 1081.1, "99.9": 1090.2, "100": 1095.0}
 d = {"schema_version": 1, "kind": "matrix-report", "workload": d["workload"], "mode": d["mode"],
+     "created_at": d["created_at"], "command": d["command"],
      "settings": d["settings"], "sweep": d["sweep"], "repeat": d["repeat"], "rows": [row],
-     "skipped": [{"variant": "single-thread", "concurrency": 2000, "repeat": 1,
+     "skipped": [{"index": 2, "variant": "single-thread", "concurrency": 2000, "repeat": 1,
                   "reason": "needs 22,000 descriptors, 20,000 allowed: try --upstream-http 2"}],
-     "failed": [{"variant": "event-loop", "concurrency": 100, "repeat": 2,
-                 "reason": "loadgen failed (exit status 1)"}]}'
+     "failed": [{"index": 3, "variant": "event-loop", "concurrency": 100, "repeat": 2,
+                 "reason": "loadgen failed (exit status 1)"}],
+     "published_source": "the classic study (published.json)",
+     "overhead_s": {"mean": 4.2, "max": 5.0, "runs": 2}}'
 cp "$tmp/examples/schema3.json" "$matrix/20261130T120000Z_event-loop_io.json"
 expect 0 "10 files valid" "$tmp/examples"
 

@@ -34,8 +34,8 @@ fail() {
     exit 1
 }
 
-# shellcheck source=tests/harness/ready.sh
-. tests/harness/ready.sh
+# shellcheck source=run/ready.sh
+. run/ready.sh
 # start NAME PROGRAM ARGS...: build/bin/PROGRAM by lab_start; sets $port.
 start() {
     LAB_READY_TIMEOUT_S=$READY_TIMEOUT_S lab_start "$1" "$tmp" "build/bin/$2" "${@:3}" ||

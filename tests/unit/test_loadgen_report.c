@@ -1,6 +1,8 @@
-/* loadgen/report.c: the JSON shape (schema_version 2, every key), the
- * ceiling (computed for io, null with a note otherwise), the summary text,
- * and the atomic, never-overwriting publication. */
+/* loadgen/report.c: the JSON shape (schema_version 3, every key), the
+ * served-share headline beside the time share, the ceiling (computed for
+ * io, null with a note otherwise), verify, the summary and Markdown as
+ * loadgen renders them (from its JSON parsed back, lib/run_report.c), and
+ * the atomic, never-overwriting publication, with or without Markdown. */
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -16,8 +18,10 @@
 #include <cmocka.h>
 
 #include "report.h"
+#include "run_report.h"
 #include "stats.h"
 #include "url.h"
+#include "verify.h"
 
 typedef struct fixture {
     lg_config_t cfg;
@@ -72,7 +76,11 @@ static int setup(void **state)
     stats_sort(&f->stats);
     f->server = json_pack("{s:s, s:s, s:s, s:i, s:b}", "status", "ok", "variant", "event-loop",
                           "model", "one libuv event loop", "capacity", 0, "keep_alive", 1);
-    f->stats.ok_in_window = 2990; /* all inside the 30 s window */
+    /* The time share reads over the ceiling (a queue's wait counted),
+     * the served share under it, and the edge term covers the gap. */
+    f->stats.ok_in_window = 3021;     /* 100.7 rps */
+    f->stats.served_in_window = 2990; /* 99.667 rps */
+    f->stats.edge_error = 33;         /* 1.1 rps */
     f->res = (lg_result_t){
         .cfg = &f->cfg,
         .stats = &f->stats,
@@ -118,6 +126,23 @@ static void assert_keys(json_t *obj, const char *const *keys)
 
 static double num(json_t *obj, const char *key) { return json_number_value(get(obj, key)); }
 
+/* What loadgen prints and writes: rendered from its JSON text, parsed
+ * back (main.c's write_reports). */
+static char *render(const lg_result_t *r, char *(*fn)(const json_t *, const json_t *))
+{
+    char *text = NULL;
+    json_t *parsed = NULL;
+    if (report_build(r, &text, &parsed) < 0)
+        return NULL;
+    char *out = fn(parsed, NULL);
+    free(text);
+    json_decref(parsed);
+    return out;
+}
+
+static char *summary_of(const lg_result_t *r) { return render(r, run_report_summary); }
+static char *markdown_of(const lg_result_t *r) { return render(r, run_report_markdown); }
+
 static void test_json_shape(void **state)
 {
     fixture_t *f = *state;
@@ -128,9 +153,10 @@ static void test_json_shape(void **state)
 
     static const char *const top[] = {"schema_version", "variant", "workload", "mode", "url",
                                       "config", "summary", "percentiles_ms", "ceiling",
-                                      "server", "environment", NULL};
+                                      "verify", "server", "environment", NULL};
     assert_keys(j, top);
-    assert_int_equal(json_integer_value(get(j, "schema_version")), 2);
+    assert_int_equal(json_integer_value(get(j, "schema_version")), 3);
+    assert_true(json_is_null(get(j, "verify"))); /* no --upstream */
     assert_string_equal(json_string_value(get(j, "variant")), "event-loop");
     assert_string_equal(json_string_value(get(j, "workload")), "io");
     assert_string_equal(json_string_value(get(j, "mode")), "docker");
@@ -138,7 +164,8 @@ static void test_json_shape(void **state)
 
     static const char *const config[] = {"protocol", "concurrency", "threads", "duration_s",
                                          "requests", "warmup_s", "drain_s", "ramp_s", "keepalive",
-                                         "fanout", "delay_s", "timeout_s", "capacity", NULL};
+                                         "fanout", "delay_s", "timeout_s", "capacity",
+                                         "upstream", NULL};
     json_t *c = get(j, "config");
     assert_keys(c, config);
     assert_string_equal(json_string_value(get(c, "protocol")), "http");
@@ -146,10 +173,12 @@ static void test_json_shape(void **state)
     assert_true(json_is_null(get(c, "requests")));
     assert_true(json_is_true(get(c, "keepalive")));
     assert_int_equal(json_integer_value(get(c, "fanout")), 10);
+    assert_true(json_is_null(get(c, "upstream")));
 
     static const char *const summary[] = {
         "issued",  "ok",     "failures", "http_errors", "timeouts", "unfinished",
-        "warmup_excluded", "errors", "rps", "ok_in_window", "window_latencies", "mean_ms", "min_ms", "max_ms",
+        "warmup_excluded", "errors", "rps", "rps_error", "rps_time_share", "ok_in_window",
+        "served_in_window", "service_s", "window_latencies", "mean_ms", "min_ms", "max_ms",
         "duration_s", "responses", "samples_dropped", "interrupted", NULL};
     json_t *s = get(j, "summary");
     assert_keys(s, summary);
@@ -164,7 +193,15 @@ static void test_json_shape(void **state)
     static const char *const errors[] = {"connect", "read", "write", "parse", NULL};
     assert_keys(get(s, "errors"), errors);
     assert_int_equal(json_integer_value(get(get(s, "errors"), "connect")), 1);
+    /* The headline is the served share; the time share and the error
+     * are beside it, and the error covers their difference. */
     assert_float_equal(num(s, "rps"), 2990 / 30.0, 0.001);
+    assert_float_equal(num(s, "rps_time_share"), 3021 / 30.0, 0.001);
+    assert_float_equal(num(s, "rps_error"), 33 / 30.0, 0.001);
+    assert_float_equal(num(s, "served_in_window"), 2990, 0.001);
+    assert_float_equal(num(s, "ok_in_window"), 3021, 0.001);
+    assert_float_equal(num(s, "service_s"), 1.0, 0);
+    assert_true(num(s, "rps_time_share") - num(s, "rps") <= num(s, "rps_error"));
     assert_float_equal(num(s, "min_ms"), 5.0, 1e-9);
     assert_float_equal(num(s, "max_ms"), 1003.0 + 2989 * 0.001, 0.001);
     assert_int_equal(json_integer_value(get(s, "responses")), 2994);
@@ -181,7 +218,8 @@ static void test_json_shape(void **state)
                                           "measured_over_ceiling", NULL};
     json_t *ce = get(j, "ceiling");
     assert_keys(ce, ceiling);
-    /* capacity 0 from /healthz: unbounded -> concurrency 100 / 1 s. */
+    /* capacity 0 from /healthz: unbounded -> concurrency 100 / 1 s; the
+     * headline against it is under 1 where the time share was over. */
     assert_float_equal(num(ce, "rps"), 100.0, 1e-9);
     assert_int_equal(json_integer_value(get(ce, "capacity")), 0);
     assert_float_equal(num(ce, "measured_over_ceiling"), 0.9967, 0.00005);
@@ -228,6 +266,27 @@ static void test_ceiling_capacity(void **state)
     assert_non_null(strstr(c.note, "delay"));
 }
 
+/* Without --delay there is no service time: service_s is null. (The
+ * workers then count the served share over the whole latency, so it
+ * equals the time share; here the fixture's sums are set apart.) */
+static void test_no_delay_no_service_time(void **state)
+{
+    fixture_t *f = *state;
+    f->cfg.delay_s = -1;
+    json_t *j = report_json(&f->res);
+    assert_non_null(j);
+    assert_true(json_is_null(get(get(j, "summary"), "service_s")));
+    assert_true(json_is_null(get(j, "ceiling")));
+    json_decref(j);
+    f->stats.ok_in_window = f->stats.served_in_window;
+    f->stats.edge_error = 0;
+    char *text = summary_of(&f->res);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "\nRate: 99.7 rps \xc2\xb1 0.0 (time share: no --delay, so no "
+                                 "served share)\n"));
+    free(text);
+}
+
 static void test_ceiling_null_for_cpu(void **state)
 {
     fixture_t *f = *state;
@@ -261,7 +320,7 @@ static void test_no_responses(void **state)
     assert_float_equal(num(s, "rps"), 0.0, 0);
     assert_int_equal(json_integer_value(get(s, "failures")), 3);
     json_decref(j);
-    char *text = report_summary(&f->res);
+    char *text = summary_of(&f->res);
     assert_non_null(text);
     assert_non_null(strstr(text, "Number of failure:    3\n"));
     assert_non_null(strstr(text, " 50%   n/a\n"));
@@ -272,7 +331,7 @@ static void test_no_responses(void **state)
 static void test_summary_text(void **state)
 {
     fixture_t *f = *state;
-    char *text = report_summary(&f->res);
+    char *text = summary_of(&f->res);
     assert_non_null(text);
     const char *expected_head = "Number of failure:    7\n"
                                 "Request per second:   99.7 [#/sec] (mean)\n"
@@ -282,14 +341,19 @@ static void test_summary_text(void **state)
         fail_msg("summary starts:\n%s", text);
     assert_non_null(strstr(text, "\n99.9%   "));
     assert_non_null(strstr(text, "\n100%   1006.0\n"));
-    assert_non_null(strstr(text, "Buckets: issued 3000 = ok 2990 + http errors 4 (502: 4) + "
+    /* The buckets, then the rate, then the ceiling, in that order, each
+     * one whole line. */
+    assert_non_null(strstr(text, "\n100%   1006.0\n"
+                                 "Buckets: issued 3000 = ok 2990 + http errors 4 (502: 4) + "
                                  "timeouts 2 + connection errors 1 (connect 1, read 0, write 0, "
-                                 "parse 0) + unfinished 3; warm-up excluded 5\n"));
-    assert_non_null(strstr(text, "Ceiling: 100.0 rps (min(c=100, capacity=unbounded) / delay 1 s); "
+                                 "parse 0) + unfinished 3; warm-up excluded 5\n"
+                                 "Rate: 99.7 rps \xc2\xb1 1.1 (served share; time share 100.7)\n"
+                                 "Ceiling: 100.0 rps (min(c=100, capacity=unbounded) / delay 1 s); "
                                  "measured/ceiling 0.997\n"));
+    assert_null(strstr(text, "Verified:"));
     free(text);
 
-    char *md = report_markdown(&f->res);
+    char *md = markdown_of(&f->res);
     assert_non_null(md);
     assert_memory_equal(md, "# event-loop / io (docker)\n", strlen("# event-loop / io (docker)\n"));
     assert_non_null(strstr(md, "```\nNumber of failure:"));
@@ -341,12 +405,12 @@ static void test_summary_text_grpc(void **state)
     stats_end(&f->stats, 0, LG_OUTCOME_RESPONSE, 14, 5000000);
     f->stats.buckets.issued--; /* keep 3000: one of the 502s becomes a 14 */
     f->stats.buckets.http_status[502]--;
-    char *text = report_summary(&f->res);
+    char *text = summary_of(&f->res);
     assert_non_null(text);
     assert_non_null(strstr(text, "= ok 2990 + grpc status errors 4 (14 UNAVAILABLE: 1, 502 "
                                  "UNKNOWN_CODE: 3) + timeouts 2"));
     free(text);
-    char *md = report_markdown(&f->res);
+    char *md = markdown_of(&f->res);
     assert_non_null(md);
     assert_non_null(strstr(md, "| grpc 14 UNAVAILABLE | 1 |"));
     free(md);
@@ -422,16 +486,173 @@ static void test_publish_never_overwrites(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* --upstream: config.upstream, the verify object, and its summary and
+ * Markdown lines. */
+static void test_verify_in_report(void **state)
+{
+    fixture_t *f = *state;
+    f->cfg.upstream_text = "http://slowapi:8001";
+    lg_verify_t v = {.counted = 1, .upstream_calls = 29950, .answered = 2999, .expected = 10};
+    lg_verify_judge(&v, NULL, 10);
+    f->res.verify = &v;
+    json_t *j = report_json(&f->res);
+    assert_non_null(j);
+    assert_string_equal(json_string_value(get(get(j, "config"), "upstream")),
+                        "http://slowapi:8001");
+    static const char *const keys[] = {"upstream_calls", "answered", "calls_per_answer",
+                                       "expected", "verdict", "note", NULL};
+    json_t *vj = get(j, "verify");
+    assert_keys(vj, keys);
+    assert_int_equal(json_integer_value(get(vj, "upstream_calls")), 29950);
+    assert_int_equal(json_integer_value(get(vj, "answered")), 2999);
+    assert_float_equal(num(vj, "calls_per_answer"), 9.99, 0); /* 9.98666: 2 decimals */
+    assert_int_equal(json_integer_value(get(vj, "expected")), 10);
+    assert_string_equal(json_string_value(get(vj, "verdict")), "ok");
+    assert_non_null(strstr(json_string_value(get(vj, "note")), "10 requests failed"));
+    json_decref(j);
+
+    char *text = summary_of(&f->res);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "\nRate: 99.7 rps \xc2\xb1 1.1 (served share; time share 100.7)\n"
+                                 "Verified: 9.99 upstream calls per answered request (expected "
+                                 "10): ok (10 requests failed"));
+    free(text);
+    char *md = markdown_of(&f->res);
+    assert_non_null(md);
+    assert_non_null(strstr(md, "| upstream | `http://slowapi:8001` |\n"));
+    assert_non_null(strstr(md, "\n\nVerified: 9.99 upstream calls per answered request"));
+    free(md);
+
+    /* The counter unread: no counts, the reason instead. */
+    lg_verify_t unread = {.answered = 3000, .expected = 10};
+    lg_verify_judge(&unread, "before the load: GET /stats has no calls_total", 0);
+    f->res.verify = &unread;
+    j = report_json(&f->res);
+    assert_non_null(j);
+    vj = get(j, "verify");
+    assert_true(json_is_null(get(vj, "upstream_calls")));
+    assert_true(json_is_null(get(vj, "calls_per_answer")));
+    assert_string_equal(json_string_value(get(vj, "verdict")), "n/a");
+    json_decref(j);
+    text = summary_of(&f->res);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "\nVerified: n/a (the upstream counter could not be read: before "
+                                 "the load: GET /stats has no calls_total)\n"));
+    free(text);
+}
+
+static char *slurp_all(const char *path)
+{
+    FILE *fp = fopen(path, "r");
+    if (fp == NULL)
+        return NULL;
+    char *text = NULL;
+    size_t cap = 0;
+    ssize_t n = getdelim(&text, &cap, '\0', fp);
+    fclose(fp);
+    if (n < 0) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+/* The Markdown loadgen writes is what a rebuild from its JSON file gives,
+ * byte for byte: rendered from the text as written, parsed back. */
+static void test_markdown_rebuilds_identically(void **state)
+{
+    fixture_t *f = *state;
+    lg_verify_t v = {.counted = 1, .upstream_calls = 30000, .answered = 3000, .expected = 10};
+    lg_verify_judge(&v, NULL, 0);
+    f->cfg.upstream_text = "http://slowapi:8001";
+    f->res.verify = &v;
+    f->stats.ok_in_window = 2991.23456789; /* more digits than the report keeps */
+    char *text = NULL;
+    json_t *parsed = NULL;
+    assert_int_equal(report_build(&f->res, &text, &parsed), 0);
+    char *md = run_report_markdown(parsed, NULL);
+    char *summary = run_report_summary(parsed, NULL);
+    assert_non_null(md);
+    assert_non_null(summary);
+
+    char dir[] = "/tmp/test_loadgen_report.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[PATH_MAX], err[512];
+    snprintf(path, sizeof path, "%s/run.json", dir);
+    assert_int_equal(report_write_file(path, text, err, sizeof err), 0);
+    json_error_t jerr;
+    json_t *loaded = json_load_file(path, 0, &jerr);
+    assert_non_null(loaded);
+    char *md_again = run_report_markdown(loaded, NULL);
+    char *summary_again = run_report_summary(loaded, NULL);
+    assert_non_null(md_again);
+    assert_string_equal(md, md_again);
+    assert_string_equal(summary, summary_again);
+    /* And the text written is the text parsed: one newline at its end. */
+    char *on_disk = slurp_all(path);
+    assert_non_null(on_disk);
+    assert_string_equal(on_disk, text);
+    assert_int_equal(on_disk[strlen(on_disk) - 1], '\n');
+    free(on_disk);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(rmdir(dir), 0);
+    json_decref(loaded);
+    json_decref(parsed);
+    free(md_again);
+    free(summary_again);
+    free(md);
+    free(summary);
+    free(text);
+}
+
+/* --no-markdown: the JSON alone, under a name whose .md is free too, so
+ * that run.sh can render the .md beside it later. */
+static void test_publish_without_markdown(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/test_loadgen_report.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char jp[PATH_MAX], mp[PATH_MAX], err[512], want[PATH_MAX];
+    const char *base = "20261126T214501Z_event-loop_io";
+    assert_int_equal(report_publish(dir, base, "{\"n\":1}\n", NULL, jp, mp, sizeof jp, err,
+                                    sizeof err),
+                     0);
+    snprintf(want, sizeof want, "%s/%s.json", dir, base);
+    assert_string_equal(jp, want);
+    assert_string_equal(mp, "");
+    assert_int_equal(count_entries(dir), 1);
+    /* A .md of that name without its .json (rendered there, the .json
+     * gone): the next JSON moves on to -2, and the .md stays. */
+    assert_int_equal(unlink(want), 0);
+    snprintf(want, sizeof want, "%s/%s.md", dir, base);
+    FILE *fp = fopen(want, "w");
+    assert_non_null(fp);
+    assert_int_equal(fclose(fp), 0);
+    assert_int_equal(report_publish(dir, base, "{\"n\":2}\n", NULL, jp, mp, sizeof jp, err,
+                                    sizeof err),
+                     0);
+    snprintf(want, sizeof want, "%s/%s-2.json", dir, base);
+    assert_string_equal(jp, want);
+    assert_int_equal(count_entries(dir), 2);
+    char cmd[PATH_MAX + 16];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_json_shape, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ceiling_capacity, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_delay_no_service_time, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ceiling_null_for_cpu, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_responses, setup, teardown),
         cmocka_unit_test_setup_teardown(test_summary_text, setup, teardown),
         cmocka_unit_test_setup_teardown(test_summary_text_grpc, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_verify_in_report, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_markdown_rebuilds_identically, setup, teardown),
         cmocka_unit_test(test_publish_never_overwrites),
+        cmocka_unit_test(test_publish_without_markdown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -129,7 +129,8 @@ static void test_bucket_invariant_every_outcome(void **state)
         {LG_OUTCOME_UNFINISHED, 0},  {LG_OUTCOME_UNFINISHED, 0},    {LG_OUTCOME_RESPONSE, 1200},
     };
     size_t n = sizeof ends / sizeof ends[0];
-    /* Warm-up requests end in every way too, and leave no trace. */
+    /* Warm-up requests end in every way too, and leave no trace but the
+     * count of their responses (for --upstream's answered). */
     for (size_t i = 0; i < n; i++) {
         stats_issue(&s, 1);
         stats_end(&s, 1, ends[i].outcome, ends[i].status, 999999);
@@ -143,6 +144,8 @@ static void test_bucket_invariant_every_outcome(void **state)
     const lg_buckets_t *b = &s.buckets;
     assert_int_equal(b->issued, n);
     assert_int_equal(b->warmup_excluded, n);
+    assert_int_equal(b->warmup_responses, 7); /* the 7 responses of ends[] */
+    assert_int_equal(stats_answered(&s), 7 + 7);
     assert_int_equal(b->ok, 2);
     assert_int_equal(b->http_status[502], 2);
     assert_int_equal(b->http_status[404], 1);
@@ -181,8 +184,15 @@ static void test_merge(void **state)
     stats_issue(&b, 0);
     stats_end(&b, 0, LG_OUTCOME_RESPONSE, 503, 5);
     stats_issue(&b, 1);
+    stats_end(&b, 1, LG_OUTCOME_RESPONSE, 200, 7);
     stats_issue(&b, 0);
     stats_end(&b, 0, LG_OUTCOME_UNFINISHED, 0, 0);
+    a.ok_in_window = 1.5;
+    b.ok_in_window = 2.25;
+    a.served_in_window = 1.25;
+    b.served_in_window = 2.0;
+    a.edge_error = 0.5;
+    b.edge_error = 0.25;
 
     assert_int_equal(stats_merge(&total, &a), 0);
     assert_int_equal(stats_merge(&total, &b), 0);
@@ -197,6 +207,10 @@ static void test_merge(void **state)
     assert_int_equal(total.buckets.timeouts, 1);
     assert_int_equal(total.buckets.unfinished, 1);
     assert_int_equal(total.buckets.warmup_excluded, 1);
+    assert_int_equal(total.buckets.warmup_responses, 1);
+    assert_true(total.ok_in_window == 3.75);
+    assert_true(total.served_in_window == 3.25);
+    assert_true(total.edge_error == 0.75);
     assert_true(buckets_balanced(&total.buckets));
     /* Sorted merged samples: 5 10 20 ... 100; p50 = 6th of 11 = 50. */
     assert_int_equal(stats_percentile_ns(&total, 500), 50);

@@ -4,6 +4,7 @@
  * connect backoff and a stop signal. The server answers according to
  * g_mode; its delays simulate a slow upstream, they synchronise nothing. */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -421,6 +422,37 @@ static void test_warmup(void **state)
     assert_int_equal(r.stats.count, 2);
     assert_true(fabs(r.duration_s - 0.25) < 1e-6);
     assert_true(r.stats.ok_in_window > 2.3 && r.stats.ok_in_window <= 2.5);
+    /* The warm-up's answers are in no bucket, but slowapi's counter saw
+     * their calls: --upstream's "answered" counts them. */
+    assert_int_equal(r.stats.buckets.warmup_responses, 3);
+    assert_int_equal(stats_answered(&r.stats), 5);
+    stats_free(&r.stats);
+}
+
+/* --progress-file: the run writes it as it starts and with phase "done"
+ * at the end, the counts then final. */
+static void test_progress_file(void **state)
+{
+    server_t *s = *state;
+    lg_config_t cfg;
+    lg_run_result_t r;
+    char dir[] = "/tmp/test_loadgen_worker.XXXXXX", path[PATH_MAX], line[512] = "";
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/progress.json", dir);
+    atomic_store(&g_mode, M_DELAY_100MS);
+    config(&cfg, s->port, 2, 1);
+    cfg.duration_s = 0.35;
+    cfg.progress_path = path;
+    run(&cfg, &r);
+    FILE *fp = fopen(path, "r");
+    assert_non_null(fp);
+    assert_non_null(fgets(line, sizeof line, fp));
+    fclose(fp);
+    assert_memory_equal(line, "{\"phase\":\"done\",\"elapsed_s\":", 28);
+    assert_non_null(strstr(line, "\"requests\":null,\"issued\":8,\"done\":8,\"ok\":8,"
+                                 "\"errors\":0,"));
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(rmdir(dir), 0); /* nothing else left in it */
     stats_free(&r.stats);
 }
 
@@ -534,6 +566,7 @@ int main(void)
         T(test_timeout_then_unfinished),
         T(test_drain_lets_last_round_finish),
         T(test_warmup),
+        T(test_progress_file),
         T(test_ramp),
         cmocka_unit_test(test_connect_refused_backs_off),
         T(test_stop_signal_drains),

@@ -1,0 +1,325 @@
+/* labreport: the lab's reports from the JSON that loadgen and run.sh
+ * write. main() reads the command line and hands each subcommand to its
+ * module: run (runmd.c), matrix (matrix.c), report (rebuild.c), compare
+ * (compare.c), index (index.c). Exit status: 0 done, 1 failed, 2 bad
+ * usage (compare: 1 is a regression with --fail-on-regression, and an
+ * input it cannot read is bad usage). */
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compare.h"
+#include "files.h"
+#include "index.h"
+#include "labreport.h"
+#include "matrix.h"
+#include "parse.h"
+#include "published.h"
+#include "rebuild.h"
+#include "runmd.h"
+
+#define PROGRAM "labreport"
+#define NOISE_MAX_PCT 1000.0
+
+typedef struct command {
+    const char *name;
+    const char *args; /* for the usage line */
+    const char *help; /* the rest of --help */
+    int (*run)(const struct command *cmd, int argc, char **argv);
+} command_t;
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: labreport COMMAND [options] ARGS\n"
+            "\n"
+            "The lab's reports, from the JSON that loadgen and run.sh write.\n"
+            "\n"
+            "  run FILE.json        write FILE.md (never replacing one) and print the run's\n"
+            "                       summary\n"
+            "  matrix DIR           a matrix folder (./run.sh all): report.json, report.md\n"
+            "                       and the SVG charts\n"
+            "  report DIR           rebuild every Markdown and chart under DIR from the JSON\n"
+            "  compare A B          two run reports or matrix folders side by side, with a\n"
+            "                       verdict per metric\n"
+            "  index DIR            write DIR/README.md, the list of what DIR archives\n"
+            "\n"
+            "`labreport COMMAND --help` says more. Exit status: 0 done, 1 failed, 2 bad\n"
+            "usage. The charts need gnuplot in PATH (Debian: gnuplot-nox). The classic\n"
+            "study's figures come from data/classic-study.json, found above the binary\n"
+            "(build/bin -> data/) or in $LAB_DATA_DIR.\n");
+}
+
+static void command_usage(const command_t *cmd, FILE *f)
+{
+    fprintf(f, "usage: labreport %s %s\n\n%s", cmd->name, cmd->args, cmd->help);
+}
+
+static int usage_error(const command_t *cmd, const char *what, const char *arg)
+{
+    fprintf(stderr, "%s %s: %s%s%s (see `labreport %s --help`)\n", PROGRAM, cmd->name, what,
+            arg ? " " : "", arg ? arg : "", cmd->name);
+    return LR_EXIT_USAGE;
+}
+
+/* getopt_long over a subcommand's arguments (argv[0] is its name); each
+ * option's value goes to handle. Returns optind, or -1 after --help, or
+ * -2 after a usage error (already reported). */
+static int parse_options(const command_t *cmd, int argc, char **argv,
+                         const struct option *extra, size_t extra_count,
+                         int (*handle)(int opt, const char *value, void *ctx), void *ctx)
+{
+    struct option options[8];
+    size_t n = 0;
+    for (size_t i = 0; i < extra_count && n < 6; i++)
+        options[n++] = extra[i];
+    options[n++] = (struct option){"help", no_argument, NULL, 'h'};
+    options[n] = (struct option){NULL, 0, NULL, 0};
+    opterr = 0;
+    optind = 1;
+    int opt, index = -1;
+    while ((opt = getopt_long(argc, argv, ":h", options, &index)) != -1) {
+        if (opt == 'h') {
+            command_usage(cmd, stdout);
+            return -1;
+        }
+        if (opt == '?') {
+            char shortopt[3] = {'-', (char)optopt, '\0'};
+            usage_error(cmd, "unknown option", optopt ? shortopt : argv[optind - 1]);
+            return -2;
+        }
+        if (opt == ':') {
+            usage_error(cmd, "this option needs a value:", argv[optind - 1]);
+            return -2;
+        }
+        if (handle == NULL || handle(opt, optarg, ctx) < 0) {
+            char what[64];
+            snprintf(what, sizeof what, "bad value for --%s:",
+                     index >= 0 ? options[index].name : "?");
+            usage_error(cmd, what, optarg ? optarg : "(none)");
+            return -2;
+        }
+    }
+    return optind;
+}
+
+/* The one argument of run, matrix, report and index; NULL after --help
+ * or a usage error (*status says which). */
+static const char *one_arg(const command_t *cmd, int argc, char **argv, int *status)
+{
+    int first = parse_options(cmd, argc, argv, NULL, 0, NULL, NULL);
+    *status = first == -1 ? LR_EXIT_OK : LR_EXIT_USAGE;
+    if (first < 0)
+        return NULL;
+    if (argc - first != 1) {
+        if (argc - first < 1)
+            usage_error(cmd, "missing argument", cmd->args);
+        else
+            usage_error(cmd, "one argument too many:", argv[first + 1]);
+        return NULL;
+    }
+    return argv[first];
+}
+
+static const char *dir_arg(const command_t *cmd, int argc, char **argv, int *status)
+{
+    const char *dir = one_arg(cmd, argc, argv, status);
+    if (dir != NULL && !lr_is_dir(dir)) {
+        *status = usage_error(cmd, "not a folder:", dir);
+        return NULL;
+    }
+    return dir;
+}
+
+static int fail(const command_t *cmd, const char *err)
+{
+    fprintf(stderr, "%s %s: %s\n", PROGRAM, cmd->name, err);
+    return LR_EXIT_FAIL;
+}
+
+static int cmd_run(const command_t *cmd, int argc, char **argv)
+{
+    int status;
+    const char *path = one_arg(cmd, argc, argv, &status);
+    if (path == NULL)
+        return status;
+    if (!lr_is_file(path))
+        return usage_error(cmd, "no such file:", path);
+    char err[LR_ERR_MAX];
+    return lr_runmd_publish(path, stdout, err, sizeof err) < 0 ? fail(cmd, err) : LR_EXIT_OK;
+}
+
+/* The classic study, or NULL (with a warning) when it cannot be found: a
+ * report without the published figures is still a report. */
+static json_t *study_or_null(const command_t *cmd, int *broken)
+{
+    char dir[PATH_MAX], err[LR_ERR_MAX];
+    *broken = 0;
+    if (lr_published_data_dir(dir, sizeof dir, err, sizeof err) < 0) {
+        fprintf(stderr, "%s %s: warning: %s; report.json will have no published figures\n",
+                PROGRAM, cmd->name, err);
+        return NULL;
+    }
+    json_t *study = lr_published_load(dir, err, sizeof err);
+    if (study == NULL) {
+        fail(cmd, err);
+        *broken = 1;
+    }
+    return study;
+}
+
+static int cmd_matrix(const command_t *cmd, int argc, char **argv)
+{
+    int status, broken;
+    const char *dir = dir_arg(cmd, argc, argv, &status);
+    if (dir == NULL)
+        return status;
+    json_t *study = study_or_null(cmd, &broken);
+    if (broken)
+        return LR_EXIT_FAIL;
+    char err[LR_ERR_MAX];
+    int rc = lr_matrix_write(dir, study, err, sizeof err);
+    json_decref(study);
+    if (rc < 0)
+        return fail(cmd, err);
+    fprintf(stderr, "%s %s: wrote %s/%s, %s and its charts\n", PROGRAM, cmd->name, dir,
+            LR_MATRIX_FILE, LR_MATRIX_MD);
+    return LR_EXIT_OK;
+}
+
+static int cmd_report(const command_t *cmd, int argc, char **argv)
+{
+    int status;
+    const char *dir = dir_arg(cmd, argc, argv, &status);
+    if (dir == NULL)
+        return status;
+    char err[LR_ERR_MAX];
+    int failures = lr_rebuild(dir, err, sizeof err);
+    if (failures < 0)
+        return fail(cmd, err);
+    if (failures > 0) {
+        fprintf(stderr, "%s %s: %d thing(s) could not be rebuilt (above)\n", PROGRAM,
+                cmd->name, failures);
+        return LR_EXIT_FAIL;
+    }
+    return LR_EXIT_OK;
+}
+
+static int cmd_index(const command_t *cmd, int argc, char **argv)
+{
+    int status;
+    const char *dir = dir_arg(cmd, argc, argv, &status);
+    if (dir == NULL)
+        return status;
+    char err[LR_ERR_MAX];
+    if (lr_index_write(dir, err, sizeof err) < 0)
+        return fail(cmd, err);
+    return LR_EXIT_OK;
+}
+
+enum { OPT_FAIL_ON_REGRESSION = 256, OPT_NOISE };
+
+static int compare_option(int opt, const char *value, void *ctx)
+{
+    lr_compare_opts_t *o = ctx;
+    if (opt == OPT_FAIL_ON_REGRESSION) {
+        o->fail_on_regression = 1;
+        return 0;
+    }
+    return opt == OPT_NOISE ? parse_double(value, 0, NOISE_MAX_PCT, &o->noise_pct) : -1;
+}
+
+static int cmd_compare(const command_t *cmd, int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"fail-on-regression", no_argument, NULL, OPT_FAIL_ON_REGRESSION},
+        {"noise", required_argument, NULL, OPT_NOISE},
+    };
+    lr_compare_opts_t opts = {.noise_pct = NAN};
+    int first = parse_options(cmd, argc, argv, options, 2, compare_option, &opts);
+    if (first < 0)
+        return first == -1 ? LR_EXIT_OK : LR_EXIT_USAGE;
+    if (argc - first < 2)
+        return usage_error(cmd, "two arguments expected:", "A B");
+    if (argc - first > 2)
+        return usage_error(cmd, "one argument too many:", argv[first + 2]);
+    char err[LR_ERR_MAX] = "";
+    int status = lr_compare(argv[first], argv[first + 1], &opts, stdout, err, sizeof err);
+    if (fflush(stdout) == EOF || ferror(stdout)) {
+        fprintf(stderr, "%s %s: write(stdout) failed\n", PROGRAM, cmd->name);
+        return LR_EXIT_FAIL;
+    }
+    if (status == LR_EXIT_USAGE)
+        fprintf(stderr, "%s %s: %s\n", PROGRAM, cmd->name, err);
+    return status;
+}
+
+static const command_t commands[] = {
+    {"run", "FILE.json",
+     "Write FILE.md beside the run report FILE.json, rendered from it and from\n"
+     "FILE.server.json when there is one (lib/run_report.c, as loadgen renders it),\n"
+     "and print the run's summary (with the resources lines) on stdout. An existing\n"
+     "FILE.md is never replaced (link(2)); it is left as it is, with a note on\n"
+     "stderr (`labreport report` rebuilds it). Reads schema_version 1, 2 and 3.\n",
+     cmd_run},
+    {"matrix", "DIR",
+     "From the matrix folder DIR (run.sh all: plan.json, points/NNN.json, each run's\n"
+     "report and .server.json) write DIR/report.json, the matrix report: one row per\n"
+     "(variant, concurrency) with the median, min and max of each metric over the\n"
+     "repeats, flags, the classic study's figures for the mirrored deployment, and\n"
+     "the skipped and failed points. Then DIR/report.md and the charts (rps.svg,\n"
+     "latency.svg, cpu.svg; with a sweep sweep_rps.svg and sweep_p99.svg), drawn by\n"
+     "gnuplot. Every file is written to a temporary name and renamed.\n",
+     cmd_matrix},
+    {"report", "DIR",
+     "Rebuild every Markdown file and chart under DIR from the JSON: each run's .md;\n"
+     "in a matrix folder report.md and its charts, from report.json alone; for any\n"
+     "other folder (results/) also every matrix folder in it and DIR/README.md, the\n"
+     "index. Nothing depends on when it runs: unchanged JSON gives the same bytes.\n",
+     cmd_report},
+    {"compare", "[--fail-on-regression] [--noise PCT] A B",
+     "A and B are each a run report (.json), a matrix report.json, or a matrix folder.\n"
+     "Two run reports are compared as they are; otherwise rows are matched by\n"
+     "(variant, workload, concurrency). For rps, mean, p50 and p99 ms, failures\n"
+     "and the server's CPU ms per request, a Markdown table on\n"
+     "stdout: A, B, delta % and a verdict. A metric \"changed\" when B's median\n"
+     "differs from A's by more than the noise threshold and, when both sides have\n"
+     "repeats, by more than the larger of their min-max spreads; else it is \"within\n"
+     "noise\". Thresholds: rps 2%, latencies 5%, failures 5% (any rise from 0 is a\n"
+     "change), CPU per request 5%.\n"
+     "\n"
+     "  --noise PCT            one threshold for every metric, in percent of A\n"
+     "  --fail-on-regression   exit 1 when a metric changed for the worse\n"
+     "\n"
+     "Exit status: 0, 1 (a regression, with --fail-on-regression), 2 (bad usage, an\n"
+     "input that cannot be read, or no row in common).\n",
+     cmd_compare},
+    {"index", "DIR",
+     "Write DIR/README.md: the matrix folders (date, workload, mode, variants, a link\n"
+     "to report.md) and the single run reports (date, variant, workload, mode, rps,\n"
+     "of ceiling, failures) in DIR, newest first.\n",
+     cmd_index},
+};
+#define COMMAND_COUNT (sizeof commands / sizeof commands[0])
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return LR_EXIT_USAGE;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 || strcmp(name, "help") == 0) {
+        usage(stdout);
+        return LR_EXIT_OK;
+    }
+    for (size_t i = 0; i < COMMAND_COUNT; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return commands[i].run(&commands[i], argc - 1, argv + 1);
+    fprintf(stderr, "%s: unknown command '%s' (run, matrix, report, compare, index; "
+                    "see `labreport --help`)\n", PROGRAM, name);
+    return LR_EXIT_USAGE;
+}

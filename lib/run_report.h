@@ -1,0 +1,44 @@
+/* A run report's text forms, rendered from its JSON (docs/REPORT.md): the
+ * summary loadgen prints and the Markdown file beside the JSON. loadgen
+ * renders them from the JSON text it writes, parsed back, and labreport
+ * from the file, with these same functions: a rebuild from the file is
+ * byte-identical to what loadgen wrote.
+ *
+ * Reports of schema 1, 2 and 3 are read; a field an older schema lacks is
+ * left out of the text (no row, no line), which is how the older files'
+ * own Markdown looked. */
+#ifndef LAB_RUN_REPORT_H
+#define LAB_RUN_REPORT_H
+
+#include <jansson.h>
+
+/* loadgen or slowapi busier than this measured itself, not the server. */
+#define RUN_REPORT_BUSY_WARN 0.90
+
+/* The summary text: the classic lines (failures, rate, mean, percentiles),
+ * the buckets, the rate with its error and the verification (schema 3),
+ * the ceiling; with resources (the <report>.server.json object, or NULL),
+ * the resources lines and a warning for a busy loadgen or slowapi.
+ * Returns malloc'd text, or NULL when out of memory. */
+char *run_report_summary(const json_t *run, const json_t *resources);
+
+/* The Markdown file: title, settings, the summary's classic lines, the
+ * buckets, rate, verification and ceiling, a "Resources" section when
+ * resources is not NULL, and the environment. Returns malloc'd text, or
+ * NULL when out of memory. */
+char *run_report_markdown(const json_t *run, const json_t *resources);
+
+/* How busy a program was: cpu_seconds / (wall_seconds * cpus) of an object
+ * with those three numbers (the resources file's "loadgen" or "slowapi",
+ * or the file itself for the server); -1 when not computable (a field
+ * missing, or wall_seconds or cpus not positive). */
+double run_report_busy(const json_t *program);
+
+/* The requests the server answered over the whole run, which its CPU time
+ * covers: schema 3 counts them (verify.answered); before it, the responses
+ * plus the warm-up's requests (nearly all of which were answered). -1 when
+ * the report has neither. The CPU ms per request of the resources lines
+ * and of labreport's table divide by this. */
+double run_report_answered(const json_t *run);
+
+#endif

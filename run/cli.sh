@@ -1,0 +1,239 @@
+# Sourced by run.sh: the command line and the run plan. Sets the settings
+# (concurrency, duration, ...), the command ($command: run, list, report or
+# compare) and, for a run, the variants it selects ($selected) and the
+# points of a sweep ($sweep_values).
+
+usage() {
+    cat <<EOF
+usage: ./run.sh [options] VARIANT|CLASSIC-NAME|all WORKLOAD
+       ./run.sh list
+       ./run.sh report DIR
+       ./run.sh compare A B [--fail-on-regression] [--noise PCT]
+
+Runs slowapi, a server variant and loadgen; loadgen writes a report (JSON,
+Markdown) to the output folder. WORKLOAD is io or cpu. One variant gives one
+report. 'all', a classic study's name (sync-uwsgi, ...: its variants), several
+variants (--only), a sweep or repeats run a matrix: every run, one after
+another under the same settings, into results/<UTC>_matrix_<workload>/ with a
+combined report.md, report.json and SVG charts. './run.sh list' shows the
+variants and the classic names.
+
+options:
+  -c, --concurrency N       concurrent clients (100)
+  -d, --duration S          seconds of load (30)
+  -n, --requests N          this many requests instead of a duration
+      --fanout N            upstream calls per /io request (10)
+      --delay S             slowapi's delay per upstream call, seconds (1)
+      --timeout S           loadgen's timeout per request, seconds (30)
+      --warmup S            leave requests issued in the first S seconds out of
+                            the statistics (0: every request counts)
+      --upstream-timeout S  the variant's timeout per upstream call (5)
+      --upstream-http V     1.1, or 2: the variant calls slowapi over HTTP/2
+                            without TLS, a fan-out's calls as streams of one
+                            connection (for c x FANOUT above the open-file
+                            limit; the classic study's upstream was 1.1)
+      --only LIST           with 'all': these variants or classic names only
+                            (comma-separated, in this order)
+      --sweep c=N,N,...     each variant at each concurrency (a matrix)
+      --repeat K            each point K times, interleaved (A B A B) (1)
+      --native              local processes from build/bin instead of Docker
+      --no-build            Docker: use the images as they are (a series of
+                            runs after one 'make images'); default: build
+      --out DIR             folder for the reports (results/)
+  -h, --help                this help
+
+report DIR rebuilds every Markdown and SVG under DIR from its JSON (DIR =
+results/: every run and matrix, and the index results/README.md). compare A B
+sets two reports or matrix folders side by side, a verdict per metric.
+
+Docker mode builds the images when needed (make images) and removes every
+container and network of the run afterwards. CPU sets come from SERVER_CPUS,
+LOADGEN_CPUS and SLOWAPI_CPUS (1, 0, 0: the server alone on CPU 1), in
+Docker and, with taskset, natively. Exit status: 0 when the runs were done
+(failed requests are data), 2 for bad arguments, 1 when a run could not be
+done (in a matrix: the others still run, and the report says which).
+EOF
+}
+
+say() { printf 'run.sh: %s\n' "$*"; }
+die() { printf 'run.sh: %s\n' "$*" >&2; exit 1; }
+bad_usage() {
+    printf 'run.sh: %s\n' "$1" >&2
+    echo "try './run.sh --help'" >&2
+    exit 2
+}
+
+rows() { awk -F'\t' '!/^#/ && NF' "$1"; }
+variant_names() { rows "$variants_table" | cut -f1; }
+classic_names() { rows "$classic_table" | cut -f1; }
+
+# The variants and the classic names, aligned columns.
+list_variants() {
+    echo "Variants (name, model, the classic deployment it mirrors):"
+    rows "$variants_table" | awk -F'\t' '
+        { name[NR] = $1; model[NR] = $4; classic[NR] = $5
+          if (length($1) > w1) w1 = length($1); if (length($4) > w2) w2 = length($4) }
+        END { for (i = 1; i <= NR; i++)
+                  printf "  %-*s  %-*s  %s\n", w1, name[i], w2, model[i], classic[i] }'
+    echo
+    echo "The classic study's names (each runs its variants as a matrix):"
+    rows "$classic_table" | awk -F'\t' '
+        { name[NR] = $1; runs[NR] = $2; what[NR] = $3
+          if (length($1) > w1) w1 = length($1); if (length($2) > w2) w2 = length($2) }
+        END { for (i = 1; i <= NR; i++)
+                  printf "  %-*s  %-*s  %s\n", w1, name[i], w2, runs[i], what[i] }'
+}
+
+# variant_field NAME COLUMN: a column of the variant's row (2 program,
+# 3 settings, 4 model, 5 classic deployment).
+variant_field() { rows "$variants_table" | awk -F'\t' -v n="$1" -v c="$2" '$1 == n { print $c }'; }
+
+# variant_setting NAME FLAG DEFAULT: the value of a server flag in the
+# variant's settings (--workers 4 -> 4), or DEFAULT.
+variant_setting() {
+    local words word found=0
+    read -r -a words <<<"$(variant_field "$1" 3)"
+    for word in "${words[@]}"; do
+        [ "$found" = 1 ] && { echo "$word"; return; }
+        [ "$word" = "$2" ] && found=1
+    done
+    echo "$3"
+}
+
+# known NAME: 0 when NAME is a variant, a classic name or 'all'.
+known() {
+    [ "$1" = all ] || variant_names | grep -qxF -- "$1" || classic_names | grep -qxF -- "$1"
+}
+
+# expand NAME: the variants a known name stands for.
+expand() {
+    if [ "$1" = all ]; then
+        variant_names
+    elif classic_names | grep -qxF -- "$1"; then
+        rows "$classic_table" | awk -F'\t' -v n="$1" '$1 == n { print $2 }' | tr ' ' '\n'
+    else
+        echo "$1"
+    fi
+}
+
+# check_number NAME VALUE integer|number: an integer >= 1, or a number >= 0.
+check_number() {
+    if [ "$3" = integer ]; then
+        [[ $2 =~ ^[1-9][0-9]*$ ]] ||
+            bad_usage "$1 wants a whole number of at least 1, not '$2'"
+    else
+        [[ $2 =~ ^([0-9]+\.?[0-9]*|\.[0-9]+)$ ]] ||
+            bad_usage "$1 wants a number of at least 0, not '$2'"
+    fi
+}
+
+concurrency=100
+duration=30
+requests=
+fanout=10
+delay=1
+timeout=30
+warmup=0
+upstream_timeout=${UPSTREAM_TIMEOUT:-5}
+upstream_http=${UPSTREAM_HTTP:-1.1}
+native=0
+build=1
+out=
+only=
+sweep=
+repeat=1
+compare_args=()
+positional=()
+
+parse_args() {
+    local arg value
+    while [ $# -gt 0 ]; do
+        arg=$1
+        shift
+        case $arg in
+            --*=*) value=${arg#*=}; arg=${arg%%=*}; set -- "$value" "$@" ;;
+        esac
+        case $arg in
+            -h | --help) usage; exit 0 ;;
+            --native) native=1; continue ;;
+            --no-build) build=0; continue ;;
+            --fail-on-regression) compare_args+=("$arg"); continue ;;
+            -c | --concurrency | -d | --duration | -n | --requests | --fanout | \
+            --delay | --timeout | --warmup | --upstream-timeout | --upstream-http | --out | \
+            --only | --sweep | --repeat | --noise)
+                [ $# -gt 0 ] || bad_usage "$arg needs a value" ;;
+            --) positional+=("$@"); break ;;
+            -?*) bad_usage "unknown option '$arg'" ;;
+            *) positional+=("$arg"); continue ;;
+        esac
+        value=$1
+        shift
+        case $arg in
+            -c | --concurrency) check_number "$arg" "$value" integer; concurrency=$value ;;
+            -d | --duration) check_number "$arg" "$value" number; duration=$value ;;
+            -n | --requests) check_number "$arg" "$value" integer; requests=$value ;;
+            --fanout) check_number "$arg" "$value" integer; fanout=$value ;;
+            --delay) check_number "$arg" "$value" number; delay=$value ;;
+            --timeout) check_number "$arg" "$value" number; timeout=$value ;;
+            --warmup) check_number "$arg" "$value" number; warmup=$value ;;
+            --upstream-timeout) check_number "$arg" "$value" number; upstream_timeout=$value ;;
+            --upstream-http) upstream_http=$value ;;
+            --out) [ -n "$value" ] || bad_usage "--out needs a folder"; out=$value ;;
+            --only) [ -n "$value" ] || bad_usage "--only needs a list"; only=$value ;;
+            --sweep) sweep=$value ;;
+            --repeat) check_number "$arg" "$value" integer; repeat=$value ;;
+            --noise) compare_args+=("$arg" "$value") ;;
+        esac
+    done
+    case $upstream_http in
+        1.1 | 2) ;;
+        *) bad_usage "--upstream-http wants 1.1 or 2, not '$upstream_http'" ;;
+    esac
+    plan_command
+}
+
+# From the positional words: the command, and for a run the selection.
+plan_command() {
+    command=run
+    case ${positional[0]:-} in
+        list) [ ${#positional[@]} -eq 1 ] || bad_usage "'list' takes no more words"
+              command=list; return ;;
+        report) [ ${#positional[@]} -eq 2 ] || bad_usage "want 'report DIR'"
+                command=report; return ;;
+        compare) [ ${#positional[@]} -eq 3 ] || bad_usage "want 'compare A B'"
+                 command=compare; return ;;
+    esac
+    [ ${#compare_args[@]} -eq 0 ] || bad_usage "--fail-on-regression and --noise go with 'compare'"
+    [ ${#positional[@]} -eq 2 ] || bad_usage "want VARIANT and WORKLOAD (or 'list')"
+    workload=${positional[1]}
+    case $workload in
+        io | cpu) ;;
+        *) bad_usage "unknown workload '$workload'; the workloads: io cpu" ;;
+    esac
+    local names=${positional[0]} name
+    if [ -n "$only" ]; then
+        [ "$names" = all ] || bad_usage "--only goes with 'all'"
+        names=${only//,/ }
+    fi
+    selected=()
+    for name in $names; do
+        known "$name" ||
+            bad_usage "unknown variant '$name'; the variants: $(variant_names | paste -sd' ' -); the classic names: $(classic_names | paste -sd' ' -)"
+        for name in $(expand "$name"); do
+            # Each variant once, in the order first named.
+            printf '%s\n' "${selected[@]}" | grep -qxF -- "$name" || selected+=("$name")
+        done
+    done
+    sweep_values=("$concurrency")
+    if [ -n "$sweep" ]; then
+        [[ $sweep =~ ^c=[1-9][0-9]*(,[1-9][0-9]*)*$ ]] ||
+            bad_usage "--sweep wants c=N,N,... (concurrencies), not '$sweep'"
+        IFS=, read -r -a sweep_values <<<"${sweep#c=}"
+    fi
+    # One variant at one point, once: a single report. Anything more: a matrix.
+    matrix=0
+    if [ ${#selected[@]} -gt 1 ] || [ -n "$sweep" ] || [ "$repeat" -gt 1 ] ||
+        [ "${positional[0]}" = all ]; then
+        matrix=1
+    fi
+}

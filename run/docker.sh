@@ -1,0 +1,102 @@
+# Sourced by run.sh: the images and one run in Docker (Compose v1 or v2).
+
+# compose_command: the Compose command words, or nothing without Compose.
+compose_command() {
+    if docker compose version >/dev/null 2>&1; then
+        echo docker compose
+    elif command -v docker-compose >/dev/null 2>&1; then
+        echo docker-compose
+    fi
+}
+
+# build_images VARIANT...: make images for these variants (and slowapi,
+# loadgen, labreport), the build's progress on the terminal; --no-build:
+# check that they are there.
+build_images() {
+    local images=() name log=$work_dir/images.log
+    for name in "$@"; do images+=("lab/$name"); done
+    images+=(lab/slowapi lab/loadgen lab/labreport)
+    if [ "$build" = 0 ]; then
+        docker image inspect "${images[@]}" >/dev/null 2>&1 ||
+            die "--no-build: the images are missing (make images)"
+        say "using the images as they are (--no-build)"
+        return
+    fi
+    if docker image inspect "${images[@]}" >/dev/null 2>&1; then
+        say "building images (cached: only what changed)"
+    else
+        say "building images (the first build takes a few minutes; the step being built is shown)"
+    fi
+    # build-images.sh draws its own progress line on a terminal.
+    if ! in_background make -s --no-print-directory -C "$lab_dir" images IMAGES="$*" \
+            2>"$log"; then
+        cat "$log" >&2
+        die "could not build the images"
+    fi
+}
+
+# run_docker: one run of $variant; the report lands in $out.
+run_docker() {
+    local cmd
+    read -r -a cmd <<<"$(compose_command)"
+    LAB_DOCKER_VERSION="docker $(docker version --format '{{.Server.Version}}')"
+    LAB_COMPOSE_VERSION="${cmd[*]} $("${cmd[@]}" version --short)"
+    export LAB_DOCKER_VERSION LAB_COMPOSE_VERSION
+    export LAB_UID LAB_GID
+    LAB_UID=$(id -u)
+    LAB_GID=$(id -g)
+    [ "$in_matrix" = 1 ] || build_images "$variant"
+
+    # Compose settings: see the header of docker-compose.yml.
+    local progress=.progress-$$.json
+    export COMPOSE_PROJECT_NAME=lab-run-$$ COMPOSE_PROFILES=$variant
+    export RESULTS_DIR=$out WORKLOAD=$workload CONCURRENCY=$concurrency
+    export DURATION=$duration TIMEOUT=$timeout FANOUT=$fanout DELAY=$delay
+    export UPSTREAM_TIMEOUT=$upstream_timeout UPSTREAM_HTTP=$upstream_http
+    export SERVER_CPUS=$server_cpus
+    export SLOWAPI_WORKERS=$slowapi_workers
+    export LOADGEN_CPUS=$loadgen_cpus SLOWAPI_CPUS=$slowapi_cpus
+    export LOADGEN_EXTRA_ARGS="--warmup $warmup${requests:+ -n $requests}${loadgen_protocol:+ $loadgen_protocol} --no-markdown --progress-file /results/$progress"
+    compose=("${cmd[@]}" --project-directory "$lab_dir" --file "$lab_dir/docker-compose.yml")
+    temporary+=("$out/$progress")
+
+    say "starting slowapi and $variant (project $COMPOSE_PROJECT_NAME)"
+    local log=$work_dir/containers.log
+    if ! in_background "${compose[@]}" up --detach --no-build slowapi "$variant" >"$log" 2>&1; then
+        cat "$log" >&2
+        die "could not start slowapi and $variant"
+    fi
+    local id
+    id=$("${compose[@]}" ps -q "$variant" 2>/dev/null) || id=
+    [ -z "$id" ] || sample_container server "$id"
+    id=$("${compose[@]}" ps -q slowapi 2>/dev/null) || id=
+    [ -z "$id" ] || sample_container slowapi "$id"
+    sample_loadgen_container &
+    pids+=($!)
+
+    say "running $load_shown: $concurrency clients on /$workload (containers' logs: $log)"
+    start_progress "$out/$progress"
+    local status=0
+    in_background "${compose[@]}" up --no-build --no-color --abort-on-container-exit \
+        --exit-code-from loadgen slowapi "$variant" loadgen >>"$log" 2>&1 || status=$?
+    stop_progress
+    if [ "$status" != 0 ]; then
+        tail -n 20 "$log" >&2
+        die "loadgen failed (exit status $status; the containers' logs above)"
+    fi
+    usage_what="container cgroup: CPU time, peak memory with page cache"
+}
+
+# sample_loadgen_container: loadgen's container exists once `up` made it;
+# look for it (a minute at most) and sample it.
+sample_loadgen_container() {
+    local id= tries=0 files
+    while [ -z "$id" ] && [ $tries -lt 300 ]; do
+        id=$(docker ps -q --no-trunc --filter "label=com.docker.compose.project=$COMPOSE_PROJECT_NAME" \
+                          --filter label=com.docker.compose.service=loadgen 2>/dev/null) || id=
+        [ -n "$id" ] || sleep 0.2
+        tries=$((tries + 1))
+    done
+    [ -n "$id" ] && read -r -a files < <(cgroup_files "$id") || return 0
+    sample loadgen cgroup_usage "${files[@]}"
+}

@@ -1,0 +1,204 @@
+# Sourced by run.sh: a matrix, every selected variant at every concurrency
+# of the sweep, each point --repeat times, interleaved (for each
+# concurrency, for each repeat, every variant: A B A B, so that a drift of
+# the machine hits all alike). Each point is this script again for one
+# variant (its own clean-up, as a single run); the plan, the points'
+# outcomes and labreport's combined report go into
+# results/<UTC>_matrix_<workload>/ (docs/REPORT.md, "A matrix").
+
+# variant_capacity NAME: the requests the variant serves at once (0:
+# unbounded), from its settings and its program's defaults.
+variant_capacity() {
+    local workers threads
+    workers=$(variant_setting "$1" --workers 1)
+    case $(variant_field "$1" 2) in
+        single-thread) echo 1 ;;
+        threadpool | prefork)
+            threads=$(variant_setting "$1" --threads 1)
+            echo $((workers * threads)) ;;
+        coroutine) echo $((workers * $(variant_setting "$1" --connections 1000))) ;;
+        grpc-sync) echo "$(variant_setting "$1" --threads 10)" ;;
+        *) echo 0 ;;
+    esac
+}
+
+# point_check VARIANT C: why the point cannot run on this machine, or
+# nothing. Checked before any run, so that a matrix never fails halfway.
+point_check() {
+    local v=$1 c=$2 capacity held workers per_call=$fanout fds ports
+    capacity=$(variant_capacity "$v")
+    held=$c
+    [ "$capacity" = 0 ] || [ "$capacity" -ge "$c" ] || held=$capacity
+    [ "$workload" = io ] || per_call=0
+    [ "$upstream_http" = 1.1 ] || [ "$per_call" = 0 ] || per_call=1
+    workers=$(variant_setting "$v" --workers 1)
+    # A process holds its clients and their upstream connections.
+    fds=$(( (held * (1 + per_call) + workers - 1) / workers + 64 ))
+    if [ "$fds" -gt "$nofile_limit" ]; then
+        printf 'needs %s descriptors per server process, %s allowed' \
+            "$(group "$fds")" "$(group "$nofile_limit")"
+        [ "$per_call" -le 1 ] || printf ': try --upstream-http 2'
+        return
+    fi
+    ports=$(ephemeral_ports)
+    if [ $((held * per_call)) -gt "$ports" ]; then
+        printf 'needs %s upstream connections to one address, %s ephemeral ports: try --upstream-http 2' \
+            "$(group $((held * per_call)))" "$(group "$ports")"
+        return
+    fi
+    if [ $((c + 64)) -gt "$nofile_limit" ]; then
+        printf 'loadgen needs %s descriptors, %s allowed' "$(group $((c + 64)))" "$(group "$nofile_limit")"
+        return
+    fi
+    if [ $(( (c * fanout + slowapi_conns_per_worker - 1) / slowapi_conns_per_worker )) -gt 64 ]; then
+        printf 'needs more than 64 slowapi processes'
+    fi
+}
+
+# group N: 22000 -> 22,000.
+group() { printf "%'d" "$1" 2>/dev/null || printf '%d' "$1"; }
+
+# ephemeral_ports: how many local ports a client has for one destination.
+ephemeral_ports() {
+    local low high
+    read -r low high </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || { echo 28232; return; }
+    echo $((high - low + 1))
+}
+
+# json_string TEXT: TEXT as a JSON string (the lab's own words: no control
+# characters; quotes and backslashes escaped).
+json_string() {
+    local s=${1//\\/\\\\}
+    printf '"%s"' "${s//\"/\\\"}"
+}
+json_number_or_null() { if [ -n "$1" ]; then printf '%s' "$1"; else printf null; fi; }
+
+# write_once FILE TEXT: FILE through a temporary file, never replacing one.
+write_once() {
+    printf '%s\n' "$2" >"$1.tmp" && mv -n "$1.tmp" "$1" && rm -f "$1.tmp"
+    [ -s "$1" ] || die "could not write $1"
+}
+
+# The points, in run order: "VARIANT C REPEAT STATUS REASON" lines.
+plan_points() {
+    local c r v reason
+    for c in "${sweep_values[@]}"; do
+        for ((r = 1; r <= repeat; r++)); do
+            for v in "${selected[@]}"; do
+                reason=$(point_check "$v" "$c")
+                if [ -n "$reason" ]; then
+                    printf '%s\t%s\t%s\tskipped\t%s\n' "$v" "$c" "$r" "$reason"
+                else
+                    printf '%s\t%s\t%s\tplanned\t\n' "$v" "$c" "$r"
+                fi
+            done
+        done
+    done
+}
+
+# plan_json POINTS-FILE: plan.json's text.
+plan_json() {
+    local v c r status reason index=0 variants=() points=()
+    for v in "${selected[@]}"; do
+        variants+=("{\"name\":$(json_string "$v"),\"program\":$(json_string "$(variant_field "$v" 2)"),\"model\":$(json_string "$(variant_field "$v" 4)"),\"classic\":$(json_string "$(variant_field "$v" 5)")}")
+    done
+    while IFS=$'\t' read -r v c r status reason; do
+        index=$((index + 1))
+        points+=("{\"index\":$index,\"variant\":$(json_string "$v"),\"concurrency\":$c,\"repeat\":$r,\"status\":\"$status\",\"reason\":$( [ -n "$reason" ] && json_string "$reason" || printf null)}")
+    done <"$1"
+    local sweep_json=null
+    [ -z "$sweep" ] || sweep_json="{\"concurrency\":[$(IFS=,; echo "${sweep_values[*]}")]}"
+    printf '{"schema_version":1,"kind":"matrix-plan","workload":"%s","mode":"%s","created_at":"%s","command":%s,' \
+        "$workload" "$lab_mode" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(json_string "$shown_command")"
+    printf '"settings":{"concurrency":%s,"duration_s":%s,"requests":%s,"fanout":%s,"delay_s":%s,"timeout_s":%s,"warmup_s":%s,"upstream_http":"%s","upstream_timeout_s":%s},' \
+        "$concurrency" "$duration" "$(json_number_or_null "$requests")" "$fanout" "$delay" "$timeout" \
+        "$warmup" "$upstream_http" "$upstream_timeout"
+    printf '"variants":[%s],"sweep":%s,"repeat":%s,"points":[%s]}' \
+        "$(IFS=,; echo "${variants[*]}")" "$sweep_json" "$repeat" "$(IFS=,; echo "${points[*]}")"
+}
+
+# point_args C: this script's arguments for one point at concurrency C.
+point_args() {
+    printf '%s\n' -c "$1" -d "$duration" --fanout "$fanout" --delay "$delay" \
+        --timeout "$timeout" --warmup "$warmup" --upstream-timeout "$upstream_timeout" \
+        --upstream-http "$upstream_http" --out "$matrix_dir" --no-build
+    [ -z "$requests" ] || printf '%s\n' -n "$requests"
+    [ "$native" = 0 ] || printf '%s\n' --native
+}
+
+# The seconds a point's load takes, as planned (a -n run: the warm-up only).
+point_load_s() {
+    if [ -n "$requests" ]; then echo "$warmup"; else awk -v w="$warmup" -v d="$duration" 'BEGIN { print w + d }'; fi
+}
+
+run_matrix() {
+    local stamp
+    stamp=$(date -u +%Y%m%dT%H%M%SZ)
+    matrix_dir=$out/${stamp}_matrix_$workload
+    local n=1
+    while ! mkdir "$matrix_dir" 2>/dev/null; do
+        n=$((n + 1))
+        [ $n -le 100 ] || die "cannot make a matrix folder in $shown_out"
+        matrix_dir=$out/${stamp}_matrix_$workload-$n
+    done
+    mkdir "$matrix_dir/points"
+    local shown_dir=${matrix_dir#"$user_dir"/}
+
+    plan_points >"$work_dir/points"
+    write_once "$matrix_dir/plan.json" "$(plan_json "$work_dir/points")"
+    local total planned skipped
+    total=$(wc -l <"$work_dir/points")
+    planned=$(awk -F'\t' '$4 == "planned"' "$work_dir/points" | wc -l)
+    skipped=$((total - planned))
+    say "matrix: ${#selected[@]} variant(s) x ${#sweep_values[@]} concurrency x $repeat repeat(s): $planned run(s), $skipped skipped; folder $shown_dir"
+    awk -F'\t' '$4 == "skipped" { printf "run.sh: skipped: %s at c=%s: %s\n", $1, $2, $5 }' "$work_dir/points"
+
+    if [ "$lab_mode" = docker ]; then
+        build_images "${selected[@]}"
+    else
+        build_programs
+    fi
+
+    local index=0 k=0 v c r status reason started elapsed report failed=0
+    local load_s overhead_s=5 overheads=0 overhead_sum=0 args=()
+    load_s=$(point_load_s)
+    while IFS=$'\t' read -r v c r status reason; do
+        index=$((index + 1))
+        [ "$status" = planned ] || continue
+        k=$((k + 1))
+        readarray -t args < <(point_args "$c")
+        started=$EPOCHREALTIME
+        status=0
+        rm -f "$work_dir/report-path"
+        LAB_IN_MATRIX=1 LAB_REPORT_PATH_FILE=$work_dir/report-path \
+        LAB_POINT_LABEL="run $k of $planned" \
+        LAB_POINT_AFTER_S=$(awk -v n=$((planned - k)) -v l="$load_s" -v o="$overhead_s" 'BEGIN { print n * (l + o) }') \
+            in_background "$lab_dir/run.sh" "${args[@]}" "$v" "$workload" || status=$?
+        elapsed=$(awk -v a="$started" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
+        # The lab's own time per point, for the estimate of what is left.
+        overheads=$((overheads + 1))
+        overhead_sum=$(awk -v s="$overhead_sum" -v e="$elapsed" -v l="$load_s" 'BEGIN { print s + e - l }')
+        overhead_s=$(awk -v s="$overhead_sum" -v n="$overheads" 'BEGIN { print s / n }')
+        report=null
+        if [ "$status" = 0 ] && [ -s "$work_dir/report-path" ]; then
+            report=$(json_string "$(basename "$(cat "$work_dir/report-path")")")
+            write_once "$matrix_dir/points/$(printf %03d "$index").json" \
+                "{\"index\":$index,\"variant\":$(json_string "$v"),\"concurrency\":$c,\"repeat\":$r,\"status\":\"done\",\"report\":$report,\"reason\":null,\"elapsed_s\":$elapsed}"
+        else
+            failed=$((failed + 1))
+            reason="run.sh exited with status $status"
+            write_once "$matrix_dir/points/$(printf %03d "$index").json" \
+                "{\"index\":$index,\"variant\":$(json_string "$v"),\"concurrency\":$c,\"repeat\":$r,\"status\":\"failed\",\"report\":null,\"reason\":$(json_string "$reason"),\"elapsed_s\":$elapsed}"
+            say "run $k of $planned ($v at c=$c) failed; the matrix goes on"
+        fi
+    done <"$work_dir/points"
+
+    say "matrix report: labreport matrix $shown_dir"
+    labreport matrix "$matrix_dir" >/dev/null || die "labreport could not write the matrix report"
+    # The results table, as report.md has it.
+    awk '/^\| variant \|/ { shown = 1 } shown && !/^\|/ { exit } shown' "$matrix_dir/report.md"
+    [ "$out" != "$lab_dir/results" ] || labreport index "$out" >/dev/null ||
+        echo "run.sh: could not update results/README.md" >&2
+    say "report: $shown_dir/report.md"
+    [ "$failed" = 0 ] || die "$failed of $planned run(s) failed (the report lists them)"
+}

@@ -1,0 +1,83 @@
+# Sourced by run.sh: one run as local processes from build/bin on
+# 127.0.0.1, each started with lab_start (run/ready.sh) and pinned with
+# taskset to the same CPU sets as in Docker.
+
+# pin CPUS: the taskset prefix that keeps a process on CPUS (nothing when
+# taskset is missing or there is only one CPU).
+pinning=0
+if command -v taskset >/dev/null 2>&1 && [ "$(nproc)" -gt 1 ]; then
+    pinning=1
+fi
+pin() {
+    [ "$pinning" = 1 ] && printf '%s\n' taskset -c "$1"
+    return 0
+}
+
+# build_programs: make every program (quietly; make's own output on failure).
+build_programs() {
+    make -q --no-print-directory -C "$lab_dir" all 2>/dev/null && return 0
+    say "building programs (make)"
+    local log=$work_dir/make.log
+    if ! in_background make -s --no-print-directory -C "$lab_dir" -j"$(nproc)" all >"$log" 2>&1; then
+        cat "$log" >&2
+        die "make failed"
+    fi
+}
+
+# start_native NAME CPUS PROGRAM [VAR=VALUE...] [ARG...]: start
+# build/bin/PROGRAM on CPUS, its stderr in $work_dir/NAME.log; sets $port.
+start_native() {
+    local name=$1 cpus=$2 program=$3 env=() args=()
+    shift 3
+    for arg in "$@"; do
+        case $arg in *=*) env+=("$arg") ;; *) args+=("$arg") ;; esac
+    done
+    LAB_READY_TIMEOUT_S=$ready_timeout_s
+    # shellcheck disable=SC2046 # pin's words are meant to split
+    lab_start "$name" "$work_dir" env "${env[@]}" $(pin "$cpus") \
+        "$lab_dir/build/bin/$program" "${args[@]}" ||
+        die "$name did not start (its log is above)"
+    pids+=("$started_pid")
+    sample_process "$name" "$started_pid"
+}
+
+run_native() {
+    [ "$in_matrix" = 1 ] || build_programs
+    if [ "$pinning" = 1 ]; then
+        LAB_CPUS="taskset: server $server_cpus, loadgen $loadgen_cpus, slowapi $slowapi_cpus"
+    else
+        LAB_CPUS="shared: $(nproc) CPU(s), not pinned"
+    fi
+    export LAB_CPUS
+
+    say "starting slowapi and $variant on 127.0.0.1"
+    start_native slowapi "$slowapi_cpus" slowapi "WORKERS=$slowapi_workers"
+    local slowapi_port=$port
+    # shellcheck disable=SC2086 # the settings are words
+    start_native server "$server_cpus" "$program" $settings \
+        "SLOW_API_URL=http://127.0.0.1:$slowapi_port/?delay=$delay" \
+        "FANOUT=$fanout" "UPSTREAM_TIMEOUT=$upstream_timeout" "UPSTREAM_HTTP=$upstream_http"
+
+    local progress=$work_dir/progress.json
+    local args=(--mode native --out "$out" -c "$concurrency" -d "$duration"
+                --timeout "$timeout" --fanout "$fanout" --delay "$delay" --warmup "$warmup"
+                --no-markdown --upstream "http://127.0.0.1:$slowapi_port"
+                --progress-file "$progress")
+    [ -z "$requests" ] || args+=(-n "$requests")
+    [ -z "$loadgen_protocol" ] || args+=("$loadgen_protocol")
+    say "running $load_shown: $concurrency clients on /$workload"
+    start_progress "$progress"
+    # shellcheck disable=SC2046 # pin's words are meant to split
+    $(pin "$loadgen_cpus") "$lab_dir/build/bin/loadgen" "${args[@]}" \
+        "http://127.0.0.1:$port/$workload" >"$work_dir/loadgen.log" 2>&1 &
+    local loadgen_pid=$! status=0
+    pids+=("$loadgen_pid")
+    sample_process loadgen "$loadgen_pid"
+    wait "$loadgen_pid" || status=$?
+    stop_progress
+    if [ "$status" != 0 ]; then
+        tail -n 20 "$work_dir/loadgen.log" >&2
+        die "loadgen failed (exit status $status)"
+    fi
+    usage_what="processes: CPU time, summed peak RSS (VmHWM)"
+}

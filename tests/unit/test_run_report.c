@@ -1,0 +1,341 @@
+/* lib/run_report.c: the summary and Markdown rendered from a run report's
+ * JSON. Archived reports of schema 1 and 2 (tests/fixtures/run_report,
+ * copied from results/) render to their own Markdown byte for byte; a
+ * schema 3 report gets the Rate and Verified lines; the resources file
+ * adds the Resources lines, the busy fractions and the warning at 90%. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "run_report.h"
+
+#define FIXTURES "tests/fixtures/run_report/"
+
+static char *slurp(const char *path)
+{
+    FILE *fp = fopen(path, "r");
+    if (fp == NULL)
+        fail_msg("cannot open %s (run from the repository's root)", path);
+    char *text = NULL;
+    size_t cap = 0;
+    ssize_t n = getdelim(&text, &cap, '\0', fp);
+    fclose(fp);
+    assert_true(n > 0);
+    return text;
+}
+
+static json_t *load(const char *path)
+{
+    json_error_t err;
+    json_t *j = json_load_file(path, 0, &err);
+    if (j == NULL)
+        fail_msg("%s: %s", path, err.text);
+    return j;
+}
+
+static json_t *parse(const char *text)
+{
+    json_error_t err;
+    json_t *j = json_loads(text, 0, &err);
+    if (j == NULL)
+        fail_msg("line %d: %s", err.line, err.text);
+    return j;
+}
+
+/* The Markdown written by the loadgen of that schema, reproduced. */
+static void check_archived(const char *stem)
+{
+    char json_path[256], md_path[256];
+    snprintf(json_path, sizeof json_path, FIXTURES "%s.json", stem);
+    snprintf(md_path, sizeof md_path, FIXTURES "%s.md", stem);
+    json_t *run = load(json_path);
+    char *want = slurp(md_path);
+    char *md = run_report_markdown(run, NULL);
+    assert_non_null(md);
+    if (strcmp(md, want) != 0)
+        fail_msg("%s differs; rendered:\n%s", stem, md);
+    free(md);
+    free(want);
+    json_decref(run);
+}
+
+static void test_archived_markdown_byte_identical(void **state)
+{
+    (void)state;
+    check_archived("schema1_thread-per-request_io"); /* http 504s, no protocol, no machine_cpus */
+    check_archived("schema2_single-thread_io");      /* timeouts, unfinished, the note */
+    check_archived("schema2_grpc-sync_io_n300");     /* -n, gRPC */
+}
+
+/* Schema 1 and 2 have no served share and no verify: no such lines. */
+static void test_archived_summary(void **state)
+{
+    (void)state;
+    json_t *run = load(FIXTURES "schema1_thread-per-request_io.json");
+    char *text = run_report_summary(run, NULL);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "Number of failure:    187\n"));
+    assert_non_null(strstr(text, "+ http errors 187 (504: 187) + timeouts 0"));
+    assert_null(strstr(text, "Rate:"));
+    assert_null(strstr(text, "Verified:"));
+    free(text);
+    json_decref(run);
+    run = load(FIXTURES "schema2_single-thread_io.json");
+    text = run_report_summary(run, NULL);
+    assert_non_null(text);
+    /* The time share's note, before the ceiling. */
+    assert_non_null(strstr(text, "\nNote: the window holds only 2.0 mean latencies; where clients "
+                                 "queue, rps may read up to ~50% high (run longer, use -n, or "
+                                 "--warmup past the queue)\nCeiling: 1.0 rps"));
+    free(text);
+    json_decref(run);
+}
+
+/* A threadpool-50 run at c=100: a queue of two, with --upstream. */
+static const char schema3_run[] =
+    "{\"schema_version\":3,\"variant\":\"threadpool-50\",\"workload\":\"io\",\"mode\":\"docker\","
+    "\"url\":\"http://sut:3000/io\","
+    "\"config\":{\"protocol\":\"http\",\"concurrency\":100,\"threads\":1,\"duration_s\":30.0,"
+    "\"requests\":null,\"warmup_s\":0.0,\"drain_s\":5.0,\"ramp_s\":0.0,\"keepalive\":true,"
+    "\"fanout\":10,\"delay_s\":1.0,\"timeout_s\":30.0,\"capacity\":null,"
+    "\"upstream\":\"http://slowapi:8001\"},"
+    "\"summary\":{\"issued\":1550,\"ok\":1500,\"failures\":0,\"http_errors\":{},\"timeouts\":0,"
+    "\"unfinished\":50,\"warmup_excluded\":0,"
+    "\"errors\":{\"connect\":0,\"read\":0,\"write\":0,\"parse\":0},"
+    "\"rps\":50.0,\"rps_error\":0.833,\"rps_time_share\":50.833,\"ok_in_window\":1525.0,"
+    "\"served_in_window\":1500.0,\"service_s\":1.0,\"window_latencies\":5.0,\"mean_ms\":1977.2,"
+    "\"min_ms\":1000.4,\"max_ms\":2130.1,\"duration_s\":30.0,\"responses\":1500,"
+    "\"samples_dropped\":0,\"interrupted\":false},"
+    "\"percentiles_ms\":{\"50\":2001.4,\"60\":2001.6,\"70\":2001.9,\"80\":2002.3,\"90\":2003.0,"
+    "\"95\":2004.1,\"99\":2130.1,\"99.9\":2130.1,\"100\":2130.1},"
+    "\"ceiling\":{\"rps\":50.0,\"capacity\":50,\"formula\":\"min(concurrency, capacity) / "
+    "delay_s\",\"measured_over_ceiling\":1.0},"
+    "\"verify\":{\"upstream_calls\":15000,\"answered\":1500,\"calls_per_answer\":10.0,"
+    "\"expected\":10,\"verdict\":\"ok\",\"note\":null},"
+    "\"server\":{\"variant\":\"threadpool-50\",\"capacity\":50},"
+    "\"environment\":{\"cpus\":1,\"machine_cpus\":2,\"kernel\":\"6.1.0\","
+    "\"started_at\":\"2026-11-30T12:00:00Z\",\"git_commit\":\"abc1234\",\"docker_version\":null,"
+    "\"compose_version\":null,\"cpu_sharing\":null}}";
+
+static const char schema3_summary[] =
+    "Number of failure:    0\n"
+    "Request per second:   50.0 [#/sec] (mean)\n"
+    "Time per request:     1977.2 [ms] (mean)\n"
+    " 50%   2001.4\n"
+    " 60%   2001.6\n"
+    " 70%   2001.9\n"
+    " 80%   2002.3\n"
+    " 90%   2003.0\n"
+    " 95%   2004.1\n"
+    " 99%   2130.1\n"
+    "99.9%   2130.1\n"
+    "100%   2130.1\n"
+    "Buckets: issued 1550 = ok 1500 + http errors 0 + timeouts 0 + connection errors 0 (connect "
+    "0, read 0, write 0, parse 0) + unfinished 50; warm-up excluded 0\n"
+    "Rate: 50.0 rps \xc2\xb1 0.8 (served share; time share 50.8)\n"
+    "Verified: 10.00 upstream calls per answered request (expected 10): ok\n"
+    "Ceiling: 50.0 rps (min(c=100, capacity=50) / delay 1 s); measured/ceiling 1.000\n";
+
+/* The served share states its own error: no time-share note, though the
+ * window holds only 5 latencies. */
+static void test_schema3_summary(void **state)
+{
+    (void)state;
+    json_t *run = parse(schema3_run);
+    char *text = run_report_summary(run, NULL);
+    assert_non_null(text);
+    assert_string_equal(text, schema3_summary);
+    free(text);
+    /* Without a service time the note is back, and the rate says why. */
+    assert_int_equal(json_object_set_new(json_object_get(run, "summary"), "service_s",
+                                         json_null()),
+                     0);
+    text = run_report_summary(run, NULL);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "Rate: 50.0 rps \xc2\xb1 0.8 (time share: no --delay, so no "
+                                 "served share)\nVerified: "));
+    assert_non_null(strstr(text, "\nNote: the window holds only 5.0 mean latencies"));
+    free(text);
+    json_decref(run);
+}
+
+static void test_schema3_verify_lines(void **state)
+{
+    (void)state;
+    json_t *run = parse(schema3_run);
+    json_t *v = json_object_get(run, "verify");
+    json_object_set_new(v, "calls_per_answer", json_real(9.1));
+    json_object_set_new(v, "verdict", json_string("short"));
+    json_object_set_new(v, "note", json_string("50 requests failed or were cut off"));
+    char *text = run_report_summary(run, NULL);
+    assert_non_null(strstr(text, "\nVerified: 9.10 upstream calls per answered request (expected "
+                                 "10): short (50 requests failed or were cut off)\n"));
+    free(text);
+    json_object_set_new(v, "upstream_calls", json_null());
+    json_object_set_new(v, "calls_per_answer", json_null());
+    json_object_set_new(v, "verdict", json_string("n/a"));
+    json_object_set_new(v, "note", json_string("the upstream counter could not be read: x"));
+    text = run_report_summary(run, NULL);
+    assert_non_null(strstr(text, "\nVerified: n/a (the upstream counter could not be read: x)\n"));
+    free(text);
+    json_object_set_new(v, "upstream_calls", json_integer(5));
+    json_object_set_new(v, "expected", json_null());
+    json_object_set_new(v, "note", json_string("unknown"));
+    text = run_report_summary(run, NULL);
+    assert_non_null(strstr(text, "\nVerified: n/a upstream calls per answered request (expected "
+                                 "unknown): n/a (unknown)\n"));
+    free(text);
+    json_object_set_new(run, "verify", json_null());
+    text = run_report_summary(run, NULL);
+    assert_null(strstr(text, "Verified"));
+    free(text);
+    json_decref(run);
+}
+
+static void test_schema3_markdown(void **state)
+{
+    (void)state;
+    json_t *run = parse(schema3_run);
+    char *md = run_report_markdown(run, NULL);
+    assert_non_null(md);
+    assert_null(strstr(md, "| capacity (given)"));
+    assert_non_null(strstr(md, "| delay | 1 s |\n| upstream | `http://slowapi:8001` |\n\n"));
+    /* The classic lines in the code block, the new ones each a paragraph
+     * after the buckets, then the ceiling, then the environment. */
+    assert_non_null(strstr(md, "```\nNumber of failure:    0\nRequest per second:   50.0"));
+    assert_non_null(strstr(md, "| warm-up (excluded) | 0 |\n\n"
+                               "Rate: 50.0 rps \xc2\xb1 0.8 (served share; time share 50.8)\n\n"
+                               "Verified: 10.00 upstream calls per answered request (expected "
+                               "10): ok\n\n"
+                               "Ceiling: 50.0 rps (min(c=100, capacity=50) / delay 1 s); "
+                               "measured/ceiling 1.000\n\n## Environment\n"));
+    assert_null(strstr(md, "## Resources"));
+    assert_non_null(strstr(md, "- server: {\"variant\":\"threadpool-50\",\"capacity\":50}\n"));
+    free(md);
+    json_decref(run);
+}
+
+static const char resources_2[] =
+    "{\"schema_version\":2,\"variant\":\"threadpool-50\",\"workload\":\"io\","
+    "\"cpu_seconds\":21.78,\"peak_memory_mib\":430.9,\"wall_seconds\":31.5,\"cpus\":1,"
+    "\"measured\":\"container cgroup: CPU time, peak memory with page cache\","
+    "\"loadgen\":{\"cpu_seconds\":29.3,\"wall_seconds\":31.5,\"cpus\":1},"
+    "\"slowapi\":{\"cpu_seconds\":3.2,\"wall_seconds\":31.5,\"cpus\":1}}";
+
+static void test_resources(void **state)
+{
+    (void)state;
+    json_t *run = parse(schema3_run), *res = parse(resources_2);
+    char *text = run_report_summary(run, res);
+    assert_non_null(text);
+    /* The summary as without resources, then their lines. */
+    assert_memory_equal(text, schema3_summary, strlen(schema3_summary));
+    assert_string_equal(text + strlen(schema3_summary),
+                        "Resources: server 21.78 CPU s (69% busy), peak memory 430.9 MiB, "
+                        "14.52 CPU ms per request; loadgen 29.30 CPU s (93% busy); slowapi "
+                        "3.20 CPU s (10% busy)\n"
+                        "Warning: loadgen was 93% busy: this run may measure loadgen, not the "
+                        "server.\n");
+    free(text);
+    char *md = run_report_markdown(run, res);
+    assert_non_null(md);
+    assert_non_null(strstr(md, "measured/ceiling 1.000\n\n## Resources\n\n"
+                               "| program | CPU s | busy | peak memory MiB | CPU ms per "
+                               "request |\n|---|---:|---:|---:|---:|\n"
+                               "| server | 21.78 | 69% | 430.9 | 14.52 |\n"
+                               "| loadgen | 29.30 | 93% |  |  |\n"
+                               "| slowapi | 3.20 | 10% |  |  |\n\n"
+                               "busy = CPU seconds / (wall seconds \xc3\x97 CPUs). Measured: "
+                               "container cgroup: CPU time, peak memory with page cache.\n\n"
+                               "**Warning: loadgen was 93% busy: this run may measure loadgen, not "
+                               "the server.**\n\n## Environment\n"));
+    free(md);
+    /* Just under 90%: no warning (it reads 90% rounded). */
+    json_object_set_new(json_object_get(res, "loadgen"), "cpu_seconds", json_real(28.34));
+    text = run_report_summary(run, res);
+    assert_non_null(strstr(text, "; loadgen 28.34 CPU s (90% busy);"));
+    assert_null(strstr(text, "Warning"));
+    free(text);
+    /* slowapi busy: its own warning. */
+    json_object_set_new(json_object_get(res, "slowapi"), "cpu_seconds", json_real(31.0));
+    md = run_report_markdown(run, res);
+    assert_non_null(strstr(md, "\n**Warning: slowapi was 98% busy: this run may measure slowapi, "
+                               "not the server.**\n"));
+    assert_null(strstr(md, "Warning: loadgen"));
+    free(md);
+    json_decref(res);
+    json_decref(run);
+}
+
+/* Schema 1 resources: the server's CPU and memory, no busy, no helpers. */
+static void test_resources_schema1(void **state)
+{
+    (void)state;
+    json_t *run = load(FIXTURES "schema2_single-thread_io.json");
+    json_t *res = parse("{\"variant\":\"single-thread\",\"workload\":\"io\",\"cpu_seconds\":0.59,"
+                        "\"peak_memory_mib\":30.3,\"measured\":\"processes\"}");
+    char *text = run_report_summary(run, res);
+    assert_non_null(strstr(text, "\nResources: server 0.59 CPU s, peak memory 30.3 MiB, 20.34 CPU ms "
+                                 "per request\n"));
+    free(text);
+    char *md = run_report_markdown(run, res);
+    assert_non_null(strstr(md, "| server | 0.59 |  | 30.3 | 20.34 |\n\nbusy = "));
+    assert_null(strstr(md, "| loadgen"));
+    free(md);
+    json_decref(res);
+    json_decref(run);
+}
+
+static void test_busy(void **state)
+{
+    (void)state;
+    json_t *p = parse("{\"cpu_seconds\":3.0,\"wall_seconds\":2.0,\"cpus\":2}");
+    assert_true(run_report_busy(p) == 0.75);
+    json_object_set_new(p, "cpus", json_integer(0));
+    assert_true(run_report_busy(p) == -1);
+    json_object_set_new(p, "cpus", json_integer(1));
+    json_object_del(p, "wall_seconds");
+    assert_true(run_report_busy(p) == -1);
+    assert_true(run_report_busy(NULL) == -1);
+    json_decref(p);
+}
+
+/* Whatever is missing, the text is made: absent fields are left out or
+ * read n/a, never a crash. */
+static void test_sparse_input(void **state)
+{
+    (void)state;
+    json_t *empty = parse("{}");
+    char *text = run_report_summary(empty, NULL);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "Time per request:     n/a [ms] (mean)\n 50%   n/a\n"));
+    assert_non_null(strstr(text, "Ceiling: n/a (not computed)\n"));
+    free(text);
+    char *md = run_report_markdown(empty, json_object_get(empty, "nothing"));
+    assert_non_null(md);
+    assert_non_null(strstr(md, "# unknown / unknown (unknown)\n"));
+    free(md);
+    json_decref(empty);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_archived_markdown_byte_identical),
+        cmocka_unit_test(test_archived_summary),
+        cmocka_unit_test(test_schema3_summary),
+        cmocka_unit_test(test_schema3_verify_lines),
+        cmocka_unit_test(test_schema3_markdown),
+        cmocka_unit_test(test_resources),
+        cmocka_unit_test(test_resources_schema1),
+        cmocka_unit_test(test_busy),
+        cmocka_unit_test(test_sparse_input),
+    };
+    return cmocka_run_group_tests_name("run report rendering", tests, NULL, NULL);
+}
