@@ -74,7 +74,7 @@ run_docker() {
     sample_loadgen_container &
     pids+=($!)
 
-    say "running $load_shown: $concurrency clients on /$workload (containers' logs: $log)"
+    say "running $load_shown: $concurrency clients on /$workload"
     start_progress "$out/$progress"
     local status=0
     in_background "${compose[@]}" up --no-build --no-color --abort-on-container-exit \

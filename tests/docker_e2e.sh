@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Docker end-to-end test: `make images`, one short `./run.sh` run in Docker,
-# one run of the plain Compose one-liner, and after each: a valid report and
-# no container or network of the run left behind.
+# a two-variant matrix, one run of the plain Compose one-liner, and after
+# each: valid reports (the schemas of schemas/ too) and no container or
+# network of the run left behind.
 #
 # Prints PASS/FAIL lines and "N passed, N failed"; exits 0 when all passed,
 # 1 otherwise, 77 (skipped) when no Docker engine is reachable.
@@ -66,16 +67,25 @@ report_valid() {
     jq -e --arg mode "$2" '
         def total: if type == "object" then [.[]] | add // 0 else . end;
         .schema_version == 3 and .variant == "event-loop" and .mode == $mode
-        and .summary.ok > 0
+        and .summary.ok > 0 and .verify.verdict == "ok"
         and .summary.issued == (.summary.ok + (.summary.http_errors | total)
                                 + .summary.timeouts + (.summary.errors | total)
                                 + .summary.unfinished)
     ' "$1" >/dev/null
 }
 
-# server_usage_valid FILE: run.sh's figures of the server's resources.
+# server_usage_valid FILE: run.sh's figures of the server's, loadgen's and
+# slowapi's resources.
 server_usage_valid() {
-    jq -e '.variant == "event-loop" and .cpu_seconds > 0 and .peak_memory_mib > 0' "$1" >/dev/null
+    jq -e '.variant == "event-loop" and .cpu_seconds > 0 and .peak_memory_mib > 0
+           and .wall_seconds > 0 and .loadgen.cpu_seconds > 0 and .slowapi.cpu_seconds > 0' \
+        "$1" >/dev/null
+}
+
+# schemas_valid PATH...: every JSON under PATH validates against schemas/.
+schemas_valid() {
+    /usr/bin/python3 tests/scripts/validate_reports.py "$@" >"$tmp/validate.log" 2>&1 ||
+        { show_log "$tmp/validate.log"; return 1; }
 }
 
 # nothing_left PROJECT: no container and no network of the project remain.
@@ -110,15 +120,20 @@ fi
 if report=$(one_report "$out"); then
     pass "run.sh wrote one JSON report"
     if report_valid "$report" docker; then
-        pass "run.sh report: schema 2, event-loop, docker, ok > 0, buckets add up"
+        pass "run.sh report: schema 3, event-loop, docker, ok > 0, buckets add up"
     else
-        fail "run.sh report: schema 2, event-loop, docker, ok > 0, buckets add up"
+        fail "run.sh report: schema 3, event-loop, docker, ok > 0, buckets add up"
         jq -c '{schema_version, variant, mode, summary}' "$report" | sed 's/^/    | /'
     fi
     check "run.sh printed the report's path" grep -qF "report: $report" "$tmp/run.log"
     # The server's resources, from the container's cgroup while it ran.
-    check "run.sh wrote the server's CPU seconds and peak memory" \
+    check "run.sh wrote the server's, loadgen's and slowapi's CPU seconds" \
         server_usage_valid "${report%.json}.server.json"
+    check "the Markdown, rendered with the resources, and the containers' logs beside it" \
+        grep -q '^## Resources' "${report%.json}.md"
+    check "the containers' logs beside the report" grep -q 'loadgen' "${report%.json}.log"
+    check "the summary was printed, the containers' logs were not" \
+        bash -c "grep -q '^Rate: ' '$tmp/run.log' && ! grep -q '^loadgen_1 *|' '$tmp/run.log'"
 else
     fail "run.sh wrote one JSON report"
     find "$out" -maxdepth 1 -ls 2>&1 | sed 's/^/    | /'
@@ -129,6 +144,27 @@ if [ -n "$project" ]; then
 else
     fail "run.sh named its Compose project"
 fi
+
+# ---- a two-variant matrix in Docker -------------------------------------
+
+if ./run.sh all io --only event-loop,threadpool-50 -c 10 -d 2 --delay 0.1 --no-build \
+        --out "$tmp/matrix" >"$tmp/matrix.log" 2>&1; then
+    pass "run.sh all io --only event-loop,threadpool-50 exits 0"
+else
+    fail "run.sh all io --only event-loop,threadpool-50 exits 0"
+    show_log "$tmp/matrix.log"
+fi
+matrix=$(find "$tmp/matrix" -maxdepth 1 -type d -name '*_matrix_io' | head -n 1)
+check "the matrix wrote report.md, report.json and its charts (lab/labreport)" \
+    test -s "$matrix/report.md" -a -s "$matrix/report.json" -a -s "$matrix/rps.svg" \
+         -a -s "$matrix/latency.svg" -a -s "$matrix/cpu.svg"
+check "the matrix's rows: event-loop and threadpool-50, 10 upstream calls per answer" \
+    jq -e '[.rows[] | select(.runs == 1 and .calls_per_answer.median == 10)] | length == 2' \
+        "$matrix/report.json" >/dev/null
+check "every JSON run.sh wrote validates against schemas/" schemas_valid "$out" "$tmp/matrix"
+for project in $(grep -o 'project lab-run-[0-9]*' "$tmp/matrix.log" | cut -d' ' -f2); do
+    check "the matrix's run left no container or network ($project)" nothing_left "$project"
+done
 
 # ---- the plain Compose one-liner ----------------------------------------
 
@@ -145,7 +181,7 @@ else
     show_log "$tmp/oneliner.log"
 fi
 if report=$(one_report "$oneliner_out"); then
-    check "one-liner report: schema 2, event-loop, docker, ok > 0, buckets add up" \
+    check "one-liner report: schema 3, event-loop, docker, ok > 0, buckets add up" \
         report_valid "$report" docker
     check "one-liner report is owned by loadgen's default uid 10001" \
         test "$(stat -c %u "$report")" = 10001
