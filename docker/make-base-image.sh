@@ -31,8 +31,20 @@ fi
 rootfs=$(mktemp -d /tmp/lab-rootfs.XXXXXX)
 trap 'rm -rf "$rootfs"' EXIT
 
-echo "base image $IMAGE: debootstrap bookworm from $MIRROR (takes a few minutes)" >&2
-debootstrap --variant=minbase bookworm "$rootfs" "$MIRROR" >"$rootfs.log" 2>&1 || {
+echo "base image $IMAGE: debootstrap bookworm from $MIRROR (takes a few minutes)"
+# show_steps LOG: keep debootstrap's output in LOG and, on a terminal, redraw
+# its latest step ("I: Unpacking libc6...") on one line.
+show_steps() {
+    local line
+    while IFS= read -r line; do
+        printf '%s\n' "$line" >>"$1"
+        [ ! -t 1 ] || case $line in
+            I:*) printf '\rbase image: %s\033[K' "${line:3:70}" ;;
+        esac
+    done
+    [ ! -t 1 ] || printf '\r\033[K'
+}
+debootstrap --variant=minbase bookworm "$rootfs" "$MIRROR" 2>&1 | show_steps "$rootfs.log" || {
     tail -20 "$rootfs.log" >&2
     echo "make-base-image: debootstrap failed (log: $rootfs.log)" >&2
     exit 1
