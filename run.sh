@@ -180,5 +180,8 @@ if [ "$in_matrix" = 1 ]; then
 else
     cat "$work_dir/summary"
     say "report: ${report#"$user_dir"/} (Markdown, server resources and logs beside it)"
+    # The archive's index, results/README.md, stays true.
+    [ "$out" != "$lab_dir/results" ] || labreport index "$out" >/dev/null 2>&1 ||
+        echo "run.sh: could not update results/README.md" >&2
 fi
 [ -z "${LAB_REPORT_PATH_FILE:-}" ] || printf '%s\n' "$report" >"$LAB_REPORT_PATH_FILE"

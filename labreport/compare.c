@@ -55,8 +55,74 @@ enum lr_verdict lr_compare_verdict(const lr_stat_t *a, const lr_stat_t *b, int h
     return (higher_is_better ? delta > 0 : delta < 0) ? LR_VERDICT_BETTER : LR_VERDICT_WORSE;
 }
 
-/* One side, as {"workload": W, "rows": [...]}: a matrix report as it is,
- * a run report as a row of one run. NULL with the reason in err. */
+/* The settings a comparison should share, as a matrix report names them
+ * (concurrency is each row's own), from a run report's config and server. */
+static const char *const setting_keys[] = {
+    "duration_s", "requests", "fanout", "delay_s", "timeout_s", "warmup_s", "upstream_http",
+};
+#define SETTING_COUNT (sizeof setting_keys / sizeof setting_keys[0])
+
+static json_t *run_settings(const json_t *report)
+{
+    const json_t *config = json_object_get(report, "config");
+    json_t *settings = json_object();
+    int failed = 0;
+    for (size_t i = 0; i + 1 < SETTING_COUNT; i++) {
+        const json_t *v = json_object_get(config, setting_keys[i]);
+        if (v != NULL)
+            lr_jset(settings, setting_keys[i], json_deep_copy(v), &failed);
+    }
+    /* The transport to slowapi is the server's (schema 3 servers say it). */
+    const json_t *http = json_object_get(json_object_get(report, "server"), "upstream_http");
+    if (json_is_string(http))
+        lr_jset(settings, "upstream_http", json_deep_copy(http), &failed);
+    if (failed) {
+        json_decref(settings);
+        return NULL;
+    }
+    return settings;
+}
+
+/* Two settings' values are the same: numbers by value (30 and 30.0). */
+static int same_value(const json_t *a, const json_t *b)
+{
+    if (json_is_number(a) && json_is_number(b))
+        return json_number_value(a) == json_number_value(b);
+    return json_equal(a, b);
+}
+
+/* "Settings that differ": a comparison across settings compares them too,
+ * and the reader should know (a warm-up hides the cold start, Docker adds
+ * the bridge's cost). A setting one side does not record is not shown. */
+static void print_settings_diff(FILE *out, const json_t *sa, const json_t *sb)
+{
+    int any = 0;
+    const json_t *ma = json_object_get(sa, "mode"), *mb = json_object_get(sb, "mode");
+    if (ma && mb && !same_value(ma, mb)) {
+        fprintf(out, "Settings that differ (A / B): mode %s / %s", json_string_value(ma),
+                json_string_value(mb));
+        any = 1;
+    }
+    const json_t *seta = json_object_get(sa, "settings"), *setb = json_object_get(sb, "settings");
+    for (size_t i = 0; i < SETTING_COUNT; i++) {
+        const json_t *a = json_object_get(seta, setting_keys[i]);
+        const json_t *b = json_object_get(setb, setting_keys[i]);
+        if (a == NULL || b == NULL || same_value(a, b))
+            continue;
+        char *ta = json_dumps(a, JSON_ENCODE_ANY), *tb = json_dumps(b, JSON_ENCODE_ANY);
+        fprintf(out, "%s%s %s / %s", any ? "; " : "Settings that differ (A / B): ",
+                setting_keys[i], ta ? ta : "?", tb ? tb : "?");
+        free(ta);
+        free(tb);
+        any = 1;
+    }
+    if (any)
+        fprintf(out, ".\n\n");
+}
+
+/* One side, as {"workload": W, "mode": M, "settings": {...}, "rows":
+ * [...]}: a matrix report as it is, a run report as a row of one run.
+ * NULL with the reason in err. */
 static json_t *load_side(const char *path, char *err, size_t err_len)
 {
     char file[PATH_MAX];
@@ -94,6 +160,8 @@ static json_t *load_side(const char *path, char *err, size_t err_len)
     int failed = 0;
     json_t *side = json_object(), *rows = json_array();
     lr_jset(side, "workload", json_string(run.workload), &failed);
+    lr_jset(side, "mode", json_string(run.mode), &failed);
+    lr_jset(side, "settings", run_settings(run.json), &failed);
     lr_jset(side, "single_run", json_true(), &failed);
     lr_jappend(rows, lr_row_json(&in), &failed);
     lr_jset(side, "rows", rows, &failed);
@@ -237,6 +305,7 @@ int lr_compare(const char *a, const char *b, const lr_compare_opts_t *opts, FILE
     int same_workload = wa && wb && strcmp(wa, wb) == 0;
     int matched = 0, worse = 0, better = 0;
     print_intro(out, a, b, opts);
+    print_settings_diff(out, sa, sb);
     /* Two run reports named on the command line are compared as they
      * are, whatever their variants: that is what was asked for. */
     int two_runs = json_is_true(json_object_get(sa, "single_run")) &&

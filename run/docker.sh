@@ -35,13 +35,21 @@ build_images() {
     fi
 }
 
+# docker_versions: the engine's and Compose's versions, for the report;
+# asked once per matrix (its points inherit them): each asking costs.
+docker_versions() {
+    local cmd
+    read -r -a cmd <<<"$(compose_command)"
+    : "${LAB_DOCKER_VERSION:=docker $(docker version --format '{{.Server.Version}}')}"
+    : "${LAB_COMPOSE_VERSION:=${cmd[*]} $("${cmd[@]}" version --short)}"
+    export LAB_DOCKER_VERSION LAB_COMPOSE_VERSION
+}
+
 # run_docker: one run of $variant; the report lands in $out.
 run_docker() {
     local cmd
     read -r -a cmd <<<"$(compose_command)"
-    LAB_DOCKER_VERSION="docker $(docker version --format '{{.Server.Version}}')"
-    LAB_COMPOSE_VERSION="${cmd[*]} $("${cmd[@]}" version --short)"
-    export LAB_DOCKER_VERSION LAB_COMPOSE_VERSION
+    docker_versions
     export LAB_UID LAB_GID
     LAB_UID=$(id -u)
     LAB_GID=$(id -g)
@@ -67,9 +75,9 @@ run_docker() {
         die "could not start slowapi and $variant"
     fi
     local id
-    id=$("${compose[@]}" ps -q "$variant" 2>/dev/null) || id=
+    id=$(container_id "$variant")
     [ -z "$id" ] || sample_container server "$id"
-    id=$("${compose[@]}" ps -q slowapi 2>/dev/null) || id=
+    id=$(container_id slowapi)
     [ -z "$id" ] || sample_container slowapi "$id"
     sample_loadgen_container &
     pids+=($!)
@@ -87,13 +95,19 @@ run_docker() {
     usage_what="container cgroup: CPU time, peak memory with page cache"
 }
 
+# container_id SERVICE: the full ID of the run's container of SERVICE, or
+# nothing (docker ps: a Compose v1 command would cost half a second).
+container_id() {
+    docker ps -q --no-trunc --filter "label=com.docker.compose.project=$COMPOSE_PROJECT_NAME" \
+        --filter "label=com.docker.compose.service=$1" 2>/dev/null || true
+}
+
 # sample_loadgen_container: loadgen's container exists once `up` made it;
 # look for it (a minute at most) and sample it.
 sample_loadgen_container() {
     local id= tries=0 files
     while [ -z "$id" ] && [ $tries -lt 300 ]; do
-        id=$(docker ps -q --no-trunc --filter "label=com.docker.compose.project=$COMPOSE_PROJECT_NAME" \
-                          --filter label=com.docker.compose.service=loadgen 2>/dev/null) || id=
+        id=$(container_id loadgen)
         [ -n "$id" ] || sleep 0.2
         tries=$((tries + 1))
     done

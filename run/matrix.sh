@@ -155,6 +155,7 @@ run_matrix() {
 
     if [ "$lab_mode" = docker ]; then
         build_images "${selected[@]}"
+        docker_versions
     else
         build_programs
     fi

@@ -164,6 +164,24 @@ static void test_two_runs_of_other_variants(void **state)
     assert_non_null(strstr(out, "| rps | 99.6 | 49.8 | -50.0% | changed (worse) |"));
 }
 
+static void test_settings_that_differ(void **state)
+{
+    fixture_t *f = *state;
+    char out[8192], d[PATH_MAX + 32];
+    /* The same settings: nothing said. */
+    assert_int_equal(compare(f->a, f->b, 0, out, sizeof out), LR_EXIT_OK);
+    assert_null(strstr(out, "Settings that differ"));
+    /* A warm-up on one side only, and the other mode: both named. */
+    json_t *run = lrf_run(2, "event-loop", 100, 99.9, 1001, 0);
+    json_object_set_new(json_object_get(run, "config"), "warmup_s", json_real(2.0));
+    json_object_set_new(run, "mode", json_string("docker"));
+    assert_int_equal(lrf_write_json(f->dir, "d.json", run), 0);
+    snprintf(d, sizeof d, "%s/d.json", f->dir);
+    assert_int_equal(compare(f->a, d, 0, out, sizeof out), LR_EXIT_OK);
+    assert_non_null(strstr(out, "Settings that differ (A / B): mode "));
+    assert_non_null(strstr(out, "; warmup_s 0.0 / 2.0.\n"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -176,6 +194,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fail_on_regression_direction, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_inputs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_runs_of_other_variants, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_settings_that_differ, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
