@@ -82,6 +82,9 @@ if [ "$native" = 0 ]; then
     fi
 fi
 [ "$lab_mode" = docker ] || native=1
+# The tests' small variants have no images.
+[ -z "${LAB_VARIANTS_TABLE:-}" ] || [ "$lab_mode" = native ] ||
+    bad_usage "LAB_VARIANTS_TABLE (another table of variants) runs natively only: add --native"
 
 # ---- clean-up, whatever happens -----------------------------------------
 
