@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "atomic_file.h"
 #include "buf.h"
 #include "files.h"
 #include "gnuplot.h"
@@ -510,5 +511,5 @@ int lr_charts_write(const char *dir, const json_t *report, char *err, size_t err
     char probe[PATH_MAX];
     if (lr_path_join(probe, sizeof probe, dir, charts[0].file) < 0)
         return 0;
-    return lr_sync_parent(probe, err, err_len) < 0 ? -1 : 0;
+    return afile_sync_parent(probe, err, err_len) < 0 ? -1 : 0;
 }

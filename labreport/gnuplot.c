@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
 #include "files.h"
 
 extern char **environ;
@@ -95,10 +96,10 @@ static int run_gnuplot(const char *script, int out_fd, char *err, size_t err_len
 static int write_script(const char *path, const char *script, char *tmp, size_t cap, char *err,
                         size_t err_len)
 {
-    int fd = lr_temp_beside(path, tmp, cap, err, err_len);
+    int fd = afile_temp_fd(path, tmp, cap, err, err_len);
     if (fd < 0)
         return -1;
-    int rc = lr_write_all(fd, script, strlen(script));
+    int rc = afile_write_all(fd, script, strlen(script));
     if (close(fd) < 0 && rc == 0)
         rc = -errno;
     if (rc < 0) {
@@ -114,7 +115,7 @@ int lr_gnuplot_draw(const char *path, const char *script, char *err, size_t err_
     char script_tmp[PATH_MAX], svg_tmp[PATH_MAX];
     if (write_script(path, script, script_tmp, sizeof script_tmp, err, err_len) < 0)
         return -1;
-    int fd = lr_temp_beside(path, svg_tmp, sizeof svg_tmp, err, err_len);
+    int fd = afile_temp_fd(path, svg_tmp, sizeof svg_tmp, err, err_len);
     int rc = fd < 0 ? -1 : run_gnuplot(script_tmp, fd, err, err_len);
     (void)unlink(script_tmp);
     if (fd < 0)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "atomic_file.h"
 #include "buf.h"
 #include "files.h"
 #include "format.h"
@@ -183,7 +184,7 @@ int lr_index_write(const char *dir, char *err, size_t err_len)
     char *text = lr_index_markdown(dir, err, err_len);
     if (text == NULL)
         return -1;
-    int rc = lr_write_replace(path, text, err, err_len);
+    int rc = afile_replace(path, text, 1, err, err_len);
     free(text);
     return rc < 0 ? -1 : 0;
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "atomic_file.h"
 #include "charts.h"
 #include "files.h"
 #include "jsonutil.h"
@@ -407,7 +408,7 @@ int lr_matrix_render(const char *dir, const json_t *report, char *err, size_t er
         snprintf(err, err_len, "%s: out of memory", path);
         return -1;
     }
-    int rc = lr_write_replace(path, md, err, err_len);
+    int rc = afile_replace(path, md, 1, err, err_len);
     free(md);
     if (rc < 0)
         return -1;
@@ -427,7 +428,7 @@ int lr_matrix_write(const char *dir, const json_t *study, char *err, size_t err_
         free(text);
         return -1;
     }
-    int rc = lr_write_replace(path, text, err, err_len);
+    int rc = afile_replace(path, text, 1, err, err_len);
     /* Render from the text as written: a rebuild reads the same numbers. */
     json_error_t jerr;
     json_t *parsed = rc < 0 ? NULL : json_loads(text, 0, &jerr);

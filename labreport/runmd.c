@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "atomic_file.h"
 #include "files.h"
 #include "load.h"
 #include "run_report.h"
@@ -34,7 +35,7 @@ int lr_runmd_publish(const char *path, FILE *out, char *err, size_t err_len)
     char md_path[PATH_MAX], *md;
     if (render(path, &run, md_path, sizeof md_path, &md, err, err_len) < 0)
         return -1;
-    int rc = lr_write_new(md_path, md, err, err_len);
+    int rc = afile_create(md_path, md, err, err_len);
     free(md);
     if (rc == -EEXIST)
         fprintf(stderr, "labreport: %s exists and is left as it is (`labreport report` "
@@ -65,7 +66,7 @@ int lr_runmd_rebuild(const char *path, char *err, size_t err_len)
     if (render(path, &run, md_path, sizeof md_path, &md, err, err_len) < 0)
         return -1;
     lr_run_free(&run);
-    int rc = lr_write_replace(md_path, md, err, err_len);
+    int rc = afile_replace(md_path, md, 1, err, err_len);
     free(md);
     return rc < 0 ? -1 : 0;
 }

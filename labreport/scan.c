@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "atomic_file.h"
 #include "files.h"
 #include "matrix.h"
 
@@ -87,7 +88,7 @@ int lr_scan_is_run_name(const char *dir, const char *name)
 {
     char path[PATH_MAX];
     return ends_with(name, ".json") && !ends_with(name, ".server.json") &&
-           strstr(name, LR_TEMP_INFIX) == NULL && strcmp(name, LR_PLAN_FILE) != 0 &&
+           strstr(name, AFILE_TEMP_INFIX) == NULL && strcmp(name, LR_PLAN_FILE) != 0 &&
            strcmp(name, LR_MATRIX_FILE) != 0 && lr_path_join(path, sizeof path, dir, name) == 0 &&
            lr_is_file(path);
 }

@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
 #include "clock.h"
-#include "report.h"
 
 void progress_init(lg_progress_t *p, uint64_t start_ns)
 {
@@ -82,5 +82,5 @@ int progress_file_write(const char *path, const lg_progress_state_t *st, char *e
     }
     /* Not flushed to disk: a reader polls it while loadgen runs, and a
      * crash leaves nothing worth keeping. */
-    return report_replace_file(path, line, 0, err, err_len);
+    return afile_replace(path, line, 0, err, err_len);
 }

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
 #include "stats.h"
 
 #define CEILING_FORMULA "min(concurrency, capacity) / delay_s"
@@ -335,70 +336,22 @@ void report_basename(const lg_result_t *r, char *out, size_t cap)
     snprintf(out, cap, "%s_%s_%s", stamp, variant, workload);
 }
 
-static int write_all(int fd, const char *text, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, text, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        text += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 static int io_fail(char *err, size_t err_len, const char *call, const char *path, int rc)
 {
     snprintf(err, err_len, "%s(%s): %s", call, path, strerror(-rc));
     return rc;
 }
 
-/* Write text to a new temporary file in dir (tmp receives its path),
- * flushed to disk when durable. Returns 0 or -errno (no file is left
- * behind). */
-static int write_temp(const char *dir, const char *stem, const char *text, int durable,
-                      char *tmp, size_t tmp_cap, char *err, size_t err_len)
+/* Write text to a new temporary file for dir/base (tmp receives its path),
+ * durably (lib/atomic_file.h). Returns 0 or -errno (no file is left). */
+static int write_temp(const char *dir, const char *base, const char *text, char *tmp,
+                      size_t tmp_cap, char *err, size_t err_len)
 {
-    int n = snprintf(tmp, tmp_cap, "%s/%s.tmp.XXXXXX", dir, stem);
-    if (n < 0 || (size_t)n >= tmp_cap)
+    char stem[PATH_MAX];
+    int n = snprintf(stem, sizeof stem, "%s/%s", dir, base);
+    if (n < 0 || (size_t)n >= sizeof stem)
         return io_fail(err, err_len, "mkstemp", dir, -ENAMETOOLONG);
-    int fd = mkstemp(tmp);
-    if (fd < 0)
-        return io_fail(err, err_len, "mkstemp", tmp, -errno);
-    int rc = write_all(fd, text, strlen(text));
-    const char *call = "write";
-    if (rc == 0 && fchmod(fd, 0644) < 0) {
-        rc = -errno;
-        call = "fchmod";
-    }
-    if (rc == 0 && durable && fsync(fd) < 0) {
-        rc = -errno;
-        call = "fsync";
-    }
-    if (close(fd) < 0 && rc == 0) {
-        rc = -errno;
-        call = "close";
-    }
-    if (rc < 0) {
-        io_fail(err, err_len, call, tmp, rc);
-        (void)unlink(tmp);
-    }
-    return rc;
-}
-
-/* Make the new names durable: fsync the directory. */
-static int sync_dir(const char *dir, char *err, size_t err_len)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return io_fail(err, err_len, "open", dir, -errno);
-    int rc = fsync(fd) < 0 ? -errno : 0;
-    if (close(fd) < 0 && rc == 0)
-        rc = -errno;
-    return rc < 0 ? io_fail(err, err_len, "fsync", dir, rc) : 0;
+    return afile_temp(stem, text, 1, tmp, tmp_cap, err, err_len);
 }
 
 /* Give the .md its name beside the .json just linked: link(2) its
@@ -419,11 +372,11 @@ int report_publish(const char *dir, const char *base, const char *json_text, con
                    char *json_path, char *md_path, size_t path_cap, char *err, size_t err_len)
 {
     char json_tmp[PATH_MAX], md_tmp[PATH_MAX] = "";
-    int rc = write_temp(dir, base, json_text, 1, json_tmp, sizeof json_tmp, err, err_len);
+    int rc = write_temp(dir, base, json_text, json_tmp, sizeof json_tmp, err, err_len);
     if (rc < 0)
         return rc;
     if (md_text != NULL)
-        rc = write_temp(dir, base, md_text, 1, md_tmp, sizeof md_tmp, err, err_len);
+        rc = write_temp(dir, base, md_text, md_tmp, sizeof md_tmp, err, err_len);
     if (rc < 0) {
         (void)unlink(json_tmp);
         return rc;
@@ -463,7 +416,7 @@ int report_publish(const char *dir, const char *base, const char *json_text, con
     else
         md_path[0] = '\0';
     if (rc == 0)
-        rc = sync_dir(dir, err, err_len);
+        rc = afile_sync_dir(dir, err, err_len);
     return rc;
 }
 
@@ -474,29 +427,5 @@ int report_write_file(const char *path, const char *text, char *err, size_t err_
             return io_fail(err, err_len, "write", "stdout", -EIO);
         return 0;
     }
-    return report_replace_file(path, text, 1, err, err_len);
-}
-
-int report_replace_file(const char *path, const char *text, int durable, char *err,
-                        size_t err_len)
-{
-    char dir[PATH_MAX], tmp[PATH_MAX];
-    const char *slash = strrchr(path, '/');
-    const char *stem = slash ? slash + 1 : path;
-    if (slash == NULL)
-        snprintf(dir, sizeof dir, ".");
-    else if (slash == path)
-        snprintf(dir, sizeof dir, "/");
-    else
-        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-    if (*stem == '\0')
-        return io_fail(err, err_len, "open", path, -EISDIR);
-    int rc = write_temp(dir, stem, text, durable, tmp, sizeof tmp, err, err_len);
-    if (rc < 0)
-        return rc;
-    if (rename(tmp, path) < 0) {
-        rc = io_fail(err, err_len, "rename", path, -errno);
-        (void)unlink(tmp);
-    }
-    return rc;
+    return afile_replace(path, text, 1, err, err_len);
 }

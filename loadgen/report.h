@@ -77,10 +77,4 @@ int report_publish(const char *dir, const char *base, const char *json_text, con
  * or to stdout when path is "-". Returns 0 or -errno with a message. */
 int report_write_file(const char *path, const char *text, char *err, size_t err_len);
 
-/* Replace path with text: a temporary file in path's folder (fsync'd when
- * durable), then rename(2), so a reader sees the old text or the new,
- * never a part. Returns 0 or -errno with a message in err. */
-int report_replace_file(const char *path, const char *text, int durable, char *err,
-                        size_t err_len);
-
 #endif
