@@ -281,6 +281,19 @@ static void log_y_if_wide(lr_buf_t *b, double lo, double hi)
         lr_buf_puts(b, "set yrange [0:*]\n");
 }
 
+/* The script's end: the inline data blocks, then the plot command; the
+ * whole script (NULL when memory ran out anywhere). */
+static char *gp_finish(lr_buf_t *b, lr_buf_t *data, lr_buf_t *plot)
+{
+    char *d = lr_buf_take(data), *p = lr_buf_take(plot);
+    if (d == NULL || p == NULL)
+        b->failed = 1;
+    lr_buf_printf(b, "%splot %s\n", d ? d : "", p ? p : "");
+    free(d);
+    free(p);
+    return lr_buf_take(b);
+}
+
 static char *latency_script(const json_t *report)
 {
     long hc = lr_report_headline_c(report);
@@ -315,13 +328,7 @@ static char *latency_script(const json_t *report)
                     "set ylabel \"latency (ms)\"\nset grid xtics ytics\n"
                     "set key outside right top vertical\n");
     log_y_if_wide(&b, lo, hi);
-    char *d = lr_buf_take(&data), *p = lr_buf_take(&plot);
-    if (d == NULL || p == NULL)
-        b.failed = 1;
-    lr_buf_printf(&b, "%splot %s\n", d ? d : "", p ? p : "");
-    free(d);
-    free(p);
-    return lr_buf_take(&b);
+    return gp_finish(&b, &data, &plot);
 }
 
 static int cmp_long(const void *a, const void *b)
@@ -454,14 +461,8 @@ static char *sweep_script(const json_t *report, const char *file, const char *ke
     sweep_axis(&b, c, nc);
     lr_buf_printf(&b, "set ylabel \"%s\"\n", ylabel);
     log_y_if_wide(&b, lo, hi);
-    char *d = lr_buf_take(&data), *p = lr_buf_take(&plot);
-    if (d == NULL || p == NULL)
-        b.failed = 1;
-    lr_buf_printf(&b, "%splot %s\n", d ? d : "", p ? p : "");
-    free(d);
-    free(p);
     free(c);
-    return lr_buf_take(&b);
+    return gp_finish(&b, &data, &plot);
 }
 
 char *lr_chart_script(const json_t *report, const char *file)

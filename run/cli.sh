@@ -67,21 +67,22 @@ rows() { awk -F'\t' '!/^#/ && NF' "$1"; }
 variant_names() { rows "$variants_table" | cut -f1; }
 classic_names() { rows "$classic_table" | cut -f1; }
 
-# The variants and the classic names, aligned columns.
+# aligned TABLE A B C: columns A, B and C of a table's rows, the first two
+# padded to their widest.
+aligned() {
+    rows "$1" | awk -F'\t' -v a="$2" -v b="$3" -v c="$4" '
+        { x[NR] = $a; y[NR] = $b; z[NR] = $c
+          if (length($a) > w1) w1 = length($a); if (length($b) > w2) w2 = length($b) }
+        END { for (i = 1; i <= NR; i++) printf "  %-*s  %-*s  %s\n", w1, x[i], w2, y[i], z[i] }'
+}
+
+# The variants and the classic names.
 list_variants() {
     echo "Variants (name, model, the classic deployment it mirrors):"
-    rows "$variants_table" | awk -F'\t' '
-        { name[NR] = $1; model[NR] = $4; classic[NR] = $5
-          if (length($1) > w1) w1 = length($1); if (length($4) > w2) w2 = length($4) }
-        END { for (i = 1; i <= NR; i++)
-                  printf "  %-*s  %-*s  %s\n", w1, name[i], w2, model[i], classic[i] }'
+    aligned "$variants_table" 1 4 5
     echo
     echo "The classic study's names (each runs its variants as a matrix):"
-    rows "$classic_table" | awk -F'\t' '
-        { name[NR] = $1; runs[NR] = $2; what[NR] = $3
-          if (length($1) > w1) w1 = length($1); if (length($2) > w2) w2 = length($2) }
-        END { for (i = 1; i <= NR; i++)
-                  printf "  %-*s  %-*s  %s\n", w1, name[i], w2, runs[i], what[i] }'
+    aligned "$classic_table" 1 2 3
 }
 
 # variant_field NAME COLUMN: a column of the variant's row (2 program,

@@ -23,16 +23,8 @@ else
     exit 77
 fi
 
-passed=0
-failed=0
-pass() { echo "PASS $*"; passed=$((passed + 1)); }
-fail() { echo "FAIL $*"; failed=$((failed + 1)); }
-# check NAME COMMAND...: PASS or FAIL by the command's status.
-check() {
-    local name=$1
-    shift
-    if "$@"; then pass "$name"; else fail "$name"; fi
-}
+# shellcheck source=tests/harness/checks.sh
+. tests/harness/checks.sh
 finish() {
     echo "docker e2e: $passed passed, $failed failed"
     [ "$failed" -eq 0 ]
@@ -48,8 +40,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# show_log FILE: the end of a log, after a failure.
-show_log() { tail -n 30 "$1" | sed 's/^/    | /'; }
 
 # one_report DIR: the path of the only JSON report in DIR (run.sh's
 # <report>.server.json beside it is not a report).

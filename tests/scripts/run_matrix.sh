@@ -13,15 +13,8 @@ for tool in gnuplot /usr/bin/python3; do
     command -v "$tool" >/dev/null 2>&1 || { echo "SKIP: $tool is missing (make deps)"; exit 77; }
 done
 
-passed=0 failed=0
-pass() { echo "PASS $*"; passed=$((passed + 1)); }
-fail() { echo "FAIL $*"; failed=$((failed + 1)); }
-check() {
-    local name=$1
-    shift
-    if "$@"; then pass "$name"; else fail "$name"; fi
-}
-show_log() { tail -n 30 "$1" | sed 's/^/    | /'; }
+# shellcheck source=tests/harness/checks.sh
+. tests/harness/checks.sh
 # jqe FILTER FILE: jq's verdict alone.
 jqe() { jq -e "$@" >/dev/null; }
 
