@@ -156,7 +156,10 @@ static void text_cell(lr_buf_t *b, const char *s)
 static void md_row(lr_buf_t *b, const json_t *row, int sweep)
 {
     char num[LR_FMT_MAX];
-    lr_buf_printf(b, "| `%s` |", lr_jstr_get(row, "variant") ? lr_jstr_get(row, "variant") : "?");
+    /* A flagged row says so where it is read: loadgen or slowapi busy, the
+     * calls off the contract, failed runs (the Flags section says which). */
+    lr_buf_printf(b, "| `%s`%s |", lr_jstr_get(row, "variant") ? lr_jstr_get(row, "variant") : "?",
+                  json_array_size(json_object_get(row, "flags")) > 0 ? " **flagged**" : "");
     text_cell(b, lr_jstr_get(row, "model"));
     text_cell(b, lr_jstr_get(row, "classic"));
     if (sweep)
@@ -191,7 +194,9 @@ static void md_table(lr_buf_t *b, const json_t *report)
                    "server's (run.sh's .server.json; ms/req over every request it answered, "
                    "warm-up included). calls/answer: slowapi's count of upstream calls per "
                    "answered request. classic rps: what the classic study published for the "
-                   "deployment mirrored.\n\n");
+                   "deployment mirrored. **flagged**: the Flags section below says why "
+                   "(a row whose loadgen or slowapi was 90% busy or more did not measure the "
+                   "server).\n\n");
     lr_buf_printf(b, "| variant | model | mirrors |%s ceiling | rps | ± | of ceiling | mean | "
                      "p50 | p90 | p99 | max | failures | CPU s | CPU ms/req | peak MiB | "
                      "calls/answer | classic rps |\n",

@@ -299,6 +299,11 @@ static void test_rebuild_is_byte_identical(void **state)
     fixture_t *f = *state;
     make_matrix(f->dir);
     check_rebuild(f, 4); /* report.md, rps, latency, cpu: no sweep */
+    /* The busy loadgen's row is marked in the table itself. */
+    char *md = lrf_read(f->dir, "report.md", NULL);
+    assert_non_null(md);
+    assert_non_null(strstr(md, "\n| `event-loop` **flagged** |"));
+    free(md);
 }
 
 static void test_sweep_rebuild_is_byte_identical(void **state)
