@@ -78,11 +78,20 @@ program_port() {
 # untagged, after every change.
 replaced=()
 
+# How each program's health is checked (docker/lab-health).
+program_health() {
+    case $1 in
+        loadgen) echo none ;;
+        grpc-*) echo grpc ;;
+        *) echo http ;;
+    esac
+}
+
 # build_program IMAGE PROGRAM [ARGS]: lab/IMAGE runs build/bin/PROGRAM ARGS.
 build_program() {
     build "lab/$1:latest" --file docker/program.Dockerfile \
         --build-arg "PROGRAM=$2" --build-arg "ARGS=${3:-}" \
-        --build-arg "PORT=$(program_port "$2")" docker
+        --build-arg "PORT=$(program_port "$2")" --build-arg "HEALTH=$(program_health "$2")" docker
 }
 
 # The variants to build: every one, or those named.

@@ -19,7 +19,12 @@ ARG PROGRAM
 ARG PORT
 # Flags before the container's own (which come later, so they win).
 ARG ARGS=
-ENV LAB_PROGRAM=${PROGRAM} LAB_ARGS=${ARGS}
+# How its health is checked (docker/lab-health): http, grpc or none.
+ARG HEALTH=none
+ENV LAB_PROGRAM=${PROGRAM} LAB_ARGS=${ARGS} LAB_HEALTH=${HEALTH} LAB_PORT=${PORT}
+# The image says how it is healthy, so that Compose needs no block per
+# variant: one service runs whichever image VARIANT names.
+HEALTHCHECK --interval=1s --timeout=2s --retries=30 CMD ["lab-health"]
 USER lab
 EXPOSE ${PORT}
 # exec: the program is PID 1, gets SIGTERM from `docker stop` itself, and

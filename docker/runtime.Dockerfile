@@ -12,3 +12,5 @@ RUN apt-get update \
  && groupadd --gid 10001 lab \
  && useradd --uid 10001 --gid lab --no-create-home --home-dir /nonexistent \
             --shell /usr/sbin/nologin lab
+# Every program image's health check (program.Dockerfile's HEALTHCHECK).
+COPY lab-health /usr/local/bin/lab-health

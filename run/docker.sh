@@ -57,7 +57,7 @@ run_docker() {
 
     # Compose settings: see the header of docker-compose.yml.
     local progress=.progress-$$.json
-    export COMPOSE_PROJECT_NAME=lab-run-$$ COMPOSE_PROFILES=$variant
+    export COMPOSE_PROJECT_NAME=lab-run-$$ VARIANT=$variant
     export RESULTS_DIR=$out WORKLOAD=$workload CONCURRENCY=$concurrency
     export DURATION=$duration TIMEOUT=$timeout FANOUT=$fanout DELAY=$delay
     export UPSTREAM_TIMEOUT=$upstream_timeout UPSTREAM_HTTP=$upstream_http
@@ -70,12 +70,12 @@ run_docker() {
 
     say "starting slowapi and $variant (project $COMPOSE_PROJECT_NAME)"
     local log=$work_dir/containers.log
-    if ! in_background "${compose[@]}" up --detach --no-build slowapi "$variant" >"$log" 2>&1; then
+    if ! in_background "${compose[@]}" up --detach --no-build slowapi sut >"$log" 2>&1; then
         cat "$log" >&2
         die "could not start slowapi and $variant"
     fi
     local id
-    id=$(container_id "$variant")
+    id=$(container_id sut)
     [ -z "$id" ] || sample_container server "$id"
     id=$(container_id slowapi)
     [ -z "$id" ] || sample_container slowapi "$id"
@@ -86,7 +86,7 @@ run_docker() {
     start_progress "$out/$progress"
     local status=0
     in_background "${compose[@]}" up --no-build --no-color --abort-on-container-exit \
-        --exit-code-from loadgen slowapi "$variant" loadgen >>"$log" 2>&1 || status=$?
+        --exit-code-from loadgen slowapi sut loadgen >>"$log" 2>&1 || status=$?
     stop_progress
     if [ "$status" != 0 ]; then
         tail -n 20 "$log" >&2

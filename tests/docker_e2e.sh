@@ -34,7 +34,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/lab-e2e.XXXXXX")
 chmod 755 "$tmp" # the one-liner's loadgen runs as uid 10001
 oneliner_project=lab-e2e-$$
 cleanup() {
-    COMPOSE_PROJECT_NAME=$oneliner_project COMPOSE_PROFILES=event-loop "${compose[@]}" \
+    COMPOSE_PROJECT_NAME=$oneliner_project VARIANT=event-loop "${compose[@]}" \
         down --volumes --remove-orphans --timeout 5 >/dev/null 2>&1 || true
     rm -rf "$tmp"
 }
@@ -161,7 +161,7 @@ done
 oneliner_out=$tmp/oneliner
 mkdir "$oneliner_out"
 chmod 1777 "$oneliner_out"
-if COMPOSE_PROJECT_NAME=$oneliner_project COMPOSE_PROFILES=event-loop \
+if COMPOSE_PROJECT_NAME=$oneliner_project VARIANT=event-loop \
     RESULTS_DIR=$oneliner_out DURATION=3 DELAY=0.1 CONCURRENCY=10 \
     "${compose[@]}" up --abort-on-container-exit --exit-code-from loadgen \
     >"$tmp/oneliner.log" 2>&1; then
@@ -178,8 +178,7 @@ if report=$(one_report "$oneliner_out"); then
 else
     fail "one-liner wrote one JSON report"
 fi
-# As the README says: 'down' with the profile still set (v2 needs it).
-COMPOSE_PROJECT_NAME=$oneliner_project COMPOSE_PROFILES=event-loop "${compose[@]}" down \
+COMPOSE_PROJECT_NAME=$oneliner_project VARIANT=event-loop "${compose[@]}" down \
     --volumes --remove-orphans --timeout 5 >"$tmp/down.log" 2>&1 || show_log "$tmp/down.log"
 check "one-liner 'down' left no container or network" nothing_left "$oneliner_project"
 
