@@ -69,6 +69,28 @@ if ! make -s all tests-build >"$logdir/build.log" 2>&1; then
     exit 1
 fi
 
+# Every report loadgen writes in the integration tests (and their san
+# runs) is kept here and validated against schemas/ once they are done
+# (tests/harness/loadgen_run.c).
+export LAB_TEST_REPORTS_DIR=$PWD/$BUILD/test-reports
+rm -rf "$LAB_TEST_REPORTS_DIR"
+mkdir -p "$LAB_TEST_REPORTS_DIR"
+
+# validate_reports: the kept reports against schemas/, as one test.
+validate_reports() {
+    local count
+    count=$(find "$LAB_TEST_REPORTS_DIR" -name '*.json' | wc -l)
+    echo "=== schemas: the $count reports the tests wrote"
+    if [ "$count" -eq 0 ]; then
+        echo "--- schemas: the tests wrote no report to validate"
+        failed=$((failed + 1)); failures+=("schemas (no reports)")
+    elif /usr/bin/python3 tests/scripts/validate_reports.py "$LAB_TEST_REPORTS_DIR"; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1)); failures+=("schemas")
+    fi
+}
+
 if [ "$what" = unit ] || [ "$what" = all ]; then
     for bin in "$BUILD"/tests/unit/test_*; do
         [ -x "$bin" ] && run_cmocka "$bin"
@@ -93,6 +115,7 @@ if [ "$what" = san ] || [ "$what" = all ]; then
         failures+=("san build")
     fi
 fi
+case $what in integration | san | all) validate_reports ;; esac
 if [ "$what" = scripts ] || [ "$what" = all ]; then
     for script in tests/scripts/*.sh; do
         [ -f "$script" ] && run_script "$script"

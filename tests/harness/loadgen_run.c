@@ -12,15 +12,31 @@
 
 #include "harness.h"
 
+/* Where loadgen writes the report: a temporary file, removed after, or
+ * with LAB_TEST_REPORTS_DIR (tests/run.sh sets it) a file kept there, so
+ * that every report the tests make is validated against schemas/. */
+static int report_path(char *path, size_t cap, int *keep)
+{
+    const char *dir = getenv("LAB_TEST_REPORTS_DIR");
+    *keep = dir != NULL && dir[0] != '\0';
+    int n = snprintf(path, cap, "%s/lab-test-report-XXXXXX.json", *keep ? dir : "/tmp");
+    if (n < 0 || (size_t)n >= cap)
+        return -1;
+    int fd = mkstemps(path, 5);
+    if (fd < 0) {
+        perror("mkstemps");
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
+
 json_t *loadgen_run(const char *const args[], int timeout_ms)
 {
-    char path[] = "/tmp/lab-test-report-XXXXXX";
-    int tmp = mkstemp(path);
-    if (tmp < 0) {
-        perror("mkstemp");
+    char path[4096];
+    int keep;
+    if (report_path(path, sizeof path, &keep) < 0)
         return NULL;
-    }
-    close(tmp);
     const char *argv[64];
     size_t n = 0;
     argv[n++] = bin_path("loadgen");
@@ -33,7 +49,7 @@ json_t *loadgen_run(const char *const args[], int timeout_ms)
     pid_t pid = fork();
     if (pid < 0) {
         perror("fork");
-        unlink(path);
+        (void)unlink(path);
         return NULL;
     }
     if (pid == 0) {
@@ -67,7 +83,8 @@ json_t *loadgen_run(const char *const args[], int timeout_ms)
         if (report == NULL)
             fprintf(stderr, "loadgen report %s: %s\n", path, err.text);
     }
-    unlink(path);
+    if (report == NULL || !keep)
+        (void)unlink(path);
     return report;
 }
 
