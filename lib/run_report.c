@@ -146,8 +146,8 @@ static void rr_print_buckets(FILE *f, const json_t *run)
 }
 
 /* Schema 3: the headline with its stated error, and the time share
- * beside it. Without --delay there is no service time, and the headline
- * is the time share itself. */
+ * beside it. Without a service time (no --delay, or not the io workload)
+ * the headline is the time share itself. */
 static void rr_print_rate(FILE *f, const json_t *run)
 {
     const json_t *s = rr_get(run, "summary");
@@ -158,7 +158,7 @@ static void rr_print_rate(FILE *f, const json_t *run)
         fprintf(f, "Rate: %.1f rps \xc2\xb1 %.1f (served share; time share %.1f)\n",
                 rr_num(s, "rps"), rr_num(s, "rps_error"), time_share);
     else
-        fprintf(f, "Rate: %.1f rps \xc2\xb1 %.1f (time share: no --delay, so no served share)\n",
+        fprintf(f, "Rate: %.1f rps \xc2\xb1 %.1f (time share: no service time, so no served share)\n",
                 rr_num(s, "rps"), rr_num(s, "rps_error"));
 }
 

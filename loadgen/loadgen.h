@@ -82,6 +82,10 @@ typedef struct lg_config {
     const char *mode;
     long fanout;     /* < 0: not given */
     double delay_s;  /* < 0: not given */
+    /* How long the server holds each request at least: delay_s for the io
+     * workload (its upstream calls wait that long), else 0 (unknown); set
+     * by main once the workload is known. The served share needs it. */
+    double service_s;
     long capacity;   /* < 0: not given */
 } lg_config_t;
 

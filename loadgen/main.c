@@ -535,6 +535,9 @@ int main(int argc, char **argv)
         url_workload(&cfg.url, workload_buf, sizeof workload_buf);
         workload = workload_buf;
     }
+    /* Only io requests hold the server for the upstream delay: a cpu
+     * request's service time is its own, so its rate is the time share. */
+    cfg.service_s = strcmp(workload, "io") == 0 && cfg.delay_s > 0 ? cfg.delay_s : 0;
     const char *variant = cfg.variant;
     if (variant == NULL) {
         json_t *v = server ? json_object_get(server, "variant") : NULL;

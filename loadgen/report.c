@@ -166,7 +166,7 @@ static json_t *json_summary(const lg_result_t *r, int *failed)
     jset(o, "rps_time_share", jnum(report_rps_time_share(r), 3), failed);
     jset(o, "ok_in_window", jnum(s->ok_in_window, 3), failed);
     jset(o, "served_in_window", jnum(s->served_in_window, 3), failed);
-    jset(o, "service_s", r->cfg->delay_s > 0 ? jnum(r->cfg->delay_s, 6) : json_null(), failed);
+    jset(o, "service_s", r->cfg->service_s > 0 ? jnum(r->cfg->service_s, 6) : json_null(), failed);
     jset(o, "window_latencies", jnum(report_window_latencies(r), 2), failed);
     jset(o, "mean_ms", have ? jnum(ns_to_ms_d(s->sum_ns) / (double)responses, 3) : json_null(),
          failed);

@@ -213,7 +213,7 @@ int run_load(const lg_config_t *cfg, int sig_fd, lg_run_result_t *out, char *err
         .count_mode = cfg->requests > 0,
         .timeout_ns = (uint64_t)(cfg->timeout_s * 1e9),
         .ramp_ns = (uint64_t)(cfg->ramp_s * 1e9),
-        .service_ns = cfg->delay_s > 0 ? (uint64_t)(cfg->delay_s * 1e9) : 0,
+        .service_ns = cfg->service_s > 0 ? (uint64_t)(cfg->service_s * 1e9) : 0,
         .wake_fd = -1,
         .done_fd = -1,
     };

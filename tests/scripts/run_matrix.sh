@@ -111,8 +111,15 @@ check "the skipped point states its reason in the plan and the report" \
 check "report.md names the skipped point and why" grep -q 'descriptors' "$sweep/report.md"
 check "run.sh said what it skipped" grep -q 'skipped: event-loop at c=40' "$tmp/sweep.log"
 
+# ---- the cpu workload: no ceiling, and no service time ------------------
+lab cpu event-loop cpu --native -c 2 -d 1 --out "$tmp/cpu"
+cpu=$(ls "$tmp"/cpu/*_event-loop_cpu.json 2>/dev/null | head -n 1)
+check "a cpu run's rate is the time share: no service time, no ceiling" \
+    jqe '.summary.service_s == null and .ceiling == null and .summary.ok > 0
+         and .summary.rps == .summary.rps_time_share' "${cpu:-/nonexistent}"
+
 # ---- every JSON written validates ---------------------------------------
-if /usr/bin/python3 tests/scripts/validate_reports.py "$tmp/two" "$tmp/repeats" "$tmp/sweep" \
+if /usr/bin/python3 tests/scripts/validate_reports.py "$tmp/two" "$tmp/repeats" "$tmp/sweep" "$tmp/cpu" \
         >"$tmp/validate.log" 2>&1; then
     pass "every report, plan, point and matrix report validates against schemas/"
 else

@@ -158,7 +158,7 @@ static void test_schema3_summary(void **state)
                      0);
     text = run_report_summary(run, NULL);
     assert_non_null(text);
-    assert_non_null(strstr(text, "Rate: 50.0 rps \xc2\xb1 0.8 (time share: no --delay, so no "
+    assert_non_null(strstr(text, "Rate: 50.0 rps \xc2\xb1 0.8 (time share: no service time, so no "
                                  "served share)\nVerified: "));
     assert_non_null(strstr(text, "\nNote: the window holds only 5.0 mean latencies"));
     free(text);
