@@ -15,27 +15,43 @@
 
 static void report_failure(const char *err) { fprintf(stderr, "labreport: %s\n", err); }
 
+/* Whether a run report's .md is ours to render again: a schema-3 report's
+ * .md was rendered from its JSON by lib/run_report.c and comes back byte
+ * for byte; an older report's .md was the loadgen of its day's own text,
+ * from figures the JSON keeps rounded, so an archived one stays as it is
+ * (one that is missing is rendered). */
+static int md_is_ours(const json_t *run, const char *path)
+{
+    char md[PATH_MAX];
+    return lr_jnum_get(run, "schema_version") >= 3 ||
+           lr_path_swap_json(md, sizeof md, path, ".md") < 0 || !lr_is_file(md);
+}
+
 /* Each run report directly in dir gets its .md again; other JSON files
  * are not reports and are left alone. */
 static int rebuild_runs(const char *dir, char **names, size_t count)
 {
-    int failures = 0;
+    int failures = 0, kept = 0;
     for (size_t i = 0; i < count; i++) {
         char path[PATH_MAX], err[LR_ERR_MAX];
         if (!lr_scan_is_run_name(dir, names[i]) ||
             lr_path_join(path, sizeof path, dir, names[i]) < 0)
             continue;
         json_t *json = lr_json_load(path, err, sizeof err);
-        int is_run = lr_is_run_report(json);
+        int is_run = lr_is_run_report(json), ours = is_run && md_is_ours(json, path);
         json_decref(json);
+        kept += is_run && !ours;
         if (json == NULL) {
             report_failure(err);
             failures++;
-        } else if (is_run && lr_runmd_rebuild(path, err, sizeof err) < 0) {
+        } else if (ours && lr_runmd_rebuild(path, err, sizeof err) < 0) {
             report_failure(err);
             failures++;
         }
     }
+    if (kept > 0)
+        fprintf(stderr, "labreport: %s: %d archived Markdown file(s) of schema 1 and 2 reports "
+                "left as their loadgen wrote them\n", dir, kept);
     return failures;
 }
 
