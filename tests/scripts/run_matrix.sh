@@ -76,6 +76,12 @@ lab report report "$two"
 check "report rebuilt every Markdown and SVG, byte-identical" \
     diff -r -x '*.json' -x '*.log' -x points "$tmp/before" "$two"
 
+# The archive too: a copy of results/ rebuilt is results/ again (schema 3
+# Markdown from its JSON, older reports' Markdown left as it was).
+cp -r results "$tmp/archive"
+lab archive report "$tmp/archive"
+check "report results/ (a copy) is byte-identical, its index included" diff -r results "$tmp/archive"
+
 # ---- compare ------------------------------------------------------------
 pool=$(ls "$two"/*_threadpool-5_io.json) loop=$(ls "$two"/*_event-loop_io.json)
 ./run.sh compare "$pool" "$loop" >"$tmp/compare.log" 2>&1
