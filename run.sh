@@ -112,6 +112,13 @@ cleanup() {
     fi
     rm -f "${temporary[@]}"
     rm -rf "$work_dir"
+    # A matrix stopped halfway still reports the runs it did (the points
+    # not done read as failed).
+    if [ -n "${matrix_dir:-}" ] && [ ! -e "$matrix_dir/report.json" ]; then
+        if labreport matrix "$matrix_dir" >/dev/null 2>&1; then
+            echo "run.sh: stopped; the report of the runs done: ${matrix_dir#"$user_dir"/}/report.md" >&2
+        fi
+    fi
     exit "$status"
 }
 trap cleanup EXIT

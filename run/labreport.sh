@@ -14,8 +14,10 @@ labreport_local() {
 # them at the same place).
 labreport() {
     if labreport_local; then
+        # return's status said explicitly: a bare return in a trap handler
+        # (run.sh's clean-up) would give the status from before the trap.
         LAB_DATA_DIR=$lab_dir/data "$lab_dir/build/bin/labreport" "$@"
-        return
+        return $?
     fi
     docker image inspect lab/labreport >/dev/null 2>&1 ||
         die "labreport: neither build/bin/labreport with gnuplot (make deps && make) nor the image lab/labreport (make images) is here"

@@ -117,6 +117,28 @@ check "the skipped point states its reason in the plan and the report" \
 check "report.md names the skipped point and why" grep -q 'descriptors' "$sweep/report.md"
 check "run.sh said what it skipped" grep -q 'skipped: event-loop at c=40' "$tmp/sweep.log"
 
+# ---- a matrix stopped halfway -------------------------------------------
+# SIGTERM once the first point has ended (its points/001.json is there):
+# the report covers the runs done, the rest reads as failed.
+./run.sh all io --only threadpool-5,event-loop "${short[@]}" --out "$tmp/stopped" \
+    >"$tmp/stopped.log" 2>&1 &
+matrix_pid=$!
+for _ in $(seq 1 300); do
+    compgen -G "$tmp/stopped/*_matrix_io/points/001.json" >/dev/null && break
+    kill -0 "$matrix_pid" 2>/dev/null || break
+    sleep 0.1 # polling the file, bounded: 30 s at most
+done
+kill -TERM "$matrix_pid" 2>/dev/null
+wait "$matrix_pid"
+check "a stopped matrix exits 143" test $? = 143
+stopped=$(matrix_dir "$tmp/stopped") || stopped=$tmp/none
+check "a stopped matrix still writes its report: one run done, the other failed" \
+    jqe '[.rows[].runs] == [1, 0] and (.failed | length == 1)' "$stopped/report.json"
+check "run.sh said where that report is" grep -q 'stopped; the report of the runs done' \
+    "$tmp/stopped.log"
+check "nothing of the stopped matrix is left running" \
+    bash -c "! pgrep -f -- '[-]-out $tmp/stopped' >/dev/null"
+
 # ---- the cpu workload: no ceiling, and no service time ------------------
 lab cpu event-loop cpu --native -c 2 -d 1 --out "$tmp/cpu"
 cpu=$(ls "$tmp"/cpu/*_event-loop_cpu.json 2>/dev/null | head -n 1)
