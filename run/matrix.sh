@@ -180,18 +180,17 @@ run_matrix() {
         overheads=$((overheads + 1))
         overhead_sum=$(awk -v s="$overhead_sum" -v e="$elapsed" -v l="$load_s" 'BEGIN { print s + e - l }')
         overhead_s=$(awk -v s="$overhead_sum" -v n="$overheads" 'BEGIN { print s / n }')
-        report=null
         if [ "$status" = 0 ] && [ -s "$work_dir/report-path" ]; then
-            report=$(json_string "$(basename "$(cat "$work_dir/report-path")")")
-            write_once "$matrix_dir/points/$(printf %03d "$index").json" \
-                "{\"index\":$index,\"variant\":$(json_string "$v"),\"concurrency\":$c,\"repeat\":$r,\"status\":\"done\",\"report\":$report,\"reason\":null,\"elapsed_s\":$elapsed}"
+            report=$(json_string "$(basename "$(cat "$work_dir/report-path")")") reason=null
+            status=done
         else
             failed=$((failed + 1))
-            reason="run.sh exited with status $status"
-            write_once "$matrix_dir/points/$(printf %03d "$index").json" \
-                "{\"index\":$index,\"variant\":$(json_string "$v"),\"concurrency\":$c,\"repeat\":$r,\"status\":\"failed\",\"report\":null,\"reason\":$(json_string "$reason"),\"elapsed_s\":$elapsed}"
+            report=null reason=$(json_string "run.sh exited with status $status")
+            status=failed
             say "run $k of $planned ($v at c=$c) failed; the matrix goes on"
         fi
+        write_once "$matrix_dir/points/$(printf %03d "$index").json" \
+            "{\"index\":$index,\"variant\":$(json_string "$v"),\"concurrency\":$c,\"repeat\":$r,\"status\":\"$status\",\"report\":$report,\"reason\":$reason,\"elapsed_s\":$elapsed}"
     done <"$work_dir/points"
 
     say "matrix report: labreport matrix $shown_dir"

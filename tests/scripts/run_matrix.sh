@@ -117,6 +117,18 @@ check "the skipped point states its reason in the plan and the report" \
 check "report.md names the skipped point and why" grep -q 'descriptors' "$sweep/report.md"
 check "run.sh said what it skipped" grep -q 'skipped: event-loop at c=40' "$tmp/sweep.log"
 
+# ---- a run that fails ---------------------------------------------------
+# threadpool-broken's server refuses its settings: that run fails, the
+# matrix goes on, says so, and exits 1.
+./run.sh all io --only threadpool-broken,event-loop "${short[@]}" --out "$tmp/broken" \
+    >"$tmp/broken.log" 2>&1
+check "a matrix with a failed run exits 1" test $? = 1
+broken=$(matrix_dir "$tmp/broken") || broken=$tmp/none
+check "the failed run is recorded with its reason, the other run is done" \
+    jqe '(.failed | length == 1) and .failed[0].variant == "threadpool-broken"
+         and (.failed[0].reason | test("exited with status 1")) and .rows[1].runs == 1' \
+        "$broken/report.json"
+
 # ---- a matrix stopped halfway -------------------------------------------
 # SIGTERM once the first point has ended (its points/001.json is there):
 # the report covers the runs done, the rest reads as failed.
@@ -147,7 +159,7 @@ check "a cpu run's rate is the time share: no service time, no ceiling" \
          and .summary.rps == .summary.rps_time_share' "${cpu:-/nonexistent}"
 
 # ---- every JSON written validates ---------------------------------------
-if /usr/bin/python3 tests/scripts/validate_reports.py "$tmp/two" "$tmp/repeats" "$tmp/sweep" "$tmp/cpu" \
+if /usr/bin/python3 tests/scripts/validate_reports.py "$tmp/two" "$tmp/repeats" "$tmp/sweep" "$tmp/cpu" "$tmp/broken" \
         >"$tmp/validate.log" 2>&1; then
     pass "every report, plan, point and matrix report validates against schemas/"
 else
