@@ -323,22 +323,34 @@ static json_t *assemble(build_t *b, const json_t *study)
     return r;
 }
 
+/* Whether json is one of the matrix's files: its kind and schema version,
+ * a workload, and each of the lists named (NULL-terminated). Else -1 with
+ * "name: not a WHAT: problem" in err. */
+static int check_file(const json_t *json, const char *kind, int schema, const char *const lists[],
+                      const char *what, const char *name, char *err, size_t err_len)
+{
+    const char *actual = lr_jstr_get(json, "kind");
+    const json_t *version = json_object_get(json, "schema_version");
+    char problem[128] = "";
+    if (actual == NULL || strcmp(actual, kind) != 0)
+        snprintf(problem, sizeof problem, "\"kind\" is not \"%s\"", kind);
+    else if (!json_is_integer(version) || json_integer_value(version) != schema)
+        snprintf(problem, sizeof problem, "its schema_version is not %d", schema);
+    else if (lr_jstr_get(json, "workload") == NULL)
+        snprintf(problem, sizeof problem, "no \"workload\"");
+    for (size_t i = 0; problem[0] == '\0' && lists[i] != NULL; i++)
+        if (!json_is_array(json_object_get(json, lists[i])))
+            snprintf(problem, sizeof problem, "no \"%s\" list", lists[i]);
+    if (problem[0] == '\0')
+        return 0;
+    snprintf(err, err_len, "%s: not a %s: %s", name, what, problem);
+    return -1;
+}
+
 static int check_plan(const json_t *plan, const char *path, char *err, size_t err_len)
 {
-    const char *kind = lr_jstr_get(plan, "kind");
-    const json_t *version = json_object_get(plan, "schema_version");
-    const char *problem =
-        kind == NULL || strcmp(kind, LR_PLAN_KIND) != 0 ? "\"kind\" is not \"" LR_PLAN_KIND "\""
-        : !json_is_integer(version) || json_integer_value(version) != LR_PLAN_SCHEMA
-            ? "its schema_version is not 1"
-        : lr_jstr_get(plan, "workload") == NULL ? "no \"workload\""
-        : !json_is_array(json_object_get(plan, "variants")) ? "no \"variants\" list"
-        : !json_is_array(json_object_get(plan, "points")) ? "no \"points\" list"
-                                                          : NULL;
-    if (problem == NULL)
-        return 0;
-    snprintf(err, err_len, "%s: not a matrix plan: %s", path, problem);
-    return -1;
+    static const char *const lists[] = {"variants", "points", NULL};
+    return check_file(plan, LR_PLAN_KIND, LR_PLAN_SCHEMA, lists, "matrix plan", path, err, err_len);
 }
 
 json_t *lr_matrix_build(const char *dir, const json_t *study, char *err, size_t err_len)
@@ -381,19 +393,8 @@ json_t *lr_matrix_build(const char *dir, const json_t *study, char *err, size_t 
 
 int lr_matrix_check(const json_t *report, const char *name, char *err, size_t err_len)
 {
-    const char *kind = lr_jstr_get(report, "kind");
-    const json_t *version = json_object_get(report, "schema_version");
-    const char *problem =
-        kind == NULL || strcmp(kind, LR_MATRIX_KIND) != 0 ? "\"kind\" is not \"" LR_MATRIX_KIND "\""
-        : !json_is_integer(version) || json_integer_value(version) != LR_MATRIX_SCHEMA
-            ? "its schema_version is not 1"
-        : lr_jstr_get(report, "workload") == NULL ? "no \"workload\""
-        : !json_is_array(json_object_get(report, "rows")) ? "no \"rows\" list"
-                                                        : NULL;
-    if (problem == NULL)
-        return 0;
-    snprintf(err, err_len, "%s: not a matrix report: %s", name, problem);
-    return -1;
+    static const char *const lists[] = {"rows", NULL};
+    return check_file(report, LR_MATRIX_KIND, LR_MATRIX_SCHEMA, lists, "matrix report", name, err, err_len);
 }
 
 int lr_matrix_render(const char *dir, const json_t *report, char *err, size_t err_len)
