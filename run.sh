@@ -70,12 +70,15 @@ else
     load_shown="$duration s"
 fi
 
-# Docker, unless --native or no engine or no Compose is here.
+# Docker, unless --native or no engine or no Compose is here. The Compose
+# command's words, found once: run/docker.sh uses them.
 lab_mode=native
+compose_cmd=()
 if [ "$native" = 0 ]; then
+    read -r -a compose_cmd <<<"$(compose_command)"
     if ! docker info >/dev/null 2>&1; then
         echo "run.sh: no Docker engine reachable (docker info failed); running natively" >&2
-    elif [ -z "$(compose_command)" ]; then
+    elif [ ${#compose_cmd[@]} -eq 0 ]; then
         echo "run.sh: Docker Compose is missing (neither 'docker compose' nor docker-compose); running natively" >&2
     else
         lab_mode=docker

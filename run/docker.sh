@@ -38,17 +38,13 @@ build_images() {
 # docker_versions: the engine's and Compose's versions, for the report;
 # asked once per matrix (its points inherit them): each asking costs.
 docker_versions() {
-    local cmd
-    read -r -a cmd <<<"$(compose_command)"
     : "${LAB_DOCKER_VERSION:=docker $(docker version --format '{{.Server.Version}}')}"
-    : "${LAB_COMPOSE_VERSION:=${cmd[*]} $("${cmd[@]}" version --short)}"
+    : "${LAB_COMPOSE_VERSION:=${compose_cmd[*]} $("${compose_cmd[@]}" version --short)}"
     export LAB_DOCKER_VERSION LAB_COMPOSE_VERSION
 }
 
 # run_docker: one run of $variant; the report lands in $out.
 run_docker() {
-    local cmd
-    read -r -a cmd <<<"$(compose_command)"
     docker_versions
     export LAB_UID LAB_GID
     LAB_UID=$(id -u)
@@ -65,7 +61,7 @@ run_docker() {
     export SLOWAPI_WORKERS=$slowapi_workers
     export LOADGEN_CPUS=$loadgen_cpus SLOWAPI_CPUS=$slowapi_cpus
     export LOADGEN_EXTRA_ARGS="--warmup $warmup${requests:+ -n $requests}${loadgen_protocol:+ $loadgen_protocol} --no-markdown --progress-file /results/$progress"
-    compose=("${cmd[@]}" --project-directory "$lab_dir" --file "$lab_dir/docker-compose.yml")
+    compose=("${compose_cmd[@]}" --project-directory "$lab_dir" --file "$lab_dir/docker-compose.yml")
     temporary+=("$out/$progress")
 
     say "starting slowapi and $variant (project $COMPOSE_PROJECT_NAME)"
