@@ -19,6 +19,10 @@
 #define CHART_MIN_WIDTH_PX 640
 #define CHART_HEIGHT_PX 480
 #define LINES_WIDTH_PX 900
+/* c-python.svg: a group of three bars per classic configuration. */
+#define PAIR_GROUP_WIDTH_PX 110
+#define PAIR_BAR_OFFSET 0.27
+#define PAIR_BAR_WIDTH 0.26
 /* Room above the highest bar or ceiling, for the key. */
 #define BAR_HEADROOM 1.18
 /* A y axis whose values span more than this ratio is drawn log scale. */
@@ -109,6 +113,31 @@ static int any_row(const json_t *report, long headline, const char *key)
     return 0;
 }
 
+/* A pair that c-python.svg can draw at c: C's or Python's rps known. */
+static int pair_drawn(const json_t *pair, long c)
+{
+    return lr_jnum_get(pair, "concurrency") == (double)c &&
+           (isfinite(lr_jnum_at(pair, "c", "rps")) || isfinite(lr_jnum_at(pair, "python", "rps")));
+}
+
+/* The concurrency c-python.svg shows: the headline's when a pair there
+ * can be drawn, else the highest such pair's; 0: no chart. */
+static long pairs_chart_c(const json_t *report)
+{
+    long hc = lr_report_headline_c(report), highest = 0;
+    size_t i;
+    const json_t *pair;
+    json_array_foreach(json_object_get(report, "pairs"), i, pair) {
+        double c = lr_jnum_get(pair, "concurrency");
+        if (!(c > 0 && c <= LONG_MAX) || !pair_drawn(pair, (long)c))
+            continue;
+        if ((long)c == hc)
+            return hc;
+        highest = (long)c > highest ? (long)c : highest;
+    }
+    return highest;
+}
+
 size_t lr_charts_of(const json_t *report, lr_chart_t out[LR_CHART_MAX])
 {
     size_t n = 0;
@@ -125,6 +154,9 @@ size_t lr_charts_of(const json_t *report, lr_chart_t out[LR_CHART_MAX])
         if (any_row(report, 0, "p99_ms"))
             out[n++] = (lr_chart_t){"sweep_p99.svg", "p99 latency against concurrency"};
     }
+    if (pairs_chart_c(report) > 0)
+        out[n++] = (lr_chart_t){"c-python.svg", "rps per classic configuration: C, Python and "
+                                                "the study's published figure"};
     return n;
 }
 
@@ -465,8 +497,94 @@ static char *sweep_script(const json_t *report, const char *file, const char *ke
     return gp_finish(&b, &data, &plot);
 }
 
+/* "sync-uwsgi 1x50": a pair's classic configuration, for the x axis. */
+static void pair_label(lr_buf_t *b, const json_t *pair)
+{
+    const char *alias = lr_jstr_get(pair, "alias"), *config = lr_jstr_get(pair, "config");
+    char label[256];
+    snprintf(label, sizeof label, "%s%s%s", alias ? alias : "?", config ? " " : "",
+             config ? config : "");
+    gp_string(b, label);
+}
+
+/* The pairs' bars, columns: index, C rps, Python rps, published rps;
+ * has[k] says whether column 2 + k holds a number anywhere. */
+static size_t pairs_data(lr_buf_t *data, lr_buf_t *xtics, const json_t *report, long c,
+                         int has[3], double *top)
+{
+    size_t n = 0, i;
+    const json_t *pair;
+    json_array_foreach(json_object_get(report, "pairs"), i, pair) {
+        if (!pair_drawn(pair, c))
+            continue;
+        double v[3] = {lr_jnum_at(pair, "c", "rps"), lr_jnum_at(pair, "python", "rps"),
+                       lr_jnum_get(pair, "published_rps")};
+        lr_buf_printf(data, "%zu", n);
+        for (int k = 0; k < 3; k++) {
+            gp_num(data, v[k]);
+            has[k] |= isfinite(v[k]);
+            *top = isfinite(v[k]) ? fmax(*top, v[k]) : *top;
+        }
+        lr_buf_puts(data, "\n");
+        lr_buf_puts(xtics, n ? ", " : "");
+        pair_label(xtics, pair);
+        lr_buf_printf(xtics, " %zu", n++);
+    }
+    return n;
+}
+
+/* c-python.svg's settings: size, title, axes (xtics: the labels), key. */
+static void pairs_header(lr_buf_t *b, const json_t *report, long c, size_t n, double top,
+                         lr_buf_t *xtics)
+{
+    char title[256];
+    snprintf(title, sizeof title, "rps per classic configuration: C, Python, published (%s, "
+             "c=%ld)", workload_of(report), c);
+    int width = BAR_WIDTH_BASE_PX + PAIR_GROUP_WIDTH_PX * (int)(n < 100 ? n : 100);
+    gp_header(b, "c-python.svg", width > CHART_MIN_WIDTH_PX ? width : CHART_MIN_WIDTH_PX, title);
+    lr_buf_printf(b, "set ylabel \"requests per second\"\nset xrange [-0.6:%zu.6]\n",
+                  n ? n - 1 : 0);
+    if (top > 0)
+        lr_buf_printf(b, "set yrange [0:%.6g]\n", top * BAR_HEADROOM);
+    else
+        lr_buf_puts(b, "set yrange [0:*]\n");
+    char *x = lr_buf_take(xtics);
+    lr_buf_printf(b, "set style fill solid 0.75 border -1\nset grid ytics\n"
+                     "set xtics rotate by 30 right nomirror (%s)\n"
+                     "set key inside top right horizontal opaque\n$pairs << EOD\n",
+                  x ? x : "");
+    b->failed |= x == NULL;
+    free(x);
+}
+
+/* c-python.svg: per classic configuration, three bars side by side (a
+ * series without any figure is left out: gnuplot would warn). */
+static char *pairs_script(const json_t *report)
+{
+    static const char *const titles[3] = {"C", "Python", "published"};
+    static const double offsets[3] = {-PAIR_BAR_OFFSET, 0, PAIR_BAR_OFFSET};
+    long c = pairs_chart_c(report);
+    lr_buf_t data = LR_BUF_INIT, xtics = LR_BUF_INIT, plot = LR_BUF_INIT, b = LR_BUF_INIT;
+    int has[3] = {0, 0, 0};
+    double top = 0;
+    size_t n = pairs_data(&data, &xtics, report, c, has, &top);
+    pairs_header(&b, report, c, n, top, &xtics);
+    for (int k = 0, shown = 0; k < 3; k++) {
+        if (!has[k])
+            continue;
+        lr_buf_printf(&plot, "%s$pairs using ($1%+.2f):%d:(%.2f) with boxes lc rgb \"%s\" title ",
+                      shown++ ? ", \\\n     " : "", offsets[k], 2 + k, PAIR_BAR_WIDTH,
+                      palette[k]);
+        gp_string(&plot, titles[k]);
+    }
+    lr_buf_puts(&data, "EOD\n");
+    return gp_finish(&b, &data, &plot);
+}
+
 char *lr_chart_script(const json_t *report, const char *file)
 {
+    if (strcmp(file, "c-python.svg") == 0)
+        return pairs_script(report);
     if (strcmp(file, "rps.svg") == 0)
         return bars_script(report, file, "rps", "requests per second", 1);
     if (strcmp(file, "cpu.svg") == 0)

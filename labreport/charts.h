@@ -13,14 +13,18 @@
  *   sweep_rps.svg  (several concurrencies) rps against concurrency, each
  *                  variant's ceiling dashed in its colour
  *   sweep_p99.svg  p99 against concurrency
- * The per-variant charts show the rows at the headline concurrency. */
+ *   c-python.svg   (schema 2, with pairs) grouped bars per classic
+ *                  configuration: the C variant's rps, the Python
+ *                  deployment's and the study's published figure
+ * The per-variant charts show the rows at the headline concurrency, and
+ * c-python.svg the pairs there (else at the pairs' highest). */
 #ifndef LABREPORT_CHARTS_H
 #define LABREPORT_CHARTS_H
 
 #include <jansson.h>
 #include <stddef.h>
 
-#define LR_CHART_MAX 5
+#define LR_CHART_MAX 6
 
 typedef struct lr_chart {
     const char *file; /* "rps.svg" */

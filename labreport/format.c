@@ -42,6 +42,9 @@ const char *lr_fmt(char *out, double v, enum lr_fmt kind)
     case LR_FMT_PERCENT:
         snprintf(out, LR_FMT_MAX, "%.0f%%", v * 100);
         break;
+    case LR_FMT_FACTOR:
+        snprintf(out, LR_FMT_MAX, "%.*f\xc3\x97", a >= 10 ? 1 : a >= 1 ? 2 : 3, v);
+        break;
     case LR_FMT_PLAIN:
         snprintf(out, LR_FMT_MAX, "%g", v);
         break;

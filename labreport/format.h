@@ -15,6 +15,7 @@ enum lr_fmt {
     LR_FMT_MIB,     /* 430.9 */
     LR_FMT_CALLS,   /* 10.00 */
     LR_FMT_PERCENT, /* 0.93 -> 93% */
+    LR_FMT_FACTOR,  /* a ratio of two figures: 26.1×, 2.00×, 0.046× */
     LR_FMT_PLAIN,   /* %g: settings as given */
 };
 

@@ -26,13 +26,13 @@ static const char *str_or(const json_t *obj, const char *key, const char *fallba
     return s ? s : fallback;
 }
 
-/* A program's busy fraction from server.json 2, NaN when not measured. */
-static double busy_of(const json_t *resources, const char *program)
+/* A busy fraction from server.json 2 (the file itself for the server, its
+ * "loadgen" or "slowapi" object), NaN when not measured. */
+static double busy_of(const json_t *program)
 {
-    const json_t *p = json_object_get(resources, program);
-    if (!json_is_object(p))
+    if (!json_is_object(program))
         return NAN;
-    double busy = run_report_busy(p);
+    double busy = run_report_busy(program);
     return isfinite(busy) && busy >= 0 ? busy : NAN;
 }
 
@@ -54,8 +54,9 @@ static int load_resources(lr_run_t *run, const char *label, char *err, size_t er
     }
     run->server_cpu_s = lr_jnum_get(res, "cpu_seconds");
     run->server_peak_mib = lr_jnum_get(res, "peak_memory_mib");
-    run->loadgen_busy = busy_of(res, "loadgen");
-    run->slowapi_busy = busy_of(res, "slowapi");
+    run->server_busy = busy_of(res);
+    run->loadgen_busy = busy_of(json_object_get(res, "loadgen"));
+    run->slowapi_busy = busy_of(json_object_get(res, "slowapi"));
     return 0;
 }
 
@@ -153,7 +154,7 @@ static int run_from_json(json_t *report, json_t *resources, const char *name, co
     load_ceiling(run);
     load_verify(run);
     run->server_cpu_s = run->server_peak_mib = run->cpu_ms_per_request = NAN;
-    run->loadgen_busy = run->slowapi_busy = NAN;
+    run->server_busy = run->loadgen_busy = run->slowapi_busy = NAN;
     if (load_resources(run, label, err, err_len) < 0) {
         lr_run_free(run);
         return -1;

@@ -49,7 +49,8 @@ typedef struct lr_run {
     double server_cpu_s;
     double server_peak_mib;
     double cpu_ms_per_request; /* server CPU ms / requests answered, warm-up included */
-    double loadgen_busy;       /* cpu / (wall x cpus), 0..1 */
+    double server_busy;        /* cpu / (wall x cpus), 0..1 (server.json 2) */
+    double loadgen_busy;       /* the same for loadgen */
     double slowapi_busy;
 } lr_run_t;
 

@@ -269,10 +269,13 @@ static const command_t commands[] = {
      "From the matrix folder DIR (run.sh all: plan.json, points/NNN.json, each run's\n"
      "report and .server.json) write DIR/report.json, the matrix report: one row per\n"
      "(variant, concurrency) with the median, min and max of each metric over the\n"
-     "repeats, flags, the classic study's figures for the mirrored deployment, and\n"
-     "the skipped and failed points. Then DIR/report.md and the charts (rps.svg,\n"
-     "latency.svg, cpu.svg; with a sweep sweep_rps.svg and sweep_p99.svg), drawn by\n"
-     "gnuplot. Every file is written to a temporary name and renamed.\n",
+     "repeats (the server's CPU busy share among them), flags, the classic study's\n"
+     "figures for the mirrored deployment, the skipped and failed points, and the\n"
+     "pairs of a C variant and the Python deployment of one classic configuration\n"
+     "at one concurrency, with their C/Python ratios. Then DIR/report.md and the\n"
+     "charts (rps.svg, latency.svg, cpu.svg; with a sweep sweep_rps.svg and\n"
+     "sweep_p99.svg; with pairs c-python.svg), drawn by gnuplot. Every file is\n"
+     "written to a temporary name and renamed.\n",
      cmd_matrix},
     {"report", "DIR",
      "Rebuild every Markdown file and chart under DIR from the JSON: each run's .md;\n"

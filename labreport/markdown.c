@@ -9,6 +9,8 @@
 #include "charts.h"
 #include "format.h"
 #include "jsonutil.h"
+#include "matrix.h"
+#include "pairs_md.h"
 #include "stats.h"
 
 /* The plan's settings: these first, in this order, with their units; any
@@ -153,7 +155,8 @@ static void text_cell(lr_buf_t *b, const char *s)
     lr_buf_puts(b, " |");
 }
 
-static void md_row(lr_buf_t *b, const json_t *row, int sweep)
+/* busy: the row has the server's CPU busy share (schema 2 and later). */
+static void md_row(lr_buf_t *b, const json_t *row, int sweep, int busy)
 {
     char num[LR_FMT_MAX];
     /* A flagged row says so where it is read: loadgen or slowapi busy, the
@@ -176,6 +179,8 @@ static void md_row(lr_buf_t *b, const json_t *row, int sweep)
     num_cell(b, row, "failures", LR_FMT_COUNT);
     num_cell(b, row, "server_cpu_s", LR_FMT_SECONDS);
     num_cell(b, row, "server_cpu_ms_per_request", LR_FMT_CPU_MS);
+    if (busy)
+        lr_markdown_busy_cell(b, stat_of(row, "server_busy").median);
     num_cell(b, row, "server_peak_mib", LR_FMT_MIB);
     num_cell(b, row, "calls_per_answer", LR_FMT_CALLS);
     published_cell(b, row);
@@ -184,7 +189,7 @@ static void md_row(lr_buf_t *b, const json_t *row, int sweep)
 
 static void md_table(lr_buf_t *b, const json_t *report)
 {
-    int sweep = lr_report_is_sweep(report);
+    int sweep = lr_report_is_sweep(report), busy = lr_matrix_schema(report) >= 2;
     lr_buf_puts(b, "## Results\n\n"
                    "Each figure is the median over a point's repeats; rps also shows min–max "
                    "when there was more than one. rps is loadgen's headline (schema 3: the "
@@ -192,22 +197,28 @@ static void md_table(lr_buf_t *b, const json_t *report)
                    "of ceiling = rps / ceiling. Latencies in ms. failures = HTTP errors + "
                    "timeouts + connection errors. CPU s, CPU ms/req and peak MiB are the "
                    "server's (run.sh's .server.json; ms/req over every request it answered, "
-                   "warm-up included). calls/answer: slowapi's count of upstream calls per "
+                   "warm-up included). ");
+    if (busy)
+        lr_buf_puts(b, "server CPU %: the server's CPU time over its share of the machine, "
+                       "cpu_seconds / (wall_seconds \xc3\x97 CPUs) of its .server.json; "
+                       "**CPU-bound** at 90% or more: its CPU, not its concurrency model, set "
+                       "its rate. ");
+    lr_buf_puts(b, "calls/answer: slowapi's count of upstream calls per "
                    "answered request. classic rps: what the classic study published for the "
                    "deployment mirrored. **flagged**: the Flags section below says why "
                    "(a row whose loadgen or slowapi was 90% busy or more did not measure the "
                    "server).\n\n");
     lr_buf_printf(b, "| variant | model | mirrors |%s ceiling | rps | ± | of ceiling | mean | "
-                     "p50 | p90 | p99 | max | failures | CPU s | CPU ms/req | peak MiB | "
+                     "p50 | p90 | p99 | max | failures | CPU s | CPU ms/req |%s peak MiB | "
                      "calls/answer | classic rps |\n",
-                  sweep ? " c |" : "");
+                  sweep ? " c |" : "", busy ? " server CPU % |" : "");
     lr_buf_printf(b, "|---|---|---|%s---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-                     "---:|---:|---:|---:|\n",
-                  sweep ? "---:|" : "");
+                     "---:|%s---:|---:|---:|\n",
+                  sweep ? "---:|" : "", busy ? "---:|" : "");
     size_t i;
     const json_t *row;
     json_array_foreach(json_object_get(report, "rows"), i, row)
-        md_row(b, row, sweep);
+        md_row(b, row, sweep, busy);
     lr_buf_puts(b, "\n");
 }
 
@@ -377,6 +388,7 @@ char *lr_markdown_matrix(const json_t *report)
     md_title(&b, report);
     md_settings(&b, report);
     md_table(&b, report);
+    lr_markdown_pairs(&b, report);
     md_flags(&b, report);
     md_points(&b, report);
     md_overhead(&b, report);

@@ -15,6 +15,7 @@
 #include "labreport.h"
 #include "load.h"
 #include "markdown.h"
+#include "pairs.h"
 #include "published.h"
 #include "row.h"
 
@@ -23,6 +24,7 @@ typedef struct acc {
     const char *variant; /* these point into the plan */
     const char *model;
     const char *classic;
+    const char *impl; /* lr_impl_of_program's */
     long concurrency;
     lr_run_t *runs;
     double *overhead_s; /* one per run */
@@ -78,6 +80,7 @@ static acc_t *row_for(build_t *b, const char *variant, long concurrency)
     *a = (acc_t){.variant = variant,
                  .model = lr_jstr_get(v, "model"),
                  .classic = lr_jstr_get(v, "classic"),
+                 .impl = lr_impl_of_program(lr_jstr_get(v, "program")),
                  .concurrency = concurrency};
     return a;
 }
@@ -294,8 +297,8 @@ static json_t *assemble(build_t *b, const json_t *study)
         json_t *published = lr_published_for(study, a->variant, workload);
         lr_row_in_t in = {
             .variant = a->variant, .model = a->model, .classic = a->classic,
-            .concurrency = a->concurrency, .runs = a->runs, .run_count = a->run_count,
-            .overhead_s = a->overhead_s, .failed = a->failed, .skipped = a->skipped,
+            .impl = a->impl, .concurrency = a->concurrency, .runs = a->runs,
+            .run_count = a->run_count, .overhead_s = a->overhead_s, .failed = a->failed, .skipped = a->skipped,
             .skip_reason = a->skip_reason, .published = published,
         };
         lr_jappend(rows, published ? lr_row_json(&in) : NULL, &failed);
@@ -316,6 +319,7 @@ static json_t *assemble(build_t *b, const json_t *study)
     lr_jset(r, "skipped", json_incref(b->skipped), &failed);
     lr_jset(r, "failed", json_incref(b->failed), &failed);
     lr_jset(r, "overhead_s", overall_overhead(b, &failed), &failed);
+    lr_jset(r, "pairs", lr_pairs_build(rows, study, workload), &failed);
     if (failed) {
         json_decref(r);
         return NULL;
@@ -323,19 +327,25 @@ static json_t *assemble(build_t *b, const json_t *study)
     return r;
 }
 
-/* Whether json is one of the matrix's files: its kind and schema version,
- * a workload, and each of the lists named (NULL-terminated). Else -1 with
- * "name: not a WHAT: problem" in err. */
-static int check_file(const json_t *json, const char *kind, int schema, const char *const lists[],
-                      const char *what, const char *name, char *err, size_t err_len)
+/* Whether json is one of the matrix's files: its kind, a schema version
+ * from schema_min to schema, a workload, and each of the lists named
+ * (NULL-terminated). Else -1 with "name: not a WHAT: problem" in err. */
+static int check_file(const json_t *json, const char *kind, int schema_min, int schema,
+                      const char *const lists[], const char *what, const char *name, char *err,
+                      size_t err_len)
 {
     const char *actual = lr_jstr_get(json, "kind");
     const json_t *version = json_object_get(json, "schema_version");
-    char problem[128] = "";
+    char problem[128] = "", versions[32];
+    if (schema_min == schema)
+        snprintf(versions, sizeof versions, "%d", schema);
+    else
+        snprintf(versions, sizeof versions, "%d to %d", schema_min, schema);
     if (actual == NULL || strcmp(actual, kind) != 0)
         snprintf(problem, sizeof problem, "\"kind\" is not \"%s\"", kind);
-    else if (!json_is_integer(version) || json_integer_value(version) != schema)
-        snprintf(problem, sizeof problem, "its schema_version is not %d", schema);
+    else if (!json_is_integer(version) || json_integer_value(version) < schema_min ||
+             json_integer_value(version) > schema)
+        snprintf(problem, sizeof problem, "its schema_version is not %s", versions);
     else if (lr_jstr_get(json, "workload") == NULL)
         snprintf(problem, sizeof problem, "no \"workload\"");
     for (size_t i = 0; problem[0] == '\0' && lists[i] != NULL; i++)
@@ -350,7 +360,8 @@ static int check_file(const json_t *json, const char *kind, int schema, const ch
 static int check_plan(const json_t *plan, const char *path, char *err, size_t err_len)
 {
     static const char *const lists[] = {"variants", "points", NULL};
-    return check_file(plan, LR_PLAN_KIND, LR_PLAN_SCHEMA, lists, "matrix plan", path, err, err_len);
+    return check_file(plan, LR_PLAN_KIND, LR_PLAN_SCHEMA, LR_PLAN_SCHEMA, lists, "matrix plan",
+                      path, err, err_len);
 }
 
 json_t *lr_matrix_build(const char *dir, const json_t *study, char *err, size_t err_len)
@@ -394,7 +405,17 @@ json_t *lr_matrix_build(const char *dir, const json_t *study, char *err, size_t 
 int lr_matrix_check(const json_t *report, const char *name, char *err, size_t err_len)
 {
     static const char *const lists[] = {"rows", NULL};
-    return check_file(report, LR_MATRIX_KIND, LR_MATRIX_SCHEMA, lists, "matrix report", name, err, err_len);
+    return check_file(report, LR_MATRIX_KIND, LR_MATRIX_SCHEMA_MIN, LR_MATRIX_SCHEMA, lists,
+                      "matrix report", name, err, err_len);
+}
+
+int lr_matrix_schema(const json_t *report)
+{
+    const json_t *version = json_object_get(report, "schema_version");
+    return json_is_integer(version) && json_integer_value(version) > 0 &&
+                   json_integer_value(version) <= INT_MAX
+               ? (int)json_integer_value(version)
+               : 0;
 }
 
 int lr_matrix_render(const char *dir, const json_t *report, char *err, size_t err_len)

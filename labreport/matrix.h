@@ -16,7 +16,12 @@
 #define LR_MATRIX_FILE "report.json"
 #define LR_MATRIX_MD "report.md"
 #define LR_MATRIX_KIND "matrix-report"
-#define LR_MATRIX_SCHEMA 1
+/* The schema labreport matrix writes (schemas/matrix-report-2): 1's
+ * fields, and each row's impl and server_busy, and the report's pairs
+ * (pairs.h). Schema 1 reports (archived) are still read and rendered as
+ * they were: what they lack is left out of their Markdown. */
+#define LR_MATRIX_SCHEMA 2
+#define LR_MATRIX_SCHEMA_MIN 1
 
 /* The matrix report of the folder dir; study (the classic study's
  * figures, or NULL) gives each row its published figures. NULL with the
@@ -25,9 +30,12 @@
  * error. */
 json_t *lr_matrix_build(const char *dir, const json_t *study, char *err, size_t err_len);
 
-/* 0 when report is a matrix report this labreport renders, else -1 with
- * the reason (name: the file it came from). */
+/* 0 when report is a matrix report this labreport renders (schema 1 or
+ * 2), else -1 with the reason (name: the file it came from). */
 int lr_matrix_check(const json_t *report, const char *name, char *err, size_t err_len);
+
+/* The report's schema_version; 0 when it has none. */
+int lr_matrix_schema(const json_t *report);
 
 /* Write dir/report.md and the charts from report. Returns 0, or -1 with
  * the reason in err. */

@@ -45,6 +45,24 @@ int lr_published_data_dir(char *out, size_t cap, char *err, size_t err_len)
     return -ENOENT;
 }
 
+/* A row has alias, workload and variants; python (a list) and published
+ * (a boolean) are optional. */
+static int row_is_valid(const json_t *row)
+{
+    const json_t *python = json_object_get(row, "python");
+    const json_t *published = json_object_get(row, "published");
+    return lr_jstr_get(row, "alias") && lr_jstr_get(row, "workload") &&
+           json_is_array(json_object_get(row, "variants")) &&
+           (python == NULL || json_is_array(python)) &&
+           (published == NULL || json_is_boolean(published));
+}
+
+int lr_published_has_figures(const json_t *row)
+{
+    return !json_is_false(json_object_get(row, "published")) &&
+           json_is_number(json_object_get(row, "rps"));
+}
+
 json_t *lr_published_load(const char *data_dir, char *err, size_t err_len)
 {
     char path[PATH_MAX];
@@ -62,23 +80,23 @@ json_t *lr_published_load(const char *data_dir, char *err, size_t err_len)
     json_array_foreach(rows, i, row) {
         if (!ok)
             break;
-        ok = lr_jstr_get(row, "alias") && lr_jstr_get(row, "workload") &&
-             json_is_array(json_object_get(row, "variants"));
+        ok = row_is_valid(row);
     }
     if (!ok) {
         snprintf(err, err_len, "%s: not the classic study's figures (an object with \"source\" "
-                 "and \"rows\", each with alias, workload and variants)", path);
+                 "and \"rows\", each with alias, workload and variants, python a list and "
+                 "published a boolean where given)", path);
         json_decref(study);
         return NULL;
     }
     return study;
 }
 
-static int row_mirrors(const json_t *row, const char *variant)
+int lr_published_lists(const json_t *row, const char *list, const char *variant)
 {
     size_t i;
     const json_t *v;
-    json_array_foreach(json_object_get(row, "variants"), i, v) {
+    json_array_foreach(json_object_get(row, list), i, v) {
         if (json_is_string(v) && strcmp(json_string_value(v), variant) == 0)
             return 1;
     }
@@ -102,7 +120,9 @@ json_t *lr_published_for(const json_t *study, const char *variant, const char *w
     const json_t *row;
     json_array_foreach(json_object_get(study, "rows"), i, row) {
         const char *w = lr_jstr_get(row, "workload");
-        if (w == NULL || strcmp(w, workload) != 0 || !row_mirrors(row, variant))
+        if (w == NULL || strcmp(w, workload) != 0 || !lr_published_has_figures(row) ||
+            (!lr_published_lists(row, "variants", variant) &&
+             !lr_published_lists(row, "python", variant)))
             continue;
         json_t *o = json_object();
         lr_jset(o, "alias", field(row, "alias"), &failed);

@@ -39,6 +39,7 @@ const lr_metric_t lr_metrics[LR_METRIC_COUNT] = {
     [LR_M_CPU_MS_PER_REQUEST] = {"server_cpu_ms_per_request", 4},
     [LR_M_SERVER_PEAK_MIB] = {"server_peak_mib", 1},
     [LR_M_CALLS_PER_ANSWER] = {"calls_per_answer", 2},
+    [LR_M_SERVER_BUSY] = {"server_busy", 4},
     [LR_M_LOADGEN_BUSY] = {"loadgen_busy", 4},
     [LR_M_SLOWAPI_BUSY] = {"slowapi_busy", 4},
     [LR_M_OVERHEAD_S] = {"overhead_s", 2},
@@ -62,6 +63,7 @@ static double metric_value(const lr_row_in_t *in, size_t i, size_t k)
     case LR_M_CPU_MS_PER_REQUEST: return r->cpu_ms_per_request;
     case LR_M_SERVER_PEAK_MIB: return r->server_peak_mib;
     case LR_M_CALLS_PER_ANSWER: return r->calls_per_answer;
+    case LR_M_SERVER_BUSY: return r->server_busy;
     case LR_M_LOADGEN_BUSY: return r->loadgen_busy;
     case LR_M_SLOWAPI_BUSY: return r->slowapi_busy;
     case LR_M_OVERHEAD_S: return in->overhead_s ? in->overhead_s[k] : NAN;
@@ -191,6 +193,7 @@ json_t *lr_row_json(const lr_row_in_t *in)
     lr_jset(row, "variant", json_string(in->variant), &failed);
     lr_jset(row, "model", lr_jstr(in->model), &failed);
     lr_jset(row, "classic", lr_jstr(in->classic), &failed);
+    lr_jset(row, "impl", lr_jstr(in->impl), &failed);
     lr_jset(row, "concurrency", json_integer(in->concurrency), &failed);
     lr_jset(row, "runs", json_integer((json_int_t)in->run_count), &failed);
     const lr_stat_t *ceiling = &stats[STAT_CEILING];

@@ -15,6 +15,7 @@ typedef struct lr_row_in {
     const char *variant;
     const char *model;   /* the plan's description, or NULL */
     const char *classic; /* the classic deployment mirrored, or NULL */
+    const char *impl;    /* "c" or "python" (lr_impl_of_program), or NULL */
     long concurrency;
     const lr_run_t *runs; /* the done repeats */
     size_t run_count;
@@ -44,6 +45,7 @@ enum lr_metric_id {
     LR_M_CPU_MS_PER_REQUEST,
     LR_M_SERVER_PEAK_MIB,
     LR_M_CALLS_PER_ANSWER,
+    LR_M_SERVER_BUSY,
     LR_M_LOADGEN_BUSY,
     LR_M_SLOWAPI_BUSY,
     LR_M_OVERHEAD_S,

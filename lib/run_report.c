@@ -264,6 +264,18 @@ static void rr_print_busy_warnings(FILE *f, const json_t *resources, const char 
     }
 }
 
+/* "CPU-bound: ..." when the server was at least RUN_REPORT_CPU_BOUND busy:
+ * its CPU, not its concurrency model, set its rate. emphasis as above. */
+static void rr_print_cpu_bound(FILE *f, const json_t *resources, const char *emphasis)
+{
+    double cpus, busy = run_report_busy(resources);
+    if (busy < RUN_REPORT_CPU_BOUND || !rr_number(resources, "cpus", &cpus))
+        return;
+    fprintf(f, "%sCPU-bound: the server was %.0f%% busy on its %g CPU%s, so its CPU, not its "
+               "concurrency model, set its rate.%s\n",
+            emphasis, busy * 100, cpus, cpus == 1 ? "" : "s", emphasis);
+}
+
 /* " 5.10 CPU s (16% busy)", leaving out what the object lacks. */
 static void rr_print_cpu(FILE *f, const json_t *program)
 {
@@ -291,6 +303,7 @@ static void rr_print_resources_line(FILE *f, const json_t *run, const json_t *re
         rr_print_cpu(f, p);
     }
     fputc('\n', f);
+    rr_print_cpu_bound(f, resources, "");
     rr_print_busy_warnings(f, resources, "");
 }
 
@@ -399,6 +412,10 @@ static void rr_md_resources(FILE *f, const json_t *run, const json_t *resources)
     if (measured != NULL)
         fprintf(f, " Measured: %s.", measured);
     fputc('\n', f);
+    if (run_report_busy(resources) >= RUN_REPORT_CPU_BOUND) {
+        fputc('\n', f);
+        rr_print_cpu_bound(f, resources, "**");
+    }
     if (run_report_busy(rr_get(resources, "loadgen")) >= RUN_REPORT_BUSY_WARN ||
         run_report_busy(rr_get(resources, "slowapi")) >= RUN_REPORT_BUSY_WARN) {
         fputc('\n', f);

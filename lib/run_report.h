@@ -14,17 +14,23 @@
 
 /* loadgen or slowapi busier than this measured itself, not the server. */
 #define RUN_REPORT_BUSY_WARN 0.90
+/* A server this busy (CPU time over its share of the machine) was
+ * CPU-bound: its CPU, not its concurrency model, set its rate. */
+#define RUN_REPORT_CPU_BOUND 0.90
 
 /* The summary text: the classic lines (failures, rate, mean, percentiles),
  * the buckets, the rate with its error and the verification (schema 3),
  * the ceiling; with resources (the <report>.server.json object, or NULL),
- * the resources lines and a warning for a busy loadgen or slowapi.
+ * the resources lines, a "CPU-bound" line for a server at
+ * RUN_REPORT_CPU_BOUND busy or more and a warning for a busy loadgen or
+ * slowapi.
  * Returns malloc'd text, or NULL when out of memory. */
 char *run_report_summary(const json_t *run, const json_t *resources);
 
 /* The Markdown file: title, settings, the summary's classic lines, the
  * buckets, rate, verification and ceiling, a "Resources" section when
- * resources is not NULL, and the environment. Returns malloc'd text, or
+ * resources is not NULL (with the CPU-bound line and the warnings in
+ * bold), and the environment. Returns malloc'd text, or
  * NULL when out of memory. */
 char *run_report_markdown(const json_t *run, const json_t *resources);
 

@@ -4,10 +4,12 @@
 # - every JSON file archived under results/ is valid;
 # - the spec's examples of the newer files (a run report of schema 3, a
 #   server.json of schema 2, a matrix folder's plan.json, points/*.json and
-#   report.json) are valid, so the schemas accept what they describe;
+#   report.json of schema 1 and 2) are valid, so the schemas accept what
+#   they describe;
 # - the validator can fail: a copy of an archived report without a required
 #   field, one with a field of the wrong type and a server.json without its
-#   CPU time are each rejected (exit 1, naming the JSON path), and a missing
+#   CPU time, a schema 2 matrix report without its pairs and a schema 1
+#   one with them are each rejected (exit 1, naming the JSON path), and a missing
 #   path or a file of no known kind is bad usage (exit 2).
 #   tests/scripts/report_schemas.sh   prints "report schemas: ok" on success
 # Exit: 0 ok, 77 skipped (no Debian python3 with python3-jsonschema), 1
@@ -160,7 +162,30 @@ d = {"schema_version": 1, "kind": "matrix-report", "workload": d["workload"], "m
      "published_source": "the classic study (published.json)",
      "overhead_s": {"mean": 4.2, "max": 5.0, "runs": 2}}'
 cp "$tmp/examples/schema3.json" "$matrix/20261130T120000Z_event-loop_io.json"
-expect 0 "10 files valid" "$tmp/examples"
+# Schema 2 of the matrix report: schema 1's, each row's impl and
+# server_busy, and the C and Python pairs (one without a published figure).
+matrix2=$tmp/examples/20261130T130000Z_matrix_io
+mkdir -p "$matrix2"
+edit "$matrix/report.json" "$matrix2/report.json" '
+d["schema_version"] = 2
+c = d["rows"][0]
+c.update(impl="c", server_busy={"median": 0.07, "min": 0.06, "max": 0.08})
+py = dict(c, variant="py-uvicorn-1", impl="python", model="CPython: FastAPI on uvicorn",
+          server_busy={"median": 0.95, "min": 0.94, "max": 0.96}, flags=[],
+          reports=["20261130T130100Z_py-uvicorn-1_io.json"])
+d["rows"].append(py)
+def side(row, busy):
+    return {"variant": row["variant"], "runs": 1, "rps": 99.5, "p99_ms": 1081.1,
+            "server_cpu_ms_per_request": 0.7, "server_busy": busy, "cpu_bound": busy >= 0.9}
+ratios = {"rps": 1.62, "p99_ms": 0.635, "server_cpu_ms_per_request": None}
+d["pairs"] = [{"alias": "async-fastapi", "config": "1", "concurrency": 100,
+               "published_rps": 61.207, "c": side(c, 0.07), "python": side(py, 0.95),
+               "c_over_python": ratios},
+              {"alias": "async-gevent-pywsgi", "config": None, "concurrency": 100,
+               "published_rps": None, "c": side(c, 0.07),
+               "python": dict(side(py, 0.95), server_busy=None, cpu_bound=None),
+               "c_over_python": ratios}]'
+expect 0 "11 files valid" "$tmp/examples"
 
 # 3. The validator fails where it must: copies of an archived report.
 report=$(find results -name '*.json' ! -name '*.server.json' ! -name plan.json \
@@ -180,9 +205,15 @@ edit "$matrix/points/001.json" "$tmp/bad/done-without-report.json" 'd["report"] 
 mkdir "$tmp/bad/points"
 mv "$tmp/bad/done-without-report.json" "$tmp/bad/points/"
 expect 1 "\$.report: None is not of type 'string'" "$tmp/bad/points"
+# A schema 2 matrix report needs its pairs; schema 1 allows none.
+mkdir "$tmp/bad/m2" "$tmp/bad/m1"
+edit "$matrix2/report.json" "$tmp/bad/m2/report.json" 'del d["pairs"]'
+expect 1 "\$: 'pairs' is a required property" "$tmp/bad/m2/report.json"
+edit "$matrix/report.json" "$tmp/bad/m1/report.json" 'd["pairs"] = []'
+expect 1 "Additional properties are not allowed ('pairs' was unexpected)" "$tmp/bad/m1/report.json"
 # A folder with one bad file among good ones fails as a whole.
 cp "$tmp/bad/no-variant.json" "$tmp/examples/"
-expect 1 "1 of 11 files invalid" "$tmp/examples"
+expect 1 "1 of 12 files invalid" "$tmp/examples"
 
 # 4. Bad usage.
 expect 2 "no such file or folder" "$tmp/none"

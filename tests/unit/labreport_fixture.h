@@ -167,4 +167,58 @@ static inline json_t *lrf_server(int schema, double cpu_s, double loadgen_cpu_s)
     return s;
 }
 
+/* A point of a plan: planned, or skipped with its reason. */
+static inline json_t *lrf_plan_point(int index, const char *variant, long c, int repeat,
+                                     const char *status, const char *reason)
+{
+    return json_pack("{s:i, s:s, s:i, s:i, s:s, s:s?}", "index", index, "variant", variant,
+                     "concurrency", (int)c, "repeat", repeat, "status", status, "reason", reason);
+}
+
+/* A plan of the io workload at c=100 (taken over: points, variants, a
+ * {"concurrency": [...]} sweep or NULL). Each variant {name, program,
+ * model, classic}: lrf_variant. */
+static inline json_t *lrf_plan(json_t *points, json_t *variants, json_t *sweep, int repeat)
+{
+    return json_pack(
+        "{s:i, s:s, s:s, s:s, s:s, s:s, s:{s:i, s:i, s:n, s:i, s:i, s:i, s:i, s:s, s:i}, "
+        "s:o, s:o, s:i, s:o}",
+        "schema_version", 1, "kind", "matrix-plan", "workload", "io", "mode", "native",
+        "created_at", "2026-11-30T12:00:00Z", "command", "./run.sh all io --repeat 2",
+        "settings", "concurrency", 100, "duration_s", 30, "requests", "fanout", 10, "delay_s", 1,
+        "timeout_s", 30, "warmup_s", 0, "upstream_http", "1.1", "upstream_timeout_s", 5,
+        "variants", variants, "sweep", sweep ? sweep : json_null(), "repeat", repeat, "points",
+        points);
+}
+
+static inline json_t *lrf_variant(const char *name, const char *program, const char *model,
+                                  const char *classic)
+{
+    return json_pack("{s:s, s:s, s:s, s:s}", "name", name, "program", program, "model", model,
+                     "classic", classic);
+}
+
+/* A done point in dir: points/NNN.json (dir/points must exist), its run's
+ * report (run, taken over) and, unless NULL, its resources file (server,
+ * taken over). 0 or -1. */
+static inline int lrf_done_point(const char *dir, int index, json_t *run, json_t *server,
+                                 double elapsed_s)
+{
+    char name[64], server_name[80], points[PATH_MAX];
+    snprintf(name, sizeof name, "20261130T12%02d00Z_%s_io.json", index,
+             json_string_value(json_object_get(run, "variant")));
+    snprintf(server_name, sizeof server_name, "%.*s.server.json", (int)strlen(name) - 5, name);
+    json_t *point = json_pack("{s:i, s:O, s:O, s:i, s:s, s:s, s:n, s:f}", "index", index,
+                              "variant", json_object_get(run, "variant"), "concurrency",
+                              json_object_get(json_object_get(run, "config"), "concurrency"),
+                              "repeat", 1, "status", "done", "report", name, "reason",
+                              "elapsed_s", elapsed_s);
+    int rc = lrf_write_json(dir, name, run);
+    if (server != NULL && lrf_write_json(dir, server_name, server) < 0)
+        rc = -1;
+    snprintf(points, sizeof points, "%s/points", dir);
+    snprintf(name, sizeof name, "%03d.json", index);
+    return lrf_write_json(points, name, point) < 0 ? -1 : rc;
+}
+
 #endif

@@ -64,46 +64,22 @@ static int teardown(void **state)
 static json_t *plan_point(int index, const char *variant, long c, int repeat, const char *status,
                           const char *reason)
 {
-    return json_pack("{s:i, s:s, s:i, s:i, s:s, s:s?}", "index", index, "variant", variant,
-                     "concurrency", (int)c, "repeat", repeat, "status", status, "reason", reason);
+    return lrf_plan_point(index, variant, c, repeat, status, reason);
 }
 
-/* points/NNN.json of a done point, and its run's report and resources. */
 static void done_point(const char *dir, int index, json_t *run, json_t *server, double elapsed_s)
 {
-    char name[64], points[PATH_MAX + 16];
-    snprintf(name, sizeof name, "20261130T12%02d00Z_%s_io.json", index,
-             json_string_value(json_object_get(run, "variant")));
-    json_t *point = json_pack("{s:i, s:O, s:O, s:i, s:s, s:s, s:n, s:f}", "index", index,
-                              "variant", json_object_get(run, "variant"), "concurrency",
-                              json_object_get(json_object_get(run, "config"), "concurrency"),
-                              "repeat", 1, "status", "done", "report", name, "reason",
-                              "elapsed_s", elapsed_s);
-    assert_int_equal(lrf_write_json(dir, name, run), 0);
-    if (server != NULL) {
-        char server_name[80];
-        snprintf(server_name, sizeof server_name, "%.*s.server.json", (int)strlen(name) - 5, name);
-        assert_int_equal(lrf_write_json(dir, server_name, server), 0);
-    }
-    snprintf(points, sizeof points, "%s/points", dir);
-    snprintf(name, sizeof name, "%03d.json", index);
-    assert_int_equal(lrf_write_json(points, name, point), 0);
+    assert_int_equal(lrf_done_point(dir, index, run, server, elapsed_s), 0);
 }
 
 static json_t *plan_of(json_t *points, json_t *sweep, int repeat)
 {
-    return json_pack(
-        "{s:i, s:s, s:s, s:s, s:s, s:s, s:{s:i, s:i, s:n, s:i, s:i, s:i, s:i, s:s, s:i}, "
-        "s:[{s:s, s:s, s:s, s:s}, {s:s, s:s, s:s, s:s}, {s:s, s:s, s:s, s:s}], s:o, s:i, s:o}",
-        "schema_version", 1, "kind", "matrix-plan", "workload", "io", "mode", "native",
-        "created_at", "2026-11-30T12:00:00Z", "command", "./run.sh all io --repeat 2",
-        "settings", "concurrency", 100, "duration_s", 30, "requests", "fanout", 10, "delay_s", 1,
-        "timeout_s", 30, "warmup_s", 0, "upstream_http", "1.1", "upstream_timeout_s", 5,
-        "variants", "name", "event-loop", "program", "event-loop", "model", "one loop",
-        "classic", "FastAPI + uvicorn, one worker", "name", "threadpool-50", "program",
-        "threadpool", "model", "50 threads", "classic", "uwsgi 1x50", "name", "single-thread",
-        "program", "single-thread", "model", "one thread", "classic", "Flask dev server",
-        "sweep", sweep ? sweep : json_null(), "repeat", repeat, "points", points);
+    json_t *variants = json_pack(
+        "[o, o, o]",
+        lrf_variant("event-loop", "event-loop", "one loop", "FastAPI + uvicorn, one worker"),
+        lrf_variant("threadpool-50", "threadpool", "50 threads", "uwsgi 1x50"),
+        lrf_variant("single-thread", "single-thread", "one thread", "Flask dev server"));
+    return lrf_plan(points, variants, sweep, repeat);
 }
 
 /* Three variants at c=100, two repeats: event-loop twice (loadgen busy,
@@ -167,6 +143,8 @@ static void test_rows(void **state)
         fail_msg("%s", err);
     assert_string_equal(lr_jstr_get(r, "kind"), "matrix-report");
     assert_string_equal(lr_jstr_get(r, "published_source"), "test figures");
+    assert_true(lr_jnum_get(r, "schema_version") == 2);
+    assert_int_equal(json_array_size(json_object_get(r, "pairs")), 0); /* no Python */
     assert_int_equal(json_array_size(json_object_get(r, "rows")), 3);
 
     const json_t *loop = row_at(r, 0), *pool = row_at(r, 1), *single = row_at(r, 2);
@@ -180,6 +158,8 @@ static void test_rows(void **state)
     assert_true(stat_at(loop, "failures", "max") == 1);
     assert_true(stat_at(loop, "overhead_s", "median") == 11.0); /* 40 - 30, 42 - 30 */
     assert_true(stat_at(loop, "calls_per_answer", "median") == 9.1);
+    assert_string_equal(lr_jstr_get(loop, "impl"), "c");
+    assert_true(stat_at(loop, "server_busy", "median") == 0.105); /* 3.0 and 3.3 s of 30 */
     assert_true(has_flag(loop, "loadgen busy 95%: not measuring the server"));
     assert_true(has_flag(loop, "calls per answer 9.1, expected 10"));
     assert_int_equal(json_array_size(json_object_get(loop, "published")), 1);
@@ -189,6 +169,7 @@ static void test_rows(void **state)
     assert_true(lr_jnum_get(pool, "runs") == 1);
     assert_true(json_is_null(json_object_get(pool, "rps_error"))); /* schema 2 */
     assert_true(json_is_null(json_object_get(pool, "loadgen_busy"))); /* server.json 1 */
+    assert_true(json_is_null(json_object_get(pool, "server_busy")));
     assert_true(stat_at(pool, "server_cpu_ms_per_request", "median") == 0.8);
     assert_true(has_flag(pool, "failed runs: 2"));
     assert_int_equal(json_array_size(json_object_get(pool, "published")), 2);

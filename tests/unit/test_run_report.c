@@ -273,6 +273,36 @@ static void test_resources(void **state)
     json_decref(run);
 }
 
+/* A server 90% busy or more of its CPUs was CPU-bound: a line says so, in
+ * bold in the Markdown, before any helper's warning. */
+static void test_cpu_bound(void **state)
+{
+    (void)state;
+    json_t *run = parse(schema3_run), *res = parse(resources_2);
+    json_object_set_new(res, "cpu_seconds", json_real(30.0)); /* 95% of 31.5 s x 1 */
+    char *text = run_report_summary(run, res);
+    assert_non_null(strstr(text, " (95% busy), peak memory 430.9 MiB, 20.00 CPU ms per request; "
+                                 "loadgen 29.30 CPU s (93% busy); slowapi 3.20 CPU s (10% busy)\n"
+                                 "CPU-bound: the server was 95% busy on its 1 CPU, so its CPU, "
+                                 "not its concurrency model, set its rate.\n"
+                                 "Warning: loadgen was 93% busy"));
+    free(text);
+    char *md = run_report_markdown(run, res);
+    assert_non_null(strstr(md, "| server | 30.00 | 95% | 430.9 | 20.00 |\n"));
+    assert_non_null(strstr(md, "peak memory with page cache.\n\n**CPU-bound: the server was 95% "
+                               "busy on its 1 CPU, so its CPU, not its concurrency model, set its "
+                               "rate.**\n\n**Warning: loadgen was 93% busy"));
+    free(md);
+    /* The same CPU time on 2 CPUs: 48% busy, not CPU-bound. */
+    json_object_set_new(res, "cpus", json_integer(2));
+    text = run_report_summary(run, res);
+    assert_non_null(strstr(text, "(48% busy)"));
+    assert_null(strstr(text, "CPU-bound"));
+    free(text);
+    json_decref(res);
+    json_decref(run);
+}
+
 /* Schema 1 resources: the server's CPU and memory, no busy, no helpers. */
 static void test_resources_schema1(void **state)
 {
@@ -334,6 +364,7 @@ int main(void)
         cmocka_unit_test(test_schema3_markdown),
         cmocka_unit_test(test_resources),
         cmocka_unit_test(test_resources_schema1),
+        cmocka_unit_test(test_cpu_bound),
         cmocka_unit_test(test_busy),
         cmocka_unit_test(test_sparse_input),
     };
