@@ -33,7 +33,9 @@ LIBS_GRPC := $(shell pkg-config --libs grpc libprotobuf-c 2>/dev/null || \
 
 # The server programs: services/<name with _>.c is each one's whole model;
 # services/variants.tsv runs them as variants (a program with settings).
-VARIANTS := $(shell awk -F'\t' '!/^\#/ && NF && !seen[$$2]++ { print $$2 }' services/variants.tsv)
+# The Python deployments (program lab-python, services/python/) are not
+# compiled: their protobuf modules are generated (PYTHON_GEN).
+VARIANTS := $(shell awk -F'\t' '!/^\#/ && NF && $$2 != "lab-python" && !seen[$$2]++ { print $$2 }' services/variants.tsv)
 PROGRAMS := slowapi loadgen labreport $(VARIANTS)
 
 LIB_SRC     := $(wildcard lib/*.c)
@@ -45,6 +47,8 @@ PROTO_SRC   := $(wildcard proto/*.proto)
 PROTO_C     := $(patsubst proto/%.proto,$(GEN)/proto/%.pb-c.c,$(PROTO_SRC))
 PROTO_H     := $(PROTO_C:.c=.h)
 PROTO_OBJ   := $(patsubst proto/%.proto,$(BUILD)/obj/proto/%.pb-c.o,$(PROTO_SRC))
+# protoc's Python modules for the Python gRPC deployments (services/python/).
+PYTHON_GEN  := $(patsubst proto/%.proto,$(GEN)/python/%_pb2.py,$(PROTO_SRC))
 SLOWAPI_SRC := $(wildcard slowapi/*.c)
 LOADGEN_SRC := $(wildcard loadgen/*.c)
 LABREPORT_SRC := $(wildcard labreport/*.c)
@@ -61,7 +65,7 @@ LIBGRPCCORE := $(BUILD)/lib/libgrpccore.a
 
 .PHONY: all deps test san clean \
         base-image images bench help
-all: $(addprefix $(BUILD)/bin/,$(PROGRAMS))
+all: $(addprefix $(BUILD)/bin/,$(PROGRAMS)) $(PYTHON_GEN)
 
 help:
 	@echo "make            build every program into build/bin"
@@ -93,6 +97,12 @@ $(BUILD)/obj/%.o: %.c
 $(GEN)/proto/%.pb-c.c $(GEN)/proto/%.pb-c.h: proto/%.proto
 	@mkdir -p $(@D)
 	protoc-c --c_out=$(GEN)/proto -Iproto $<
+
+# proto/<name>.proto -> $(GEN)/python/<name>_pb2.py (protoc, Debian
+# protobuf-compiler, the same version as python3-protobuf).
+$(GEN)/python/%_pb2.py: proto/%.proto
+	@mkdir -p $(@D)
+	protoc --python_out=$(GEN)/python -Iproto $<
 
 $(BUILD)/obj/proto/%.pb-c.o: $(GEN)/proto/%.pb-c.c
 	@mkdir -p $(@D)
@@ -202,7 +212,14 @@ clean:
 DEB_PACKAGES := build-essential pkg-config libuv1-dev libcurl4-openssl-dev \
                 libjansson-dev node-llhttp libcmocka-dev debootstrap wrk \
                 valgrind curl jq libgrpc-dev libprotobuf-c-dev protobuf-c-compiler \
-                libnghttp2-dev python3-jsonschema gnuplot-nox
+                libnghttp2-dev python3-jsonschema gnuplot-nox protobuf-compiler \
+                $(PYTHON_PACKAGES)
+# The classic study's Python deployments (services/python/), natively; the
+# same list as docker/python.Dockerfile's.
+PYTHON_PACKAGES := python3-flask gunicorn uwsgi-core uwsgi-plugin-python3 \
+                uwsgi-plugin-gevent-python3 python3-gevent python3-uvicorn \
+                python3-fastapi python3-grpcio python3-protobuf python3-requests \
+                python3-aiohttp python3-numpy
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do \
 	    dpkg-query -W -f='$${db:Status-Abbrev}\n' $$p 2>/dev/null | grep -q '^ii' || echo $$p; \

@@ -20,6 +20,8 @@ user_dir=$PWD
 variants_table=${LAB_VARIANTS_TABLE:-$lab_dir/services/variants.tsv}
 classic_table=$lab_dir/services/classic-names.tsv
 ready_timeout_s=10
+# A Python deployment's launcher waits (READY_TIMEOUT, 30 s) for its health.
+python_ready_timeout_s=35
 # slowapi holds c x FANOUT waiting requests, a socket each, and one process
 # may hold at most the open-file limit (20000 on the lab's machines): above
 # this many, more slowapi processes share the port.
@@ -153,7 +155,7 @@ settings=$(variant_field "$variant" 3)
 [ "$program" = "$variant" ] && [ -z "$settings" ] || settings="--variant $variant $settings"
 # The gRPC servers speak gRPC, not HTTP/1.1: loadgen calls their methods.
 loadgen_protocol=
-case $program in grpc-*) loadgen_protocol=--grpc ;; esac
+case "$program $settings" in grpc-* | *"--server grpc-"*) loadgen_protocol=--grpc ;; esac
 
 slowapi_workers=$(( (concurrency * fanout + slowapi_conns_per_worker - 1) / slowapi_conns_per_worker ))
 reason=$(point_check "$variant" "$concurrency")

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Build the lab's images: lab/builder, lab/runtime, lab/slowapi, lab/loadgen
 # and lab/<variant> for each variant of services/variants.tsv (a variant's
-# image is its program's binary plus its settings). `make images` runs it.
+# image is its program's binary plus its settings; a Python deployment's,
+# lab/python plus its settings, and lab/python is built when one is
+# selected). `make images` runs it.
 #
 #   docker/build-images.sh                 every image
 #   docker/build-images.sh event-loop ...  these variants (and the base ones)
@@ -78,11 +80,12 @@ program_port() {
 # untagged, after every change.
 replaced=()
 
-# How each program's health is checked (docker/lab-health).
+# How each program's health is checked (docker/lab-health), by its name or
+# (a Python deployment) its settings.
 program_health() {
     case $1 in
         loadgen) echo none ;;
-        grpc-*) echo grpc ;;
+        grpc-* | *"--server grpc-"*) echo grpc ;;
         *) echo http ;;
     esac
 }
@@ -95,14 +98,24 @@ build_program() {
 }
 
 # The variants to build: every one, or those named.
+# build_python IMAGE SETTINGS MODEL: lab/IMAGE runs lab-python SETTINGS:
+# lab/python and one ENV step (docker/python.Dockerfile says why one). The
+# table's texts hold no double quote or backslash.
+build_python() {
+    printf 'FROM lab/python\nENV LAB_ARGS="%s" LAB_MODEL="%s" LAB_HEALTH=%s\n' \
+        "$2" "$3" "$(program_health "$2")" | build "lab/$1:latest" --file - docker
+}
+
 selected=()
-while IFS=$'\t' read -r name program settings _; do
+python=0
+while IFS=$'\t' read -r name program settings model _; do
     case $name in '' | '#'*) continue ;; esac
     [ $# -eq 0 ] || printf '%s\n' "$@" | grep -qxF -- "$name" || continue
-    selected+=("$name	$program	$settings")
+    selected+=("$name	$program	$settings	$model")
+    [ "$program" != lab-python ] || python=1
 done <services/variants.tsv
 image_index=0
-image_count=$((5 + ${#selected[@]}))
+image_count=$((5 + python + ${#selected[@]}))
 
 build lab/builder:latest --file docker/builder.Dockerfile .
 # The runtime image copies nothing: its context is the small docker/ folder.
@@ -110,12 +123,17 @@ build lab/runtime:latest --file docker/runtime.Dockerfile docker
 build_program slowapi slowapi
 build_program loadgen loadgen
 build lab/labreport:latest --file docker/labreport.Dockerfile docker
-# name, program, settings ("-": none); a preset's settings also name it.
+[ "$python" = 0 ] || build lab/python:latest --file docker/python.Dockerfile docker
+# name, program, settings ("-": none), model; a preset's settings also name it.
 for row in "${selected[@]}"; do
-    IFS=$'\t' read -r name program settings <<<"$row"
+    IFS=$'\t' read -r name program settings model <<<"$row"
     [ "$settings" != - ] || settings=
     [ "$program" = "$name" ] && [ -z "$settings" ] || settings="--variant $name $settings"
-    build_program "$name" "$program" "$settings"
+    if [ "$program" = lab-python ]; then
+        build_python "$name" "$settings" "$model"
+    else
+        build_program "$name" "$program" "$settings"
+    fi
 done
 show ""
 

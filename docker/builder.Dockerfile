@@ -1,4 +1,6 @@
-# lab/builder: the toolchain and every program of the lab, built once.
+# lab/builder: the toolchain and every program of the lab, built once (and
+# the Python deployments' protobuf modules, with protoc: lab/python copies
+# them and services/python/ from here).
 # Each program image copies its one binary out of this image
 # (docker/program.Dockerfile), so the tree is compiled once per change, not
 # once per program.
@@ -13,6 +15,7 @@ RUN apt-get update \
         build-essential pkg-config \
         libuv1-dev libcurl4-openssl-dev libjansson-dev node-llhttp \
         libgrpc-dev libprotobuf-c-dev protobuf-c-compiler libnghttp2-dev \
+        protobuf-compiler \
  && apt-get clean && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src

@@ -14,6 +14,11 @@
 #include <grpc/support/time.h>
 
 #define RECONNECT_BACKOFF_MS 100
+/* gRPC core takes GRPC_ARG_MIN_RECONNECT_BACKOFF_MS as the least time a
+ * connection attempt (TCP and the server's SETTINGS) may take. At 100 ms a
+ * busy server (the Python sync gRPC server, its threads all in calls) lost
+ * whole connections as "timed out before receiving SETTINGS frame". */
+#define MIN_CONNECT_TIMEOUT_MS 5000
 
 grpc_channel *grpc_unary_channel(const char *target, int own_connection)
 {
@@ -22,7 +27,7 @@ grpc_channel *grpc_unary_channel(const char *target, int own_connection)
         {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS,
          .value.integer = RECONNECT_BACKOFF_MS},
         {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MIN_RECONNECT_BACKOFF_MS,
-         .value.integer = RECONNECT_BACKOFF_MS},
+         .value.integer = MIN_CONNECT_TIMEOUT_MS},
         {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
          .value.integer = RECONNECT_BACKOFF_MS},
         {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL,

@@ -16,7 +16,9 @@ report. 'all', a classic study's name (sync-uwsgi, ...: its variants), several
 variants (--only), a sweep or repeats run a matrix: every run, one after
 another under the same settings, into results/<UTC>_matrix_<workload>/ with a
 combined report.md, report.json and SVG charts. './run.sh list' shows the
-variants and the classic names.
+variants and the classic names. The variants are the lab's C servers and the
+classic study's own Python deployments (py-*): --impl picks which of them a
+classic name or 'all' runs.
 
 options:
   -c, --concurrency N       concurrent clients (100)
@@ -34,6 +36,11 @@ options:
                             limit; the classic study's upstream was 1.1)
       --only LIST           with 'all': these variants or classic names only
                             (comma-separated, in this order)
+      --impl c|python|both  what a classic name or 'all' runs: the C variants
+                            (c, the default), the study's Python deployments
+                            (python), or both, each C variant beside its
+                            Python deployment, and the report sets them side
+                            by side (C/Python ratios, the published figure)
       --sweep c=N,N,...     each variant at each concurrency (a matrix)
       --repeat K            each point K times, interleaved (A B A B) (1)
       --native              local processes from build/bin instead of Docker
@@ -64,13 +71,25 @@ bad_usage() {
 }
 
 rows() { awk -F'\t' '!/^#/ && NF' "$1"; }
-variant_names() { rows "$variants_table" | cut -f1; }
 classic_names() { rows "$classic_table" | cut -f1; }
+# impl_rows c|python: the variants table's rows of one implementation (a
+# Python deployment's program is services/python/lab-python).
+impl_rows() {
+    rows "$variants_table" | awk -F'\t' -v impl="$1" '(impl == "python") == ($2 == "lab-python")'
+}
+# variant_names [c|python]: every variant, or those of one implementation.
+variant_names() {
+    if [ -n "${1:-}" ]; then impl_rows "$1" | cut -f1; else rows "$variants_table" | cut -f1; fi
+}
+# variant_impl NAME: c or python.
+variant_impl() {
+    if [ "$(variant_field "$1" 2)" = lab-python ]; then echo python; else echo c; fi
+}
 
-# aligned TABLE A B C: columns A, B and C of a table's rows, the first two
-# padded to their widest.
+# aligned A B C: columns A, B and C of the table's rows on stdin, the first
+# two padded to their widest.
 aligned() {
-    rows "$1" | awk -F'\t' -v a="$2" -v b="$3" -v c="$4" '
+    awk -F'\t' -v a="$1" -v b="$2" -v c="$3" '
         { x[NR] = $a; y[NR] = $b; z[NR] = $c
           if (length($a) > w1) w1 = length($a); if (length($b) > w2) w2 = length($b) }
         END { for (i = 1; i <= NR; i++) printf "  %-*s  %-*s  %s\n", w1, x[i], w2, y[i], z[i] }'
@@ -78,11 +97,15 @@ aligned() {
 
 # The variants and the classic names.
 list_variants() {
-    echo "Variants (name, model, the classic deployment it mirrors):"
-    aligned "$variants_table" 1 4 5
+    echo "C variants (name, model, the classic deployment it mirrors):"
+    impl_rows c | aligned 1 4 5
     echo
-    echo "The classic study's names (each runs its variants as a matrix):"
-    aligned "$classic_table" 1 2 3
+    echo "The classic study's Python deployments (name, model, deployment):"
+    impl_rows python | aligned 1 4 5
+    echo
+    echo "The classic study's names (each runs its C variants as a matrix;"
+    echo "--impl python: its Python deployments; both: each C variant, then its Python one):"
+    rows "$classic_table" | aligned 1 2 4
 }
 
 # variant_field NAME COLUMN: a column of the variant's row (2 program,
@@ -106,12 +129,24 @@ known() {
     [ "$1" = all ] || variant_names | grep -qxF -- "$1" || classic_names | grep -qxF -- "$1"
 }
 
-# expand NAME: the variants a known name stands for.
+# expand NAME: the variants a known name stands for, by $impl: a classic
+# name's C variants (column 2), its Python deployments (column 3), or both,
+# each C variant before its Python one. 'all': the implementation's variants
+# in the table's order; with both, every classic name so (the pairs side by
+# side), then the variants no classic name runs.
 expand() {
-    if [ "$1" = all ]; then
-        variant_names
+    if [ "$1" = all ] && [ "$impl" != both ]; then
+        variant_names "$impl"
+    elif [ "$1" = all ]; then
+        { classic_names | while read -r name; do expand "$name"; done
+          variant_names; } | awk '!seen[$0]++'
     elif classic_names | grep -qxF -- "$1"; then
-        rows "$classic_table" | awk -F'\t' -v n="$1" '$1 == n { print $2 }' | tr ' ' '\n'
+        rows "$classic_table" | awk -F'\t' -v n="$1" -v impl="$impl" '$1 == n {
+            nc = split($2, c, " "); np = split($3, p, " ")
+            for (i = 1; i <= (nc > np ? nc : np); i++) {
+                if (impl != "python" && i <= nc) print c[i]
+                if (impl != "c" && i <= np) print p[i]
+            } }'
     else
         echo "$1"
     fi
@@ -143,6 +178,7 @@ out=
 only=
 sweep=
 repeat=1
+impl=c
 compare_args=()
 positional=()
 
@@ -161,7 +197,7 @@ parse_args() {
             --fail-on-regression) compare_args+=("$arg"); continue ;;
             -c | --concurrency | -d | --duration | -n | --requests | --fanout | \
             --delay | --timeout | --warmup | --upstream-timeout | --upstream-http | --out | \
-            --only | --sweep | --repeat | --noise)
+            --only | --sweep | --repeat | --noise | --impl)
                 [ $# -gt 0 ] || bad_usage "$arg needs a value" ;;
             --) positional+=("$@"); break ;;
             -?*) bad_usage "unknown option '$arg'" ;;
@@ -183,6 +219,11 @@ parse_args() {
             --only) [ -n "$value" ] || bad_usage "--only needs a list"; only=$value ;;
             --sweep) sweep=$value ;;
             --repeat) check_number "$arg" "$value" integer; repeat=$value ;;
+            --impl)
+                case $value in
+                    c | python | both) impl=$value ;;
+                    *) bad_usage "--impl wants c, python or both, not '$value'" ;;
+                esac ;;
             --noise) compare_args+=("$arg" "$value") ;;
         esac
     done

@@ -18,6 +18,8 @@ variant_capacity() {
             echo $((workers * threads)) ;;
         coroutine) echo $((workers * $(variant_setting "$1" --connections 1000))) ;;
         grpc-sync) echo "$(variant_setting "$1" --threads 10)" ;;
+        # A Python deployment declares it (services/python/lab-python).
+        lab-python) echo "$(variant_setting "$1" --capacity 0)" ;;
         *) echo 0 ;;
     esac
 }
@@ -195,8 +197,10 @@ run_matrix() {
 
     say "matrix report: labreport matrix $shown_dir"
     labreport matrix "$matrix_dir" >/dev/null || die "labreport could not write the matrix report"
-    # The results table, as report.md has it.
-    awk '/^\| variant \|/ { shown = 1 } shown && !/^\|/ { exit } shown' "$matrix_dir/report.md"
+    # The results table, and the C and Python one when there is one, as
+    # report.md has them.
+    awk '/^\| (variant|classic) \|/ { shown = 1 } shown && !/^\|/ { shown = 0; print "" } shown' \
+        "$matrix_dir/report.md"
     [ "$out" != "$lab_dir/results" ] || labreport index "$out" >/dev/null ||
         echo "run.sh: could not update results/README.md" >&2
     say "report: $shown_dir/report.md"

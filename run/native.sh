@@ -24,8 +24,18 @@ build_programs() {
     fi
 }
 
-# start_native NAME CPUS PROGRAM [VAR=VALUE...] [ARG...]: start
-# build/bin/PROGRAM on CPUS, its stderr in $work_dir/NAME.log; sets $port.
+# program_path PROGRAM: build/bin/PROGRAM, or the Python deployments'
+# launcher, which runs from the tree.
+program_path() {
+    if [ "$1" = lab-python ]; then
+        echo "$lab_dir/services/python/lab-python"
+    else
+        echo "$lab_dir/build/bin/$1"
+    fi
+}
+
+# start_native NAME CPUS PROGRAM [VAR=VALUE...] [ARG...]: start PROGRAM
+# (program_path) on CPUS, its stderr in $work_dir/NAME.log; sets $port.
 start_native() {
     local name=$1 cpus=$2 program=$3 env=() args=()
     shift 3
@@ -33,12 +43,24 @@ start_native() {
         case $arg in *=*) env+=("$arg") ;; *) args+=("$arg") ;; esac
     done
     LAB_READY_TIMEOUT_S=$ready_timeout_s
+    # An interpreter and its workers take longer to answer their health check.
+    [ "$program" != lab-python ] || LAB_READY_TIMEOUT_S=$python_ready_timeout_s
     # shellcheck disable=SC2046 # pin's words are meant to split
     lab_start "$name" "$work_dir" env "${env[@]}" $(pin "$cpus") \
-        "$lab_dir/build/bin/$program" "${args[@]}" ||
+        "$(program_path "$program")" "${args[@]}" ||
         die "$name did not start (its log is above)"
     pids+=("$started_pid")
     sample_process "$name" "$started_pid"
+}
+
+# python_check: the Debian packages of the Python deployments are here, for
+# Debian's interpreter (services/python/lab-python's; not a python3 that
+# comes first on PATH).
+python_check() {
+    local log=$work_dir/python-check.log
+    /usr/bin/python3 -c 'import flask, gunicorn, gevent, uvicorn, fastapi, grpc, aiohttp, numpy, requests' \
+        >"$log" 2>&1 && command -v uwsgi-core >/dev/null 2>&1 ||
+        die "the Python deployments need Debian's Python packages ($(tail -n 1 "$log"; command -v uwsgi-core >/dev/null || echo "no uwsgi-core")): run 'sudo make deps'"
 }
 
 run_native() {
@@ -50,13 +72,15 @@ run_native() {
     fi
     export LAB_CPUS
 
+    [ "$program" != lab-python ] || python_check
     say "starting slowapi and $variant on 127.0.0.1"
     start_native slowapi "$slowapi_cpus" slowapi "WORKERS=$slowapi_workers"
     local slowapi_port=$port
     # shellcheck disable=SC2086 # the settings are words
     start_native server "$server_cpus" "$program" $settings \
         "SLOW_API_URL=http://127.0.0.1:$slowapi_port/?delay=$delay" \
-        "FANOUT=$fanout" "UPSTREAM_TIMEOUT=$upstream_timeout" "UPSTREAM_HTTP=$upstream_http"
+        "FANOUT=$fanout" "UPSTREAM_TIMEOUT=$upstream_timeout" "UPSTREAM_HTTP=$upstream_http" \
+        "LAB_MODEL=$(variant_field "$variant" 4)"
 
     local progress=$work_dir/progress.json
     local args=(--mode native --out "$out" -c "$concurrency" -d "$duration"

@@ -123,6 +123,7 @@ if [ "$what" = scripts ] || [ "$what" = all ]; then
 fi
 if [ "$what" = docker ] || [ "$what" = all ]; then
     run_script tests/docker_e2e.sh
+    run_script tests/docker_python.sh
 fi
 
 echo

@@ -11,5 +11,7 @@ check() {
     shift
     if "$@"; then pass "$name"; else fail "$name"; fi
 }
+# jq_true ARGS... FILE: jq -e, quietly (its status is the check).
+jq_true() { jq -e "$@" >/dev/null; }
 # show_log FILE: the end of a log, after a failure.
 show_log() { tail -n 30 "$1" | sed 's/^/    | /'; }
