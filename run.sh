@@ -61,7 +61,9 @@ slowapi_cpus=${SLOWAPI_CPUS:-0}
 git_commit() {
     local commit
     commit=$(git -C "$lab_dir" rev-parse --short HEAD 2>/dev/null) || return 0
-    git -C "$lab_dir" diff --quiet HEAD -- 2>/dev/null || commit+=-dirty
+    # The archive is not the code: results/README.md, the index, changes
+    # with every run.
+    git -C "$lab_dir" diff --quiet HEAD -- . ':!results' 2>/dev/null || commit+=-dirty
     echo "$commit"
 }
 export LAB_GIT_COMMIT=${LAB_GIT_COMMIT:-$(git_commit)}
