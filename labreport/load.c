@@ -54,7 +54,8 @@ static int load_resources(lr_run_t *run, const char *label, char *err, size_t er
     }
     run->server_cpu_s = lr_jnum_get(res, "cpu_seconds");
     run->server_peak_mib = lr_jnum_get(res, "peak_memory_mib");
-    run->server_busy = busy_of(res);
+    double server_busy = run_report_server_busy(res);
+    run->server_busy = server_busy >= 0 ? server_busy : NAN;
     run->loadgen_busy = busy_of(json_object_get(res, "loadgen"));
     run->slowapi_busy = busy_of(json_object_get(res, "slowapi"));
     return 0;

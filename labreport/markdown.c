@@ -199,10 +199,10 @@ static void md_table(lr_buf_t *b, const json_t *report)
                    "server's (run.sh's .server.json; ms/req over every request it answered, "
                    "warm-up included). ");
     if (busy)
-        lr_buf_puts(b, "server CPU %: the server's CPU time over its share of the machine, "
-                       "cpu_seconds / (wall_seconds \xc3\x97 CPUs) of its .server.json; "
-                       "**CPU-bound** at 90% or more: its CPU, not its concurrency model, set "
-                       "its rate. ");
+        lr_buf_puts(b, "server CPU %: the server's CPU time over its share of the machine "
+                       "while loadgen ran, cpu_seconds / (loadgen's wall_seconds \xc3\x97 "
+                       "CPUs) of its .server.json; **CPU-bound** at 75% or more: its CPU, not "
+                       "its concurrency model, set its rate. ");
     lr_buf_puts(b, "calls/answer: slowapi's count of upstream calls per "
                    "answered request. classic rps: what the classic study published for the "
                    "deployment mirrored. **flagged**: the Flags section below says why "

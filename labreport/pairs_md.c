@@ -12,8 +12,9 @@ static const char intro[] =
     "concurrency and settings: the lab's C variant and the study's own Python deployment. "
     "C/Python is the C figure over the Python one: above 1 for rps, C served more; below 1 "
     "for p99 and CPU ms/req, C answered sooner and spent less CPU per request. Python CPU % "
-    "is the Python server's CPU time over its share of the machine (cpu_seconds / "
-    "(wall_seconds \xc3\x97 CPUs) of its .server.json); **CPU-bound** at 90% or more: the "
+    "is the Python server's CPU time over its share of the machine while loadgen ran "
+    "(cpu_seconds / (loadgen's wall_seconds \xc3\x97 CPUs) of its .server.json); "
+    "**CPU-bound** at 75% or more: the "
     "interpreter's CPU, not the concurrency model, set that row's rate. classic rps: what "
     "the study published for the configuration (" LR_MISSING " where it published none: "
     "async-gevent-pywsgi is the row it left out).\n\n";

@@ -264,15 +264,28 @@ static void rr_print_busy_warnings(FILE *f, const json_t *resources, const char 
     }
 }
 
+double run_report_server_busy(const json_t *resources)
+{
+    double cpu, wall, cpus, loadgen_wall;
+    if (!rr_number(resources, "cpu_seconds", &cpu) || !rr_number(resources, "wall_seconds", &wall) ||
+        !rr_number(resources, "cpus", &cpus) || cpu < 0 || wall <= 0 || cpus <= 0)
+        return -1;
+    if (rr_number(rr_get(resources, "loadgen"), "wall_seconds", &loadgen_wall) &&
+        loadgen_wall > 0 && loadgen_wall < wall)
+        wall = loadgen_wall;
+    /* Above 1: CPU the server spent starting, before loadgen's clock ran. */
+    return cpu / (wall * cpus) > 1 ? 1 : cpu / (wall * cpus);
+}
+
 /* "CPU-bound: ..." when the server was at least RUN_REPORT_CPU_BOUND busy:
  * its CPU, not its concurrency model, set its rate. emphasis as above. */
 static void rr_print_cpu_bound(FILE *f, const json_t *resources, const char *emphasis)
 {
-    double cpus, busy = run_report_busy(resources);
+    double cpus, busy = run_report_server_busy(resources);
     if (busy < RUN_REPORT_CPU_BOUND || !rr_number(resources, "cpus", &cpus))
         return;
-    fprintf(f, "%sCPU-bound: the server was %.0f%% busy on its %g CPU%s, so its CPU, not its "
-               "concurrency model, set its rate.%s\n",
+    fprintf(f, "%sCPU-bound: the server was %.0f%% busy on its %g CPU%s while loadgen ran, so "
+               "its CPU, not its concurrency model, set its rate.%s\n",
             emphasis, busy * 100, cpus, cpus == 1 ? "" : "s", emphasis);
 }
 
@@ -412,7 +425,7 @@ static void rr_md_resources(FILE *f, const json_t *run, const json_t *resources)
     if (measured != NULL)
         fprintf(f, " Measured: %s.", measured);
     fputc('\n', f);
-    if (run_report_busy(resources) >= RUN_REPORT_CPU_BOUND) {
+    if (run_report_server_busy(resources) >= RUN_REPORT_CPU_BOUND) {
         fputc('\n', f);
         rr_print_cpu_bound(f, resources, "**");
     }
