@@ -97,7 +97,6 @@ build_program() {
         --build-arg "PORT=$(program_port "$2")" --build-arg "HEALTH=$(program_health "$2")" docker
 }
 
-# The variants to build: every one, or those named.
 # build_python IMAGE SETTINGS MODEL: lab/IMAGE runs lab-python SETTINGS:
 # lab/python and one ENV step (docker/python.Dockerfile says why one). The
 # table's texts hold no double quote or backslash.
@@ -106,6 +105,7 @@ build_python() {
         "$2" "$3" "$(program_health "$2")" | build "lab/$1:latest" --file - docker
 }
 
+# The variants to build: every one, or those named.
 selected=()
 python=0
 while IFS=$'\t' read -r name program settings model _; do
