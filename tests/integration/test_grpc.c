@@ -241,13 +241,20 @@ static void test_loadgen_buckets(void **state)
     assert_true(report_number(report, "failures") == report_number(report, "issued"));
     json_decref(report);
 
-    /* A 50 ms deadline on 100 ms calls: every one a timeout. */
+    /* A 50 ms deadline on 100 ms calls: every one ends DEADLINE_EXCEEDED,
+     * a timeout when loadgen's clock had reached the deadline, else (under
+     * the sanitizers about 1 run in 3, one call) counted by its code with
+     * its latency, as other statuses are. Which side's clock is early is
+     * not yet known: see the closing note of issue 10. */
     snprintf(url, sizeof url, "http://127.0.0.1:%d/io", f->server.port);
     const char *late[] = {"--grpc", "-c", "2", "-n", "4", "--timeout", "0.05", url, NULL};
     report = loadgen_run(late, 30000);
     assert_non_null(report);
     assert_true(report_buckets_add_up(report));
-    assert_int_equal((int)report_number(report, "timeouts"), 4);
+    errors = json_object_get(json_object_get(report, "summary"), "http_errors");
+    assert_int_equal((int)report_number(report, "timeouts") +
+                         (int)json_integer_value(json_object_get(errors, "4")), 4);
+    assert_int_equal((int)report_number(report, "ok"), 0);
     json_decref(report);
 }
 
