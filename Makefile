@@ -26,6 +26,9 @@ LIBS_CURL := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
 LIBS_JSON := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
 # nghttp2 (Debian libnghttp2-dev): slowapi's h2c.
 LIBS_NGHTTP2 := $(shell pkg-config --libs libnghttp2 2>/dev/null || echo -lnghttp2)
+# zlib (Debian zlib1g-dev): the samples file (lib/samples_file.c), written by
+# loadgen and read by labreport and the tests.
+LIBS_Z := $(shell pkg-config --libs zlib 2>/dev/null || echo -lz)
 # gRPC core's C API (Debian libgrpc-dev) and protobuf-c: the gRPC variants
 # and loadgen --grpc only.
 LIBS_GRPC := $(shell pkg-config --libs grpc libprotobuf-c 2>/dev/null || \
@@ -120,14 +123,14 @@ $(BUILD)/bin/slowapi: $(call obj,$(SLOWAPI_SRC)) $(LIBLAB) $(LIBLLHTTP)
 
 $(BUILD)/bin/loadgen: $(call obj,$(LOADGEN_SRC)) $(PROTO_OBJ) $(LIBLAB) $(LIBLLHTTP)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_JSON) $(LIBS_GRPC) -lpthread -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_JSON) $(LIBS_GRPC) $(LIBS_Z) -lpthread -lm
 
 # labreport renders the reports from their JSON (a run's text comes from
 # lib/run_report.c, in liblab.a); gnuplot, which draws its charts, is run
 # from PATH, not linked.
 $(BUILD)/bin/labreport: $(call obj,$(LABREPORT_SRC)) $(LIBLAB)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_JSON) -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_JSON) $(LIBS_Z) -lm
 
 $(addprefix $(BUILD)/bin/,$(VARIANTS)): $(BUILD)/bin/%: $(BUILD)/obj/services/%.o $(LIBCORE) $(LIBLAB) $(LIBLLHTTP)
 	@mkdir -p $(@D)
@@ -152,7 +155,7 @@ $(BUILD)/obj/services/%.o: services/$$(subst -,_,%).c
 UNIT_TESTS        := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 INTEGRATION_TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/integration/test_*.c))
 HARNESS_SRC       := $(wildcard tests/harness/*.c)
-LIBS_TEST := -lcmocka $(LIBS_CURL) $(LIBS_UV) $(LIBS_JSON) -lpthread -lm
+LIBS_TEST := -lcmocka $(LIBS_CURL) $(LIBS_UV) $(LIBS_JSON) $(LIBS_Z) -lpthread -lm
 
 $(BUILD)/obj/tests/%.o: LAB_CFLAGS += -Itests/harness
 
@@ -197,9 +200,11 @@ test: deps
 san:
 	$(MAKE) SAN=1 all tests-build
 
-# The benchmark scripts (not tests): loadgen against wrk, slowapi's precision.
+# The benchmark scripts (not tests): loadgen against wrk, loadgen's open
+# loop at a planned rate, slowapi's precision.
 bench: all
 	bench/loadgen_vs_wrk.sh
+	bench/loadgen_open_rate.sh
 	bench/slowapi_accuracy.sh
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
@@ -212,7 +217,7 @@ clean:
 DEB_PACKAGES := build-essential pkg-config libuv1-dev libcurl4-openssl-dev \
                 libjansson-dev node-llhttp libcmocka-dev debootstrap wrk \
                 valgrind curl jq libgrpc-dev libprotobuf-c-dev protobuf-c-compiler \
-                libnghttp2-dev python3-jsonschema gnuplot-nox protobuf-compiler \
+                libnghttp2-dev python3-jsonschema gnuplot-nox protobuf-compiler zlib1g-dev \
                 $(PYTHON_PACKAGES)
 # The classic study's Python deployments (services/python/), natively; the
 # same list as docker/python.Dockerfile's.

@@ -1,7 +1,8 @@
 /* labreport: the lab's reports from the JSON that loadgen and run.sh
  * write. main() reads the command line and hands each subcommand to its
  * module: run (runmd.c), matrix (matrix.c), report (rebuild.c), compare
- * (compare.c), index (index.c). Exit status: 0 done, 1 failed, 2 bad
+ * (compare.c), index (index.c), check (lib/run_check.c), samples
+ * (samples.c). Exit status: 0 done, 1 failed, 2 bad
  * usage (compare: 1 is a regression with --fail-on-regression, and an
  * input it cannot read is bad usage). */
 #include <getopt.h>
@@ -19,7 +20,9 @@
 #include "parse.h"
 #include "published.h"
 #include "rebuild.h"
+#include "run_check.h"
 #include "runmd.h"
+#include "samples.h"
 
 #define PROGRAM "labreport"
 #define NOISE_MAX_PCT 1000.0
@@ -46,6 +49,11 @@ static void usage(FILE *f)
             "  compare A B          two run reports or matrix folders side by side, with a\n"
             "                       verdict per metric\n"
             "  index DIR            write DIR/README.md, the list of what DIR archives\n"
+            "  check --check EXPRS FILE.json\n"
+            "                       loadgen's pass/fail checks on a run report (exit 3:\n"
+            "                       one failed)\n"
+            "  samples FILE...      loadgen's samples files merged exactly: counts and\n"
+            "                       percentiles of all their requests\n"
             "\n"
             "`labreport COMMAND --help` says more. Exit status: 0 done, 1 failed, 2 bad\n"
             "usage. The charts need gnuplot in PATH (Debian: gnuplot-nox). The classic\n"
@@ -257,6 +265,87 @@ static int cmd_compare(const command_t *cmd, int argc, char **argv)
     return status;
 }
 
+/* check: loadgen's --check on a report already written, with loadgen's
+ * exit statuses: a malformed check is bad usage before the file is read
+ * (2), a failed check 3. */
+enum { OPT_CHECK = 512 };
+
+typedef struct {
+    const char *text;
+    int given;
+} check_opts_t;
+
+static int check_option(int opt, const char *value, void *ctx)
+{
+    check_opts_t *o = ctx;
+    if (opt != OPT_CHECK)
+        return -1;
+    o->text = value;
+    o->given++;
+    return 0;
+}
+
+static int cmd_check(const command_t *cmd, int argc, char **argv)
+{
+    static const struct option options[] = {{"check", required_argument, NULL, OPT_CHECK}};
+    check_opts_t opts = {NULL, 0};
+    int first = parse_options(cmd, argc, argv, options, 1, check_option, &opts);
+    if (first < 0)
+        return first == -1 ? LR_EXIT_OK : LR_EXIT_USAGE;
+    if (opts.given != 1)
+        return usage_error(cmd, opts.given ? "--check given twice: join the expressions "
+                                "with commas" : "missing option --check EXPRS", NULL);
+    if (argc - first != 1)
+        return argc - first < 1 ? usage_error(cmd, "missing argument", "FILE.json")
+                                : usage_error(cmd, "one argument too many:", argv[first + 1]);
+    run_check_list_t list;
+    char err[LR_ERR_MAX];
+    if (run_check_parse(opts.text, &list, err, sizeof err) < 0)
+        return usage_error(cmd, err, NULL);
+    json_t *report = lr_json_load(argv[first], err, sizeof err);
+    if (report != NULL && !json_is_object(json_object_get(report, "summary"))) {
+        snprintf(err, sizeof err, "%s: not a run report (no summary)", argv[first]);
+        json_decref(report);
+        report = NULL;
+    }
+    if (report == NULL)
+        return fail(cmd, err);
+    run_check_result_t results[RUN_CHECK_MAX];
+    int failed = run_check_eval(&list, report, results);
+    json_decref(report);
+    run_check_print(stdout, &list, results);
+    if (fflush(stdout) == EOF || ferror(stdout))
+        return fail(cmd, "write(stdout) failed");
+    return failed > 0 ? RUN_CHECK_EXIT_FAILED : LR_EXIT_OK;
+}
+
+/* samples: loadgen's samples files merged exactly (samples.c). */
+enum { OPT_SAMPLES_JSON = 768 };
+
+static int samples_option(int opt, const char *value, void *ctx)
+{
+    (void)value;
+    if (opt != OPT_SAMPLES_JSON)
+        return -1;
+    *(int *)ctx = 1;
+    return 0;
+}
+
+static int cmd_samples(const command_t *cmd, int argc, char **argv)
+{
+    static const struct option options[] = {{"json", no_argument, NULL, OPT_SAMPLES_JSON}};
+    int json = 0;
+    int first = parse_options(cmd, argc, argv, options, 1, samples_option, &json);
+    if (first < 0)
+        return first == -1 ? LR_EXIT_OK : LR_EXIT_USAGE;
+    if (argc - first < 1)
+        return usage_error(cmd, "missing argument", "FILE...");
+    char err[LR_ERR_MAX];
+    int status = lr_samples((const char *const *)argv + first, (size_t)(argc - first), json,
+                            stdout, err, sizeof err);
+    return status == LR_EXIT_OK ? status : fail(cmd, err);
+}
+
 static const command_t commands[] = {
     {"run", "FILE.json",
      "Write FILE.md beside the run report FILE.json, rendered from it and from\n"
@@ -305,6 +394,36 @@ static const command_t commands[] = {
      "to report.md) and the single run reports (date, variant, workload, mode, rps,\n"
      "of ceiling, failures) in DIR, newest first.\n",
      cmd_index},
+    {"check", "--check EXPRS FILE.json",
+     "Evaluate EXPRS, loadgen's --check expressions, on the run report FILE.json:\n"
+     "comma-separated METRIC OP NUMBER[UNIT], e.g. 'p99<1100ms,rps>95,failures=0';\n"
+     "OP is <, <=, >, >=, =, == or !=. One line per check with its measured value\n"
+     "and pass or FAIL, then the count. Metrics: p50 p60 p70 p80 p90 p95 p99 p99.9\n"
+     "p100, max, min, mean (ms by default, or us, s), p<N>_uncorrected (open loop);\n"
+     "failures, ok, issued, timeouts, unfinished, late, errors, http_errors; rps;\n"
+     "error_rate (failures / issued) and of_ceiling, as fractions or in %.\n"
+     "A figure the report does not have fails its check (\"not measured\").\n"
+     "\n"
+     "Exit status: 0 every check passed, 3 one failed, 2 bad usage or a malformed\n"
+     "check (said before the file is read), 1 a file that cannot be read.\n",
+     cmd_check},
+    {"samples", "[--json] FILE...",
+     "Merge loadgen's samples files (--samples FILE; docs/REPORT.md, \"The samples\n"
+     "file\") exactly: every row of every file, so that the percentiles are those of\n"
+     "all the requests together, never an average of each run's percentiles. Prints\n"
+     "the rows, the rows per bucket, planned = issued + late, the responses (ok and\n"
+     "http) and the percentiles 50 to 100 of their latencies, corrected (from the\n"
+     "planned send) and uncorrected (from the actual send; the same in a closed\n"
+     "loop), in ms as loadgen's report gives them (nearest rank, 3 decimals). Rows\n"
+     "of the warm-up are counted in the rows alone, as loadgen's report leaves them\n"
+     "out.\n"
+     "\n"
+     "  --json   {\"files\", \"rows\", \"buckets\", \"summary\", \"percentiles_ms\",\n"
+     "           \"percentiles_uncorrected_ms\"}: the keys of loadgen's report\n"
+     "\n"
+     "Exit status: 0, 1 a file that cannot be read or is malformed (path:line: what),\n"
+     "2 bad usage.\n",
+     cmd_samples},
 };
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])
 
@@ -322,7 +441,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < COMMAND_COUNT; i++)
         if (strcmp(commands[i].name, name) == 0)
             return commands[i].run(&commands[i], argc - 1, argv + 1);
-    fprintf(stderr, "%s: unknown command '%s' (run, matrix, report, compare, index; "
+    fprintf(stderr, "%s: unknown command '%s' (run, matrix, report, compare, index, check, samples; "
                     "see `labreport --help`)\n", PROGRAM, name);
     return LR_EXIT_USAGE;
 }

@@ -8,11 +8,7 @@
 #include <string.h>
 
 #include "grpc_status.h"
-
-/* The keys of percentiles_ms, in the report's order (docs/REPORT.md). */
-static const char *const rr_percentiles[] = {"50", "60", "70", "80", "90",
-                                             "95", "99", "99.9", "100"};
-#define RR_PERCENTILE_COUNT (sizeof rr_percentiles / sizeof rr_percentiles[0])
+#include "run_report_internal.h"
 
 static const char *const rr_error_kinds[] = {"connect", "read", "write", "parse"};
 #define RR_ERROR_KIND_COUNT (sizeof rr_error_kinds / sizeof rr_error_kinds[0])
@@ -28,43 +24,6 @@ static const char *const rr_env_fields[] = {"git_commit", "docker_version", "com
 /* Programs beside the server in the resources file, checked for busy. */
 static const char *const rr_helpers[] = {"loadgen", "slowapi"};
 #define RR_HELPER_COUNT (sizeof rr_helpers / sizeof rr_helpers[0])
-
-/* ---- reading the JSON: a missing or mistyped field is "absent" ---- */
-
-static const json_t *rr_get(const json_t *obj, const char *key)
-{
-    return json_is_object(obj) ? json_object_get(obj, key) : NULL;
-}
-
-/* 1 and *out when obj.key is a number (integer or real), else 0. */
-static int rr_number(const json_t *obj, const char *key, double *out)
-{
-    const json_t *v = rr_get(obj, key);
-    if (!json_is_number(v))
-        return 0;
-    *out = json_number_value(v);
-    return 1;
-}
-
-static double rr_num(const json_t *obj, const char *key)
-{
-    double v = 0;
-    return rr_number(obj, key, &v) ? v : 0;
-}
-
-static long long rr_int(const json_t *obj, const char *key)
-{
-    const json_t *v = rr_get(obj, key);
-    if (json_is_integer(v))
-        return (long long)json_integer_value(v);
-    return json_is_real(v) ? (long long)json_real_value(v) : 0;
-}
-
-static const char *rr_str(const json_t *obj, const char *key, const char *absent)
-{
-    const json_t *v = rr_get(obj, key);
-    return json_is_string(v) ? json_string_value(v) : absent;
-}
 
 static int rr_is_grpc(const json_t *run)
 {
@@ -133,7 +92,11 @@ static void rr_print_buckets(FILE *f, const json_t *run)
     long long conn_errors = 0;
     for (size_t i = 0; i < RR_ERROR_KIND_COUNT; i++)
         conn_errors += rr_int(errors, rr_error_kinds[i]);
-    fprintf(f, "Buckets: issued %lld = ok %lld + ", rr_int(s, "issued"), rr_int(s, "ok"));
+    fprintf(f, "Buckets: ");
+    if (json_is_integer(rr_get(s, "planned")))
+        fprintf(f, "planned %lld = issued %lld + late %lld; ", rr_int(s, "planned"),
+                rr_int(s, "issued"), rr_int(s, "late"));
+    fprintf(f, "issued %lld = ok %lld + ", rr_int(s, "issued"), rr_int(s, "ok"));
     rr_print_http_errors(f, run);
     fprintf(f, " + timeouts %lld + connection errors %lld (", rr_int(s, "timeouts"), conn_errors);
     for (size_t i = 0; i < RR_ERROR_KIND_COUNT; i++)
@@ -215,6 +178,10 @@ static void rr_print_ceiling(FILE *f, const json_t *run)
     char capacity[32] = "unbounded";
     if (rr_int(c, "capacity") != 0)
         snprintf(capacity, sizeof capacity, "%lld", rr_int(c, "capacity"));
+    if (run_report__is_open(run)) {
+        run_report__print_open_ceiling(f, run, capacity);
+        return;
+    }
     fprintf(f, "Ceiling: %.1f rps (min(c=%lld, capacity=%s) / delay %g s); measured/ceiling %.3f\n",
             rr_num(c, "rps"), rr_int(cfg, "concurrency"), capacity, rr_num(cfg, "delay_s"),
             rr_num(c, "measured_over_ceiling"));
@@ -320,16 +287,21 @@ static void rr_print_resources_line(FILE *f, const json_t *run, const json_t *re
     rr_print_busy_warnings(f, resources, "");
 }
 
-static void rr_print_summary(FILE *f, const json_t *run, const json_t *resources)
+static void rr_print_summary(FILE *f, const json_t *run, const run_report_md_options_t *opts)
 {
+    run_report__print_load(f, run, "\n");
     rr_print_classic(f, run);
+    run_report__print_latency_table(f, run);
     rr_print_buckets(f, run);
     rr_print_rate(f, run);
     rr_print_verify(f, run);
     rr_print_note(f, run);
     rr_print_ceiling(f, run);
-    if (resources != NULL)
-        rr_print_resources_line(f, run, resources);
+    run_report__print_steps(f, run);
+    run_report__print_checks(f, run);
+    run_report__print_samples(f, run, "");
+    if (opts->resources != NULL)
+        rr_print_resources_line(f, run, opts->resources);
 }
 
 /* ---- Markdown ---- */
@@ -370,6 +342,9 @@ static void rr_md_buckets(FILE *f, const json_t *run)
     const json_t *errors = rr_get(s, "errors");
     int grpc = rr_is_grpc(run);
     fprintf(f, "| bucket | requests |\n|---|---:|\n");
+    if (json_is_integer(rr_get(s, "planned")))
+        fprintf(f, "| planned | %lld |\n| late (never sent) | %lld |\n", rr_int(s, "planned"),
+                rr_int(s, "late"));
     fprintf(f, "| issued | %lld |\n| ok | %lld |\n", rr_int(s, "issued"), rr_int(s, "ok"));
     for (int code = 0; code < RR_STATUS_MAX; code++) {
         long long n = rr_status_count(http, code);
@@ -455,7 +430,7 @@ static void rr_md_environment(FILE *f, const json_t *run)
     free(text);
 }
 
-static void rr_print_markdown(FILE *f, const json_t *run, const json_t *resources)
+static void rr_print_markdown(FILE *f, const json_t *run, const run_report_md_options_t *opts)
 {
     const json_t *cfg = rr_get(run, "config");
     fprintf(f, "# %s / %s (%s)\n\n", rr_str(run, "variant", "unknown"),
@@ -463,10 +438,13 @@ static void rr_print_markdown(FILE *f, const json_t *run, const json_t *resource
     fprintf(f, "`%s`, started %s, measured over %.3f s.\n\n", rr_str(run, "url", ""),
             rr_str(rr_get(run, "environment"), "started_at", "unknown"),
             rr_num(rr_get(run, "summary"), "duration_s"));
+    run_report__print_load(f, run, ".\n\n");
     rr_md_settings(f, cfg);
     fprintf(f, "\n## Summary\n\n```\n");
     rr_print_classic(f, run);
-    fprintf(f, "```\n\n## Buckets\n\n");
+    fprintf(f, "```\n");
+    run_report__md_latency_table(f, run);
+    fprintf(f, "\n## Buckets\n\n");
     rr_md_buckets(f, run);
     /* Schema 3's lines, each a paragraph of its own. */
     rr_print_rate(f, run);
@@ -477,23 +455,31 @@ static void rr_print_markdown(FILE *f, const json_t *run, const json_t *resource
         fputc('\n', f);
     rr_print_note(f, run);
     rr_print_ceiling(f, run);
-    if (resources != NULL)
-        rr_md_resources(f, run, resources);
+    if (json_is_object(rr_get(run, "samples")))
+        fputc('\n', f);
+    run_report__print_samples(f, run, "`");
+    run_report__md_steps(f, run);
+    run_report__md_checks(f, run);
+    run_report__md_over_time(f, run, opts->latency_chart);
+    run_report__md_spectrum(f, run);
+    if (opts->resources != NULL)
+        rr_md_resources(f, run, opts->resources);
     rr_md_environment(f, run);
 }
 
 /* ---- into a string ---- */
 
-typedef void (*rr_printer_t)(FILE *f, const json_t *run, const json_t *resources);
+typedef void (*rr_printer_t)(FILE *f, const json_t *run, const run_report_md_options_t *opts);
 
-static char *rr_capture(rr_printer_t print, const json_t *run, const json_t *resources)
+static char *rr_capture(rr_printer_t print, const json_t *run,
+                        const run_report_md_options_t *opts)
 {
     char *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
     if (f == NULL)
         return NULL;
-    print(f, run, resources);
+    print(f, run, opts);
     int failed = ferror(f);
     /* fclose of a memory stream fails only when out of memory. */
     if (fclose(f) != 0 || failed) {
@@ -505,10 +491,18 @@ static char *rr_capture(rr_printer_t print, const json_t *run, const json_t *res
 
 char *run_report_summary(const json_t *run, const json_t *resources)
 {
-    return rr_capture(rr_print_summary, run, resources);
+    run_report_md_options_t opts = {resources, NULL};
+    return rr_capture(rr_print_summary, run, &opts);
 }
 
 char *run_report_markdown(const json_t *run, const json_t *resources)
 {
-    return rr_capture(rr_print_markdown, run, resources);
+    run_report_md_options_t opts = {resources, NULL};
+    return rr_capture(rr_print_markdown, run, &opts);
+}
+
+char *run_report_markdown_with(const json_t *run, const run_report_md_options_t *options)
+{
+    run_report_md_options_t none = {NULL, NULL};
+    return rr_capture(rr_print_markdown, run, options ? options : &none);
 }

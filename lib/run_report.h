@@ -11,6 +11,7 @@
 #define LAB_RUN_REPORT_H
 
 #include <jansson.h>
+#include <stddef.h>
 
 /* loadgen or slowapi busier than this measured itself, not the server. */
 #define RUN_REPORT_BUSY_WARN 0.90
@@ -24,7 +25,10 @@
 
 /* The summary text: the classic lines (failures, rate, mean, percentiles),
  * the buckets, the rate with its error and the verification (schema 3),
- * the ceiling; with resources (the <report>.server.json object, or NULL),
+ * the ceiling; in an open loop the load first, the uncorrected latencies
+ * beside the corrected ones, planned and late requests and the rate in the
+ * ceiling; the steps, the checks and the samples file when the report has
+ * them; with resources (the <report>.server.json object, or NULL),
  * the resources lines, a "CPU-bound" line for a server at
  * RUN_REPORT_CPU_BOUND busy or more and a warning for a busy loadgen or
  * slowapi.
@@ -37,6 +41,31 @@ char *run_report_summary(const json_t *run, const json_t *resources);
  * bold), and the environment. Returns malloc'd text, or
  * NULL when out of memory. */
 char *run_report_markdown(const json_t *run, const json_t *resources);
+
+/* What the caller knows beyond the report, for run_report_markdown_with. */
+typedef struct run_report_md_options {
+    const json_t *resources;   /* the <report>.server.json object, or NULL */
+    const char *latency_chart; /* the file name of the chart of the report's
+                                * series drawn beside the Markdown
+                                * (<base>.latency.svg), or NULL: without a
+                                * drawn chart there is no "Over time" section */
+} run_report_md_options_t;
+
+/* The Markdown as run_report_markdown makes it (which is this with
+ * {resources, NULL}), with an "Over time" section linking
+ * options->latency_chart when the report has series points. The open
+ * loop's fields (docs/REPORT.md: config.load, percentiles_uncorrected_ms,
+ * latency_spectrum, steps, checks, samples, ...) add their lines and
+ * sections wherever they are present; a report without them renders as
+ * before, byte for byte. options may be NULL. */
+char *run_report_markdown_with(const json_t *run, const run_report_md_options_t *options);
+
+/* The load, for a title or a line: "open loop at 90 req/s (constant)",
+ * "open loop from 50 to 400 req/s (ramp over 10 s, then 400 req/s)",
+ * "open loop at 50, 100, 200 req/s (steps of 10 s each)", into buf (cap
+ * bytes, cut as snprintf does). Returns 1 for an open loop, 0 for a
+ * closed one (config.load absent or "closed"; buf is then ""). */
+int run_report_load(const json_t *run, char *buf, size_t cap);
 
 /* How busy a program was: cpu_seconds / (wall_seconds * cpus) of an object
  * with those three numbers (the resources file's "loadgen" or "slowapi",

@@ -1,6 +1,8 @@
-/* The closed loop of one thread, over gRPC (grpc_worker.h). Each client
- * issues a unary call with every op in one batch and, when its completion
- * comes back on the thread's queue, records it and issues the next.
+/* One thread's clients over gRPC (grpc_worker.h). Each client issues a
+ * unary call with every op in one batch and, when its completion comes
+ * back on the thread's queue, records it; then, in the closed loop, it
+ * issues the next, and in the open loop (--rate) it waits on the free
+ * stack until the plan has a call due (open_loop.h).
  *
  * How a call ends, in the buckets of docs/REPORT.md:
  *   OK                              ok (latency sample)
@@ -28,6 +30,7 @@
 
 #include "grpc_client.h"
 #include "log.h"
+#include "open_loop.h"
 #include "phase.h"
 #include "stats.h"
 
@@ -49,9 +52,8 @@ typedef struct gcall {
     grpc_metadata_array initial, trailing;
     grpc_status_code status;
     grpc_slice details;
-    uint64_t start_ns;
+    lg_req_t req;
     uint64_t retry_ns; /* CALL_WAITING: when to issue (connect backoff, --ramp) */
-    int in_warmup;
     int cancelled; /* by us, at the drain's end */
 } gcall_t;
 
@@ -62,6 +64,9 @@ typedef struct grpc_worker {
     grpc_slice method;
     gcall_t *calls;
     size_t in_flight, waiting;
+    int open;          /* --rate: the open loop */
+    gcall_t **free;    /* open loop: the idle clients, a stack */
+    size_t free_count;
     lg_phase_t phase;
     uint64_t last_end_ns;
 } grpc_worker_t;
@@ -107,19 +112,15 @@ static void ended(grpc_worker_t *g, uint64_t now, int ok, int failed)
     lg_progress_ended(&g->base, ok, failed);
 }
 
-static void call_issue(grpc_worker_t *g, gcall_t *c, uint64_t now)
+static void call_send(grpc_worker_t *g, gcall_t *c, const lg_req_t *r)
 {
     lg_run_t *run = g->base.run;
-    c->state = CALL_IDLE;
-    if (!lg_phase_may_issue(&g->phase, g->base.run, now))
-        return;
-    c->start_ns = now;
-    c->in_warmup = now < run->warmup_end_ns;
+    c->req = *r;
     c->cancelled = 0;
-    stats_issue(&g->base.stats, c->in_warmup);
+    stats_issue(&g->base.stats, r->in_warmup);
     lg_progress_issued(&g->base);
     c->call = grpc_channel_create_call(g->channel, NULL, GRPC_PROPAGATE_DEFAULTS, g->cq, g->method,
-                                       NULL, at_ns(now + run->timeout_ns), NULL);
+                                       NULL, at_ns(r->sent_ns + run->timeout_ns), NULL);
     c->send = grpc_raw_byte_buffer_create(NULL, 0); /* the empty request */
     grpc_op ops[6];
     memset(ops, 0, sizeof ops);
@@ -139,46 +140,78 @@ static void call_issue(grpc_worker_t *g, gcall_t *c, uint64_t now)
                                          : grpc_call_start_batch(c->call, ops, 6, c, NULL);
     if (rc != GRPC_CALL_OK) {
         log_debug("grpc call: %s", grpc_call_error_to_string(rc));
-        stats_end(&g->base.stats, c->in_warmup, LG_OUTCOME_ERR_WRITE, 0, 0);
-        ended(g, now, 0, 1);
+        stats_end(&g->base.stats, &c->req, LG_OUTCOME_ERR_WRITE, 0, r->sent_ns);
+        ended(g, r->sent_ns, 0, 1);
         call_release(c);
-        wait_until(g, c, now + LG_CONNECT_BACKOFF_NS);
+        wait_until(g, c, r->sent_ns + LG_CONNECT_BACKOFF_NS);
         return;
     }
     c->state = CALL_IN_FLIGHT;
     g->in_flight++;
 }
 
+/* The closed loop: the client's next call, if the run still issues. */
+static void call_issue(grpc_worker_t *g, gcall_t *c, uint64_t now)
+{
+    c->state = CALL_IDLE;
+    if (!lg_phase_may_issue(&g->phase, g->base.run, now))
+        return;
+    lg_req_t r = {.planned_ns = now, .sent_ns = now, .in_warmup = now < g->base.run->warmup_end_ns};
+    call_send(g, c, &r);
+}
+
+/* The open loop: the client is idle until a planned call is due. */
+static void call_free(grpc_worker_t *g, gcall_t *c)
+{
+    c->state = CALL_IDLE;
+    g->free[g->free_count++] = c;
+}
+
+/* The open loop: every due call on a free client, the last freed first. */
+static void send_due(grpc_worker_t *g)
+{
+    uint64_t now = clock_now_ns();
+    while (g->free_count > 0 && lg_plan_due(&g->base, now)) {
+        if (!lg_phase_may_issue(&g->phase, g->base.run, now))
+            return;
+        gcall_t *c = g->free[--g->free_count];
+        lg_req_t r;
+        lg_plan_take(&g->base, &r, now);
+        call_send(g, c, &r);
+        now = clock_now_ns();
+    }
+}
+
 static void call_done(grpc_worker_t *g, gcall_t *c)
 {
     uint64_t now = clock_now_ns();
-    uint64_t latency = now - c->start_ns;
+    uint64_t latency = now - c->req.sent_ns;
     lg_stats_t *s = &g->base.stats;
     lg_run_t *run = g->base.run;
     g->in_flight--;
     int failed = 1, ok = 0;
     uint64_t next_ns = now;
     if (c->cancelled) {
-        stats_end(s, c->in_warmup, LG_OUTCOME_UNFINISHED, 0, 0);
+        stats_end(s, &c->req, LG_OUTCOME_UNFINISHED, 0, now);
         failed = 0;
     } else if (c->status == GRPC_STATUS_OK) {
-        stats_end(s, c->in_warmup, LG_OUTCOME_RESPONSE, GRPC_HTTP_OK, latency);
-        lg_window_count_ok(run, s, c->start_ns, now);
+        stats_end(s, &c->req, LG_OUTCOME_RESPONSE, GRPC_HTTP_OK, now);
+        lg_window_count_ok(run, s, c->req.sent_ns, now);
         failed = 0;
         ok = 1;
     } else if (c->status == GRPC_STATUS_DEADLINE_EXCEEDED &&
                latency + GRPC_DEADLINE_SLACK_NS >= run->timeout_ns) {
-        stats_end(s, c->in_warmup, LG_OUTCOME_TIMEOUT, 0, 0);
+        stats_end(s, &c->req, LG_OUTCOME_TIMEOUT, 0, now);
     } else if (c->status == GRPC_STATUS_UNAVAILABLE && c->initial.count == 0) {
         if (log_enabled(LOG_DEBUG)) {
             char *d = grpc_slice_to_c_string(c->details);
             log_debug("grpc call: UNAVAILABLE before the server answered: %s", d);
             gpr_free(d);
         }
-        stats_end(s, c->in_warmup, LG_OUTCOME_ERR_CONNECT, 0, 0);
+        stats_end(s, &c->req, LG_OUTCOME_ERR_CONNECT, 0, now);
         next_ns = now + LG_CONNECT_BACKOFF_NS;
     } else {
-        stats_end(s, c->in_warmup, LG_OUTCOME_RESPONSE, (int)c->status, latency);
+        stats_end(s, &c->req, LG_OUTCOME_RESPONSE, (int)c->status, now);
     }
     ended(g, now, ok, failed);
     call_release(c);
@@ -186,6 +219,8 @@ static void call_done(grpc_worker_t *g, gcall_t *c)
         c->state = CALL_IDLE;
     else if (next_ns > now)
         wait_until(g, c, next_ns);
+    else if (g->open)
+        call_free(g, c);
     else
         call_issue(g, c, now);
 }
@@ -206,7 +241,10 @@ static uint64_t issue_due(grpc_worker_t *g, uint64_t now)
             g->waiting--;
         } else if (c->retry_ns <= now) {
             g->waiting--;
-            call_issue(g, c, now);
+            if (g->open)
+                call_free(g, c);
+            else
+                call_issue(g, c, now);
         } else if (c->retry_ns < next) {
             next = c->retry_ns;
         }
@@ -233,33 +271,57 @@ static void cancel_in_flight(grpc_worker_t *g)
     }
 }
 
-static void *worker_main(void *arg)
+/* The clients' first calls: at once, or spread over --ramp as in
+ * http_worker.c (client j of thread t is the run's (j * threads + t)-th
+ * and starts at ramp * that / c); the open loop frees them all. */
+static void start_clients(grpc_worker_t *g)
 {
-    grpc_worker_t *g = arg;
     lg_run_t *run = g->base.run;
     const lg_config_t *cfg = run->cfg;
-    g->phase.issuing = 1;
-    g->last_end_ns = run->start_ns;
-    /* --ramp as in worker.c: client j of thread t is the run's
-     * (j * threads + t)-th and starts at ramp * that / c. */
+    if (g->open)
+        lg_plan_start(&g->base);
     for (size_t j = 0; j < g->base.conn_count; j++) {
         uint64_t global = (uint64_t)j * (uint64_t)cfg->threads + (uint64_t)g->base.index;
         wait_until(g, &g->calls[j], run->start_ns + run->ramp_ns / (uint64_t)cfg->connections * global);
     }
+}
+
+/* When to look again without a completion: a client's wait, the load's or
+ * the drain's end, the next planned call when a client is free for it,
+ * and at least every GRPC_STOP_POLL_NS for a stop. */
+static uint64_t next_wake(grpc_worker_t *g, uint64_t next, uint64_t now)
+{
+    lg_run_t *run = g->base.run;
+    if (g->phase.issuing && run->load_end_ns < next)
+        next = run->load_end_ns;
+    if (g->phase.issuing && g->open && g->free_count > 0 && lg_plan_next_ns(&g->base) < next)
+        next = lg_plan_next_ns(&g->base);
+    if (!g->phase.issuing && g->phase.drain_deadline_ns < next)
+        next = g->phase.drain_deadline_ns;
+    if (next > now + GRPC_STOP_POLL_NS)
+        next = now + GRPC_STOP_POLL_NS;
+    return next;
+}
+
+static void *worker_main(void *arg)
+{
+    grpc_worker_t *g = arg;
+    lg_run_t *run = g->base.run;
+    g->phase.issuing = 1;
+    g->last_end_ns = run->start_ns;
+    start_clients(g);
     uint64_t now;
     for (;;) {
         now = clock_now_ns();
         lg_phase_update(&g->phase, g->base.run, now);
         uint64_t next = issue_due(g, now);
+        if (g->open && g->phase.issuing)
+            send_due(g);
+        if (g->open && !g->phase.issuing)
+            lg_plan_close(&g->base, g->phase.issuing_end_ns);
         if (!g->phase.issuing && (g->in_flight == 0 || now >= g->phase.drain_deadline_ns))
             break;
-        if (g->phase.issuing && run->load_end_ns < next)
-            next = run->load_end_ns;
-        if (!g->phase.issuing && g->phase.drain_deadline_ns < next)
-            next = g->phase.drain_deadline_ns;
-        if (next > now + GRPC_STOP_POLL_NS)
-            next = now + GRPC_STOP_POLL_NS;
-        grpc_event ev = grpc_completion_queue_next(g->cq, at_ns(next), NULL);
+        grpc_event ev = grpc_completion_queue_next(g->cq, at_ns(next_wake(g, next, now)), NULL);
         if (ev.type == GRPC_OP_COMPLETE)
             call_done(g, ev.tag);
     }
@@ -267,6 +329,9 @@ static void *worker_main(void *arg)
         g->base.finish_ns = g->in_flight > 0 ? now : g->last_end_ns;
     else
         g->base.finish_ns = g->phase.issuing ? now : g->phase.issuing_end_ns;
+    g->base.issuing_end_ns = g->phase.issuing ? now : g->phase.issuing_end_ns;
+    if (g->open)
+        lg_plan_close(&g->base, g->base.issuing_end_ns);
     cancel_in_flight(g);
     uint64_t one = 1;
     if (write(run->done_fd, &one, sizeof one) != (ssize_t)sizeof one)
@@ -291,14 +356,15 @@ lg_worker_t *grpc_worker_new(lg_run_t *run, int index, size_t conn_count, char *
     g->base.run = run;
     g->base.index = index;
     g->base.conn_count = conn_count;
-    g->base.epoll_fd = -1;
+    g->open = run->schedule != NULL;
     lg_progress_reset(&g->base);
     g->method = grpc_slice_from_copied_string(method);
     size_t hint = conn_count * LG_SAMPLES_PER_CONN_HINT;
     if (hint > LG_SAMPLES_RESERVE_MAX)
         hint = LG_SAMPLES_RESERVE_MAX;
     g->calls = calloc(conn_count, sizeof *g->calls);
-    if (stats_init(&g->base.stats, hint) < 0 || g->calls == NULL) {
+    g->free = calloc(conn_count, sizeof *g->free);
+    if (stats_init(&g->base.stats, hint) < 0 || g->calls == NULL || g->free == NULL) {
         snprintf(err, err_len, "worker %d: out of memory for %zu clients", index, conn_count);
         grpc_worker_free(&g->base);
         return NULL;
@@ -341,6 +407,7 @@ void grpc_worker_free(lg_worker_t *w)
     grpc_slice_unref(g->method);
     stats_free(&w->stats);
     free(g->calls);
+    free(g->free);
     free(g);
 }
 

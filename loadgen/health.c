@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "grpc_client.h"
 #include "llhttp.h"
 #include "url.h"
 
@@ -198,4 +199,57 @@ json_t *health_server_info(const char *body)
         return info;
     json_decref(info);
     return NULL;
+}
+
+/* --grpc: the health check for --wait, bench.Bench/Describe for the
+ * description. */
+static int health_describe_grpc(const lg_config_t *cfg, json_t **server, char *err,
+                                size_t err_len)
+{
+    static char body[LG_HEALTH_BODY_MAX];
+    char why[LG_ERR_MAX];
+    if (cfg->wait_s > 0 && grpc_client_wait(&cfg->url, cfg->wait_s, why, sizeof why) < 0) {
+        snprintf(err, err_len, "%s not healthy after %g s; last attempt: %s", cfg->url_text,
+                 cfg->wait_s, why);
+        return -1;
+    }
+    if (grpc_client_describe(&cfg->url, LG_HEALTH_TIMEOUT_MS, body, sizeof body, why,
+                             sizeof why) < 0) {
+        snprintf(err, err_len, "%s (the report has no server description)", why);
+        return 0;
+    }
+    *server = health_server_info(body);
+    return 0;
+}
+
+int health_describe(const lg_config_t *cfg, json_t **server, char *err, size_t err_len)
+{
+    static char body[LG_HEALTH_BODY_MAX];
+    char why[LG_ERR_MAX];
+    *server = NULL;
+    err[0] = '\0';
+    if (cfg->grpc)
+        return health_describe_grpc(cfg, server, err, err_len);
+    if (cfg->wait_s > 0) {
+        int rc = health_wait(&cfg->url, cfg->wait_s, body, sizeof body, why, sizeof why);
+        if (rc == -EPROTONOSUPPORT) {
+            snprintf(err, err_len, "%s: %s", cfg->url_text, why);
+            return -1;
+        }
+        if (rc < 0) {
+            snprintf(err, err_len, "%s not healthy after %g s; last attempt: %s", cfg->url_text,
+                     cfg->wait_s, why);
+            return -1;
+        }
+        *server = health_server_info(body);
+        return 0;
+    }
+    int status = 0;
+    if (health_get(&cfg->url, LG_HEALTH_TIMEOUT_MS, &status, body, sizeof body, why,
+                   sizeof why) < 0) {
+        snprintf(err, err_len, "GET /healthz: %s (the report has no server description)", why);
+        return 0;
+    }
+    *server = status == 200 ? health_server_info(body) : NULL;
+    return 0;
 }

@@ -34,4 +34,12 @@ int health_wait(const lg_url_t *url, double wait_s, char *body, size_t cap, char
  * (slowapi's {"status":"ok"}, plain text). */
 json_t *health_server_info(const char *body);
 
+/* The server's self-description for the report, asked before the load:
+ * with --wait, first poll its health until it answers (HTTP /healthz, or
+ * with --grpc grpc.health.v1), then GET /healthz or call
+ * bench.Bench/Describe. Returns 0 with *server (NULL when there is no
+ * description; err then says why, for a note), or -1 when --wait gave up
+ * or the server does not speak the protocol (err says which). */
+int health_describe(const lg_config_t *cfg, json_t **server, char *err, size_t err_len);
+
 #endif

@@ -1,6 +1,7 @@
 /* loadgen's plain data: the configuration, the target, the per-thread
  * statistics and the run state shared by the worker threads. Functions live
- * in one small module each (url.h, stats.h, worker.h, health.h, report.h,
+ * in one small module each (url.h, stats.h, schedule.h, open_loop.h,
+ * http_worker.h, grpc_worker.h, health.h, report.h,
  * progress.h). */
 #ifndef LOADGEN_H
 #define LOADGEN_H
@@ -12,6 +13,8 @@
 #include <stdint.h>
 
 #include "clock.h"
+#include "sample.h"
+#include "schedule.h"
 
 /* Defaults (ARCHITECTURE.md, loadgen). */
 #define LG_DEFAULT_CONNECTIONS 100
@@ -27,7 +30,7 @@
 #define LG_EPOLL_EVENTS_MAX 512
 /* Room reserved for the first latency samples of each connection. */
 #define LG_SAMPLES_PER_CONN_HINT 64
-#define LG_SAMPLES_RESERVE_MAX (1u << 20) /* 8 MiB per thread up front */
+#define LG_SAMPLES_RESERVE_MAX (1u << 18) /* 8 MiB of lab_sample_t per thread up front */
 /* Descriptors: one per connection, LG_FDS_PER_THREAD per worker (epoll and
  * slack), LG_FDS_RESERVED for stdio, signalfd, eventfds, health and report. */
 #define LG_FDS_PER_THREAD 4
@@ -87,6 +90,14 @@ typedef struct lg_config {
      * by main once the workload is known. The served share needs it. */
     double service_s;
     long capacity;   /* < 0: not given */
+    /* --rate: the open loop's plan (schedule.h); NULL text: the closed
+     * loop. */
+    const char *rate_text;
+    double step_s; /* --step, 0: not given */
+    lg_schedule_t schedule;
+    int duration_given;       /* -d was on the command line */
+    const char *check_text;   /* --check, or NULL */
+    const char *samples_path; /* --samples, or NULL */
 } lg_config_t;
 
 /* How a request ended. Every issued request ends exactly once. */
@@ -111,23 +122,48 @@ typedef struct lg_buckets {
     uint64_t timeouts;
     uint64_t errors[LG_ERR_KINDS]; /* connect, read, write, parse */
     uint64_t unfinished;
-    uint64_t warmup_excluded;
+    /* Open loop: planned after the warm-up and never sent by the load's
+     * end. issued + late = planned (counted from the plan, run.c). */
+    uint64_t late;
+    uint64_t planned;
+    uint64_t warmup_excluded; /* issued in the warm-up (open loop: or late) */
     /* Responses (ok and http errors) to requests of the warm-up: in no
      * bucket, but slowapi's counter saw their calls (verify.answered). */
     uint64_t warmup_responses;
 } lg_buckets_t;
 
-/* One thread's statistics: buckets and every latency sample (ns) of the
- * responses (ok and http errors) in the counted set. */
+/* A request on its way: when it was due (the open loop's plan; the
+ * closed loop's send) and sent. Latencies count from planned_ns
+ * (corrected) and from sent_ns (uncorrected). */
+typedef struct lg_req {
+    uint64_t planned_ns;
+    uint64_t sent_ns;
+    int in_warmup;
+} lg_req_t;
+
+/* One thread's statistics: the buckets, counted as requests end, and
+ * every request as a sample (lab_sample_t, times on the monotonic clock
+ * until stats_finish makes them relative to the run's start), from which
+ * the latencies, series and steps are derived after the run. */
 typedef struct lg_stats {
     lg_buckets_t buckets;
-    uint64_t *samples_ns;
+    lab_sample_t *samples;
+    size_t sample_count;
+    size_t sample_cap;
+    uint64_t samples_dropped; /* out of memory while growing samples */
+    /* Responses (ok and http errors) of the counted set, and their
+     * corrected latency's sum, min and max (kept as they end, so that a
+     * dropped sample still counts there). */
     size_t count;
-    size_t cap;
     uint64_t sum_ns;
+    uint64_t sum_uncorrected_ns;
     uint64_t min_ns;
     uint64_t max_ns;
-    uint64_t samples_dropped; /* out of memory while growing samples_ns */
+    /* stats_finish: the count latencies, sorted, corrected (from the plan)
+     * and uncorrected (from the send); the same in a closed loop. */
+    uint64_t *latency_ns;
+    uint64_t *uncorrected_ns;
+    size_t latency_count;
     /* ok responses in the measured window (docs/REPORT.md), summed where
      * each response ends (lg_window_count_ok): */
     double ok_in_window;     /* share of its time, issue to end, inside */
@@ -150,6 +186,7 @@ typedef struct lg_run {
     /* --delay: a response's service time is min(this, its latency); 0: its
      * latency (the served share is then the time share). */
     uint64_t service_ns;
+    const lg_schedule_t *schedule;     /* --rate: the open loop's plan; NULL: closed */
     int count_mode;                    /* -n: requests_left hands out requests */
     _Atomic long long requests_left;
     _Atomic int stop_level;            /* 1: stop issuing (SIGINT), 2: end the drain */
@@ -158,18 +195,28 @@ typedef struct lg_run {
     int done_fd; /* eventfd: each worker adds 1 when it ends */
 } lg_run_t;
 
-/* One worker thread. Allocated on its own cache lines; the progress
- * counters are written by the worker and read by the main thread. */
+/* The open loop's cursor in one worker's share of the plan (open_loop.h):
+ * its next request k and when that is due. */
+typedef struct lg_plan {
+    uint64_t k;
+    uint64_t due_ns; /* absolute; UINT64_MAX: the plan has no more */
+    long stride;     /* the threads: this worker takes every stride-th */
+    int late_counted;
+} lg_plan_t;
+
+/* What every worker thread has, whatever its protocol: the HTTP worker
+ * (http_worker.c) and the gRPC one (grpc_worker.c) embed it first.
+ * Allocated on its own cache lines; the progress counters are written by
+ * the worker and read by the main thread. */
 typedef struct lg_worker {
     lg_run_t *run;
     int index;
     size_t conn_count;
-    struct lg_conn *conns;
-    int epoll_fd;
-    char *read_buf;
     lg_stats_t stats;
+    lg_plan_t plan;     /* open loop only */
     uint64_t finish_ns; /* the last request ended (or the drain cut it) */
-    int fatal_errno;    /* epoll_wait failed: the worker stopped early */
+    uint64_t issuing_end_ns; /* when it stopped issuing (the load's end or a stop) */
+    int fatal_errno;    /* its wait failed: the worker stopped early */
     pthread_t thread;
     /* The worker's own tallies (lg_progress_issued/_ended), published
      * below for the main thread's progress line and file. */

@@ -1,8 +1,8 @@
-/* loadgen: the lab's closed-loop HTTP load generator. main() reads the
- * command line, raises the descriptor limit, asks the server's /healthz
- * (waiting for it with --wait), reads slowapi's call counter (--upstream),
- * has run.c run the load, reads the counter again, checks that every
- * request is accounted for, and writes the report. */
+/* loadgen: the lab's load generator, closed loop or open (--rate), HTTP or
+ * gRPC. main() reads like wrk's: parse the command line, ask the server
+ * for its description (health.c), run the load (run.c), check that every
+ * request is accounted for and the --check expressions, publish the
+ * report (report.c). */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -27,14 +27,17 @@
 #include "progress.h"
 #include "report.h"
 #include "run.h"
+#include "run_check.h"
 #include "run_report.h"
+#include "samples_file.h"
 #include "stats.h"
 #include "url.h"
 #include "verify.h"
 
 #define PROGRAM "loadgen"
 #define EXIT_USAGE 2
-#define EXIT_BUG 3
+#define EXIT_CHECK_FAILED 3
+#define EXIT_BUG 4
 #define MAX_CONNECTIONS 1000000L
 #define MAX_THREADS 1024L
 #define MAX_SECONDS 1e7
@@ -58,6 +61,10 @@ enum {
     OPT_UPSTREAM,
     OPT_PROGRESS_FILE,
     OPT_NO_MARKDOWN,
+    OPT_RATE,
+    OPT_STEP,
+    OPT_CHECK,
+    OPT_SAMPLES,
 };
 
 static const struct option long_options[] = {
@@ -83,6 +90,10 @@ static const struct option long_options[] = {
     {"upstream", required_argument, NULL, OPT_UPSTREAM},
     {"progress-file", required_argument, NULL, OPT_PROGRESS_FILE},
     {"no-markdown", no_argument, NULL, OPT_NO_MARKDOWN},
+    {"rate", required_argument, NULL, OPT_RATE},
+    {"step", required_argument, NULL, OPT_STEP},
+    {"check", required_argument, NULL, OPT_CHECK},
+    {"samples", required_argument, NULL, OPT_SAMPLES},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -92,9 +103,11 @@ static void usage(void)
     printf(
         "usage: loadgen [options] URL\n"
         "\n"
-        "Closed-loop HTTP/1.1 load: each connection sends GET <path> and, when the\n"
-        "whole response is in, the next one. URL is http://host[:port]/path?query\n"
-        "(IPv4; the host is resolved once).\n"
+        "HTTP/1.1 (or gRPC) load, GET <path> on up to -c connections. Closed loop\n"
+        "(the default): each connection sends the next request when the whole\n"
+        "response is in. Open loop (--rate): requests are sent at planned times,\n"
+        "whatever the server does, and latency counts from the plan. URL is\n"
+        "http://host[:port]/path?query (IPv4; the host is resolved once).\n"
         "\n"
         "load:\n"
         "  -c, --connections N   concurrent connections (%d)\n"
@@ -111,6 +124,16 @@ static void usage(void)
         "      --ramp S          start the connections evenly over S seconds instead of\n"
         "                        all at once (0); pair with --warmup S to leave it out\n"
         "      --no-keepalive    send \"Connection: close\", a new connection per request\n"
+        "      --rate SPEC       open loop: R requests/s in total (50), a ramp FROM:TO:Ts\n"
+        "                        (50:400:10s: linear over 10 s, then TO until -d ends),\n"
+        "                        or steps R1,R2,... with --step. Each request has a\n"
+        "                        planned send time; it waits for a free connection (up\n"
+        "                        to -c, opened as needed) and that wait counts. Latency\n"
+        "                        is reported from the plan (corrected) and from the\n"
+        "                        send (uncorrected); a request not sent by the load's\n"
+        "                        end is \"late\": issued + late = planned\n"
+        "      --step S          with --rate R1,R2,...: each rate for S seconds (the\n"
+        "                        duration is their sum), each step reported apart\n"
         "      --wait S          first poll GET /healthz on the URL's host:port until it\n"
         "                        answers 200, for up to S seconds (else exit 1)\n"
         "      --grpc            unary gRPC calls (HTTP/2, one connection per thread)\n"
@@ -127,6 +150,16 @@ static void usage(void)
         "                        phase (wait, warmup, load, drain, done), elapsed_s,\n"
         "                        planned_s, requests, issued, done, ok, errors, rps\n"
         "                        (over the last second); for callers without a TTY\n"
+        "      --check EXPRS     pass/fail checks on the report, comma-separated\n"
+        "                        METRIC OP VALUE: p99<1100ms,rps>95,failures=0 (metrics:\n"
+        "                        p50..p100, min, mean, max [us|ms|s], p99_uncorrected,\n"
+        "                        rps, ok, issued, failures, timeouts, errors,\n"
+        "                        http_errors, unfinished, late, error_rate,\n"
+        "                        of_ceiling [%%]); a bad expression exits 2 before any\n"
+        "                        load, a failed check exits 3 after the report\n"
+        "      --samples FILE    every request as gzip'd CSV (docs/REPORT.md, \"The\n"
+        "                        samples file\"): planned and send time, latency,\n"
+        "                        bucket, status; never replaces an existing FILE\n"
         "report:\n"
         "      --out DIR         write DIR/<UTC>_<variant>_<workload>.json and .md\n"
         "                        (atomic; an existing name gets -2, -3, ...)\n"
@@ -151,8 +184,9 @@ static void usage(void)
         "\n"
         "Every issued request ends in one bucket: ok (2xx), http error (by status),\n"
         "timeout, connection error (connect, read, write, parse) or unfinished.\n"
-        "Latency runs from issue (connect included) to the last response byte;\n"
-        "percentiles are exact (nearest rank) over all responses after the warm-up.\n"
+        "Latency runs from issue (connect included; open loop: from the planned send)\n"
+        "to the last response byte; percentiles are exact (nearest rank) over all\n"
+        "responses after the warm-up. The JSON holds a per-second series.\n"
         "The window runs from the warm-up's end to the load's end (with -n: to the last\n"
         "request's end). rps (served share) counts each ok response for the part of its\n"
         "last s seconds inside the window, s = min(--delay, its latency), so a queue's\n"
@@ -166,7 +200,8 @@ static void usage(void)
         "Environment: LOG_LEVEL; LAB_GIT_COMMIT, LAB_DOCKER_VERSION,\n"
         "LAB_COMPOSE_VERSION, LAB_CPUS are recorded in the report.\n"
         "Exit: 0 done (failures are data), 1 start-up or report failure (server not\n"
-        "healthy, cannot write), 2 bad usage, 3 accounting bug (never expected).\n",
+        "healthy, cannot write), 2 bad usage, 3 a --check failed, 4 accounting bug\n"
+        "(never expected).\n",
         LG_DEFAULT_CONNECTIONS, LG_DEFAULT_DURATION_S, LG_DEFAULT_TIMEOUT_S, LG_DEFAULT_DRAIN_S);
 }
 
@@ -212,6 +247,44 @@ static int cpu_count(void)
     return machine_cpu_count();
 }
 
+/* --check and --samples are refused before any load: a mistyped check
+ * must not pass silently, nor a run's samples be lost to a path that
+ * cannot take them. */
+static void check_outputs(const lg_config_t *cfg, run_check_list_t *checks)
+{
+    char err[LG_ERR_MAX * 2];
+    if (cfg->check_text != NULL && run_check_parse(cfg->check_text, checks, err, sizeof err) < 0)
+        die_usage("--check: %s", err);
+    if (cfg->samples_path != NULL &&
+        samples_file_check_target(cfg->samples_path, err, sizeof err) < 0)
+        die_usage("--samples: %s", err);
+}
+
+/* --rate and what goes with it: the plan parsed, and the flags that only
+ * make sense in one loop refused. */
+static void check_open_loop(lg_config_t *cfg)
+{
+    char err[LG_ERR_MAX];
+    if (cfg->rate_text == NULL) {
+        if (cfg->step_s > 0)
+            die_usage("--step applies to --rate R1,R2,...");
+        return;
+    }
+    if (cfg->requests > 0)
+        die_usage("-n does not apply to --rate: an open loop runs for a time (-d)");
+    if (cfg->ramp_s > 0)
+        die_usage("--ramp applies to the closed loop; --rate FROM:TO:Ts ramps an open loop");
+    if (lg_schedule_parse(cfg->rate_text, cfg->step_s, cfg->duration_s, &cfg->schedule, err,
+                          sizeof err) < 0)
+        die_usage("%s", err);
+    if (cfg->schedule.kind == LG_RATE_STEPS) {
+        if (cfg->duration_given && cfg->duration_s != cfg->schedule.duration_s)
+            die_usage("-d %g: --rate %s with --step %g lasts %g s (leave -d out)", cfg->duration_s,
+                      cfg->rate_text, cfg->step_s, cfg->schedule.duration_s);
+        cfg->duration_s = cfg->schedule.duration_s;
+    }
+}
+
 static void parse_args(int argc, char **argv, lg_config_t *cfg)
 {
     run_config_defaults(cfg);
@@ -224,6 +297,7 @@ static void parse_args(int argc, char **argv, lg_config_t *cfg)
             break;
         case 'd':
             cfg->duration_s = opt_seconds("-d", optarg, 0, 0);
+            cfg->duration_given = 1;
             break;
         case 'n':
             cfg->requests = opt_long("-n", optarg, 1, LONG_MAX);
@@ -289,6 +363,20 @@ static void parse_args(int argc, char **argv, lg_config_t *cfg)
         case OPT_NO_MARKDOWN:
             cfg->no_markdown = 1;
             break;
+        case OPT_RATE:
+            cfg->rate_text = optarg;
+            break;
+        case OPT_STEP:
+            cfg->step_s = opt_seconds("--step", optarg, 0, 0);
+            break;
+        case OPT_CHECK:
+            cfg->check_text = optarg;
+            break;
+        case OPT_SAMPLES:
+            if (*optarg == '\0')
+                die_usage("--samples: expected a path");
+            cfg->samples_path = optarg;
+            break;
         case 'h':
             usage();
             exit(0);
@@ -324,6 +412,7 @@ static void parse_args(int argc, char **argv, lg_config_t *cfg)
         die_usage("-t %ld is more than -c %ld: each thread needs a connection", cfg->threads,
                   cfg->connections);
     }
+    check_open_loop(cfg);
     if (cfg->requests == 0 && cfg->ramp_s >= cfg->duration_s)
         die_usage("--ramp %g must be shorter than -d %g", cfg->ramp_s, cfg->duration_s);
     if (cfg->requests == 0 && cfg->warmup_s >= cfg->duration_s)
@@ -356,131 +445,6 @@ static void check_fd_limit(const lg_config_t *cfg)
                   (unsigned long long)rl.rlim_cur);
 }
 
-/* The server's self-description, polled first with --wait. */
-/* --grpc: the health check for --wait, bench.Bench/Describe for the
- * description. */
-static json_t *fetch_grpc_server_info(const lg_config_t *cfg)
-{
-    static char body[LG_HEALTH_BODY_MAX];
-    char err[LG_ERR_MAX];
-    if (cfg->wait_s > 0 && grpc_client_wait(&cfg->url, cfg->wait_s, err, sizeof err) < 0) {
-        fprintf(stderr, PROGRAM ": %s not healthy after %g s\n", cfg->url_text, cfg->wait_s);
-        fprintf(stderr, PROGRAM ": last attempt: %s\n", err);
-        exit(1);
-    }
-    if (grpc_client_describe(&cfg->url, LG_HEALTH_TIMEOUT_MS, body, sizeof body, err,
-                             sizeof err) < 0) {
-        fprintf(stderr, PROGRAM ": note: %s (the report has no server description)\n", err);
-        return NULL;
-    }
-    return health_server_info(body);
-}
-
-static json_t *fetch_server_info(const lg_config_t *cfg)
-{
-    static char body[LG_HEALTH_BODY_MAX];
-    char err[LG_ERR_MAX];
-    if (cfg->grpc)
-        return fetch_grpc_server_info(cfg);
-    if (cfg->wait_s > 0) {
-        int rc = health_wait(&cfg->url, cfg->wait_s, body, sizeof body, err, sizeof err);
-        if (rc == -EPROTONOSUPPORT) {
-            fprintf(stderr, PROGRAM ": %s: %s\n", cfg->url_text, err);
-            exit(1);
-        }
-        if (rc < 0) {
-            fprintf(stderr, PROGRAM ": %s not healthy after %g s\n", cfg->url_text, cfg->wait_s);
-            fprintf(stderr, PROGRAM ": last attempt: %s\n", err);
-            exit(1);
-        }
-        return health_server_info(body);
-    }
-    int status = 0;
-    if (health_get(&cfg->url, LG_HEALTH_TIMEOUT_MS, &status, body, sizeof body, err,
-                   sizeof err) < 0) {
-        fprintf(stderr, PROGRAM ": note: GET /healthz: %s (the report has no server description)\n",
-                err);
-        return NULL;
-    }
-    return status == 200 ? health_server_info(body) : NULL;
-}
-
-/* Print the summary: on stdout, or on stderr when the JSON goes there. */
-static int print_summary(const lg_config_t *cfg, const char *summary)
-{
-    int json_to_stdout = cfg->json_path && strcmp(cfg->json_path, "-") == 0;
-    FILE *out = json_to_stdout ? stderr : stdout;
-    if (fputs(summary, out) == EOF || fflush(out) == EOF) {
-        fprintf(stderr, PROGRAM ": writing the summary: %s\n", strerror(errno));
-        return 1;
-    }
-    return 0;
-}
-
-static int write_json_file(const lg_config_t *cfg, const char *json_text)
-{
-    char err[LG_ERR_MAX * 2];
-    if (report_write_file(cfg->json_path, json_text, err, sizeof err) < 0) {
-        fprintf(stderr, PROGRAM ": --json: %s\n", err);
-        return 1;
-    }
-    if (strcmp(cfg->json_path, "-") != 0)
-        fprintf(stderr, PROGRAM ": wrote %s\n", cfg->json_path);
-    return 0;
-}
-
-/* --out DIR: the JSON and (without --no-markdown) the Markdown. */
-static int write_out_dir(const lg_config_t *cfg, const lg_result_t *res, const char *json_text,
-                         const char *md)
-{
-    char err[LG_ERR_MAX * 2], base[256], json_path[PATH_MAX], md_path[PATH_MAX];
-    report_basename(res, base, sizeof base);
-    if (mkdir(cfg->out_dir, 0755) < 0 && errno != EEXIST) {
-        fprintf(stderr, PROGRAM ": --out: mkdir(%s): %s\n", cfg->out_dir, strerror(errno));
-        return 1;
-    }
-    if (report_publish(cfg->out_dir, base, json_text, md, json_path, md_path, sizeof json_path,
-                       err, sizeof err) < 0) {
-        fprintf(stderr, PROGRAM ": --out: %s\n", err);
-        return 1;
-    }
-    fprintf(stderr, PROGRAM ": wrote %s\n", json_path);
-    if (md != NULL)
-        fprintf(stderr, PROGRAM ": wrote %s\n", md_path);
-    return 0;
-}
-
-/* The JSON is written first and parsed back; the summary and the Markdown
- * are rendered from that (lib/run_report.c), as labreport renders them
- * from the file, so a rebuild is byte-identical. */
-static int write_reports(const lg_config_t *cfg, const lg_result_t *res)
-{
-    char *json_text = NULL, *summary = NULL, *md = NULL;
-    json_t *parsed = NULL;
-    int want_md = cfg->out_dir != NULL && !cfg->no_markdown;
-    int rc = 0;
-    if (report_build(res, &json_text, &parsed) == 0) {
-        summary = run_report_summary(parsed, NULL);
-        md = want_md ? run_report_markdown(parsed, NULL) : NULL;
-    }
-    if (json_text == NULL || summary == NULL || (want_md && md == NULL)) {
-        fprintf(stderr, PROGRAM ": out of memory writing the report\n");
-        rc = 1;
-        goto out;
-    }
-    rc |= print_summary(cfg, summary);
-    if (cfg->json_path)
-        rc |= write_json_file(cfg, json_text);
-    if (cfg->out_dir)
-        rc |= write_out_dir(cfg, res, json_text, md);
-out:
-    json_decref(parsed);
-    free(json_text);
-    free(summary);
-    free(md);
-    return rc;
-}
-
 /* The progress file's first line, while loadgen waits for the server. */
 static void progress_file_wait(const lg_config_t *cfg)
 {
@@ -492,6 +456,27 @@ static void progress_file_wait(const lg_config_t *cfg)
     };
     if (progress_file_write(cfg->progress_path, &st, err, sizeof err) < 0)
         log_warn("--progress-file: %s (the run goes on)", err);
+}
+
+/* --samples: every request, written before the report names the file. */
+static int write_samples(const lg_config_t *cfg, const lg_run_result_t *run, const char *variant,
+                         const char *workload)
+{
+    char err[LG_ERR_MAX * 2], m_variant[LG_TARGET_MAX + 16], m_workload[LG_TARGET_MAX + 16],
+        m_load[32], m_rate[LG_RATE_TEXT_MAX + 8];
+    snprintf(m_variant, sizeof m_variant, "variant=%s", variant);
+    snprintf(m_workload, sizeof m_workload, "workload=%s", workload);
+    snprintf(m_load, sizeof m_load, "load=%s", cfg->rate_text ? "open" : "closed");
+    snprintf(m_rate, sizeof m_rate, "rate=%s", cfg->rate_text ? cfg->rate_text : "");
+    const char *meta[] = {m_variant, m_workload, m_load, m_rate, NULL};
+    if (samples_file_write(cfg->samples_path, meta, run->stats.samples, run->stats.sample_count,
+                           err, sizeof err) < 0) {
+        fprintf(stderr, PROGRAM ": --samples: %s\n", err);
+        return -1;
+    }
+    fprintf(stderr, PROGRAM ": wrote %s (%zu requests)\n", cfg->samples_path,
+            run->stats.sample_count);
+    return 0;
 }
 
 /* --upstream: the check from slowapi's counter, around the run. */
@@ -514,7 +499,10 @@ int main(int argc, char **argv)
     if (log_init(PROGRAM) < 0)
         die_usage("LOG_LEVEL: expected error, warn, info or debug");
     lg_config_t cfg;
+    static run_check_list_t checks;
+    static run_check_result_t check_results[RUN_CHECK_MAX];
     parse_args(argc, argv, &cfg);
+    check_outputs(&cfg, &checks);
     char err[LG_ERR_MAX];
     if (url_resolve(&cfg.url, err, sizeof err) < 0)
         die_usage("%s", err);
@@ -528,7 +516,14 @@ int main(int argc, char **argv)
 
     if (cfg.progress_path && cfg.wait_s > 0)
         progress_file_wait(&cfg);
-    json_t *server = fetch_server_info(&cfg);
+    json_t *server = NULL;
+    char why[LG_ERR_MAX * 2];
+    if (health_describe(&cfg, &server, why, sizeof why) < 0) {
+        fprintf(stderr, PROGRAM ": %s\n", why);
+        return 1;
+    }
+    if (server == NULL && why[0] != '\0')
+        fprintf(stderr, PROGRAM ": note: %s\n", why);
     char workload_buf[LG_TARGET_MAX];
     const char *workload = cfg.workload;
     if (workload == NULL) {
@@ -569,16 +564,17 @@ int main(int argc, char **argv)
     /* The invariant of every run. If it fails, the numbers are wrong and
      * must not be published. */
     const lg_buckets_t *b = &run.stats.buckets;
-    if (!buckets_balanced(b)) {
+    if (!buckets_balanced(b, cfg.rate_text != NULL)) {
         fprintf(stderr,
                 PROGRAM ": BUG: accounting does not balance: issued %llu != ok %llu + http "
-                "errors %llu + timeouts %llu + connection errors %llu + unfinished %llu\n",
+                "errors %llu + timeouts %llu + connection errors %llu + unfinished %llu, or "
+                "issued + late %llu != planned %llu\n",
                 (unsigned long long)b->issued, (unsigned long long)b->ok,
                 (unsigned long long)buckets_http_errors(b), (unsigned long long)b->timeouts,
-                (unsigned long long)buckets_conn_errors(b), (unsigned long long)b->unfinished);
+                (unsigned long long)buckets_conn_errors(b), (unsigned long long)b->unfinished,
+                (unsigned long long)b->late, (unsigned long long)b->planned);
         return EXIT_BUG;
     }
-    stats_sort(&run.stats);
     lg_verify_t verify;
     if (cfg.upstream_text)
         verify_run(&cfg, &upstream_before, &run.stats, workload, &verify);
@@ -588,6 +584,8 @@ int main(int argc, char **argv)
         .stats = &run.stats,
         .threads = cfg.threads,
         .duration_s = run.duration_s,
+        .warmup_end_s = run.warmup_end_s,
+        .window_end_s = run.window_end_s,
         .server = server,
         .verify = cfg.upstream_text ? &verify : NULL,
         .variant = variant,
@@ -597,11 +595,29 @@ int main(int argc, char **argv)
         .cpus = cpu_count(),
         .machine_cpus = machine_cpu_count(),
     };
+    int checks_failed = 0;
+    rc = 0;
+    if (cfg.check_text != NULL) {
+        res.checks = &checks;
+        res.check_results = check_results;
+        res.checks_failed = &checks_failed;
+    }
+    if (cfg.samples_path != NULL) {
+        if (write_samples(&cfg, &run, variant, workload) < 0)
+            rc = 1;
+        else
+            res.samples_path = cfg.samples_path;
+        res.samples_rows = run.stats.sample_count;
+    }
     struct utsname uts;
     snprintf(res.kernel, sizeof res.kernel, "%s", uname(&uts) == 0 ? uts.release : "unknown");
     if (res.interrupted)
         fprintf(stderr, PROGRAM ": stopped by a signal: the report covers the run so far\n");
-    rc = write_reports(&cfg, &res);
+    rc |= report_write_all(&res);
+    if (rc == 0 && checks_failed > 0) {
+        fprintf(stderr, PROGRAM ": %d of %zu checks failed\n", checks_failed, checks.count);
+        rc = EXIT_CHECK_FAILED;
+    }
 
     stats_free(&run.stats);
     json_decref(server);

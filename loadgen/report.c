@@ -11,9 +11,12 @@
 #include <unistd.h>
 
 #include "atomic_file.h"
+#include "run_report.h"
+#include "url.h"
 #include "stats.h"
 
 #define CEILING_FORMULA "min(concurrency, capacity) / delay_s"
+#define CEILING_FORMULA_OPEN "min(rate, min(concurrency, capacity) / delay_s)"
 
 static const char *const env_fields[][2] = {
     {"git_commit", "LAB_GIT_COMMIT"},
@@ -75,11 +78,16 @@ void report_ceiling(const lg_result_t *r, lg_ceiling_t *out)
     out->known = 1;
     out->capacity = capacity;
     out->rps = (double)served / cfg->delay_s;
+    if (cfg->rate_text != NULL) {
+        out->offered_rps = lg_schedule_mean_rate(&cfg->schedule);
+        if (out->offered_rps < out->rps)
+            out->rps = out->offered_rps;
+    }
     out->measured_over_ceiling = report_rps(r) / out->rps;
 }
 
 /* A JSON number rounded to `decimals` places (JSON has no NaN: null). */
-static json_t *jnum(double v, int decimals)
+json_t *lg_jnum(double v, int decimals)
 {
     if (!isfinite(v))
         return json_null();
@@ -89,10 +97,10 @@ static json_t *jnum(double v, int decimals)
 
 static json_t *jstr_or_null(const char *s) { return s ? json_string(s) : json_null(); }
 
-static json_t *jint(uint64_t v) { return json_integer((json_int_t)v); }
+json_t *lg_jint(uint64_t v) { return json_integer((json_int_t)v); }
 
 /* json_object_set_new that remembers a failure instead of checking each. */
-static void jset(json_t *obj, const char *key, json_t *value, int *failed)
+void lg_jset(json_t *obj, const char *key, json_t *value, int *failed)
 {
     if (value == NULL || json_object_set_new(obj, key, value) < 0)
         *failed = 1;
@@ -105,6 +113,31 @@ static void format_started(const lg_result_t *r, const char *fmt, char *out, siz
         snprintf(out, cap, "unknown");
 }
 
+/* config.rate: the open loop's plan, as given and as parsed. */
+static json_t *json_rate(const lg_config_t *cfg, int *failed)
+{
+    if (cfg->rate_text == NULL)
+        return json_null();
+    const lg_schedule_t *s = &cfg->schedule;
+    json_t *o = json_object(), *rates = json_array();
+    if (o == NULL || rates == NULL) {
+        json_decref(o);
+        json_decref(rates);
+        *failed = 1;
+        return NULL;
+    }
+    for (size_t i = 0; i < s->count; i++) {
+        if (json_array_append_new(rates, lg_jnum(s->rates[i], 3)) < 0)
+            *failed = 1;
+    }
+    lg_jset(o, "text", json_string(s->text), failed);
+    lg_jset(o, "schedule", json_string(lg_schedule_kind_name(s)), failed);
+    lg_jset(o, "rates", rates, failed);
+    lg_jset(o, "ramp_s", s->kind == LG_RATE_RAMP ? lg_jnum(s->ramp_s, 3) : json_null(), failed);
+    lg_jset(o, "step_s", s->kind == LG_RATE_STEPS ? lg_jnum(s->step_s, 3) : json_null(), failed);
+    return o;
+}
+
 static json_t *json_config(const lg_result_t *r, int *failed)
 {
     const lg_config_t *cfg = r->cfg;
@@ -113,20 +146,22 @@ static json_t *json_config(const lg_result_t *r, int *failed)
         *failed = 1;
         return NULL;
     }
-    jset(o, "protocol", json_string(cfg->grpc ? "grpc" : "http"), failed);
-    jset(o, "concurrency", json_integer(cfg->connections), failed);
-    jset(o, "threads", json_integer(r->threads), failed);
-    jset(o, "duration_s", cfg->requests > 0 ? json_null() : jnum(cfg->duration_s, 3), failed);
-    jset(o, "requests", cfg->requests > 0 ? json_integer(cfg->requests) : json_null(), failed);
-    jset(o, "warmup_s", jnum(cfg->warmup_s, 3), failed);
-    jset(o, "drain_s", jnum(cfg->drain_s, 3), failed);
-    jset(o, "ramp_s", jnum(cfg->ramp_s, 3), failed);
-    jset(o, "keepalive", json_boolean(cfg->keepalive), failed);
-    jset(o, "fanout", cfg->fanout >= 0 ? json_integer(cfg->fanout) : json_null(), failed);
-    jset(o, "delay_s", cfg->delay_s > 0 ? jnum(cfg->delay_s, 6) : json_null(), failed);
-    jset(o, "timeout_s", jnum(cfg->timeout_s, 3), failed);
-    jset(o, "capacity", cfg->capacity >= 0 ? json_integer(cfg->capacity) : json_null(), failed);
-    jset(o, "upstream", jstr_or_null(cfg->upstream_text), failed);
+    lg_jset(o, "protocol", json_string(cfg->grpc ? "grpc" : "http"), failed);
+    lg_jset(o, "concurrency", json_integer(cfg->connections), failed);
+    lg_jset(o, "threads", json_integer(r->threads), failed);
+    lg_jset(o, "duration_s", cfg->requests > 0 ? json_null() : lg_jnum(cfg->duration_s, 3), failed);
+    lg_jset(o, "requests", cfg->requests > 0 ? json_integer(cfg->requests) : json_null(), failed);
+    lg_jset(o, "warmup_s", lg_jnum(cfg->warmup_s, 3), failed);
+    lg_jset(o, "drain_s", lg_jnum(cfg->drain_s, 3), failed);
+    lg_jset(o, "ramp_s", lg_jnum(cfg->ramp_s, 3), failed);
+    lg_jset(o, "keepalive", json_boolean(cfg->keepalive), failed);
+    lg_jset(o, "fanout", cfg->fanout >= 0 ? json_integer(cfg->fanout) : json_null(), failed);
+    lg_jset(o, "delay_s", cfg->delay_s > 0 ? lg_jnum(cfg->delay_s, 6) : json_null(), failed);
+    lg_jset(o, "timeout_s", lg_jnum(cfg->timeout_s, 3), failed);
+    lg_jset(o, "capacity", cfg->capacity >= 0 ? json_integer(cfg->capacity) : json_null(), failed);
+    lg_jset(o, "upstream", jstr_or_null(cfg->upstream_text), failed);
+    lg_jset(o, "load", json_string(cfg->rate_text ? "open" : "closed"), failed);
+    lg_jset(o, "rate", json_rate(cfg, failed), failed);
     return o;
 }
 
@@ -147,51 +182,61 @@ static json_t *json_summary(const lg_result_t *r, int *failed)
             continue;
         char key[16];
         snprintf(key, sizeof key, "%d", status);
-        jset(http, key, jint(b->http_status[status]), failed);
+        lg_jset(http, key, lg_jint(b->http_status[status]), failed);
     }
     for (int i = 0; i < LG_ERR_KINDS; i++)
-        jset(errors, lg_err_names[i], jint(b->errors[i]), failed);
-    int have = s->count > 0 || s->samples_dropped > 0;
-    uint64_t responses = s->count + s->samples_dropped;
-    jset(o, "issued", jint(b->issued), failed);
-    jset(o, "ok", jint(b->ok), failed);
-    jset(o, "failures", jint(buckets_failures(b)), failed);
-    jset(o, "http_errors", http, failed);
-    jset(o, "timeouts", jint(b->timeouts), failed);
-    jset(o, "unfinished", jint(b->unfinished), failed);
-    jset(o, "warmup_excluded", jint(b->warmup_excluded), failed);
-    jset(o, "errors", errors, failed);
-    jset(o, "rps", jnum(report_rps(r), 3), failed);
-    jset(o, "rps_error", jnum(report_rps_error(r), 3), failed);
-    jset(o, "rps_time_share", jnum(report_rps_time_share(r), 3), failed);
-    jset(o, "ok_in_window", jnum(s->ok_in_window, 3), failed);
-    jset(o, "served_in_window", jnum(s->served_in_window, 3), failed);
-    jset(o, "service_s", r->cfg->service_s > 0 ? jnum(r->cfg->service_s, 6) : json_null(), failed);
-    jset(o, "window_latencies", jnum(report_window_latencies(r), 2), failed);
-    jset(o, "mean_ms", have ? jnum(ns_to_ms_d(s->sum_ns) / (double)responses, 3) : json_null(),
+        lg_jset(errors, lg_err_names[i], lg_jint(b->errors[i]), failed);
+    int have = s->count > 0;
+    uint64_t responses = s->count;
+    int open = r->cfg->rate_text != NULL;
+    lg_jset(o, "issued", lg_jint(b->issued), failed);
+    lg_jset(o, "ok", lg_jint(b->ok), failed);
+    lg_jset(o, "failures", lg_jint(buckets_failures(b)), failed);
+    lg_jset(o, "http_errors", http, failed);
+    lg_jset(o, "timeouts", lg_jint(b->timeouts), failed);
+    lg_jset(o, "unfinished", lg_jint(b->unfinished), failed);
+    lg_jset(o, "warmup_excluded", lg_jint(b->warmup_excluded), failed);
+    lg_jset(o, "errors", errors, failed);
+    lg_jset(o, "rps", lg_jnum(report_rps(r), 3), failed);
+    lg_jset(o, "rps_error", lg_jnum(report_rps_error(r), 3), failed);
+    lg_jset(o, "rps_time_share", lg_jnum(report_rps_time_share(r), 3), failed);
+    lg_jset(o, "ok_in_window", lg_jnum(s->ok_in_window, 3), failed);
+    lg_jset(o, "served_in_window", lg_jnum(s->served_in_window, 3), failed);
+    lg_jset(o, "service_s", r->cfg->service_s > 0 ? lg_jnum(r->cfg->service_s, 6) : json_null(), failed);
+    lg_jset(o, "window_latencies", lg_jnum(report_window_latencies(r), 2), failed);
+    lg_jset(o, "mean_ms", have ? lg_jnum(ns_to_ms_d(s->sum_ns) / (double)responses, 3) : json_null(),
          failed);
-    jset(o, "min_ms", have ? jnum(ns_to_ms_d(s->min_ns), 3) : json_null(), failed);
-    jset(o, "max_ms", have ? jnum(ns_to_ms_d(s->max_ns), 3) : json_null(), failed);
-    jset(o, "duration_s", jnum(r->duration_s, 3), failed);
-    jset(o, "responses", jint(responses), failed);
-    jset(o, "samples_dropped", jint(s->samples_dropped), failed);
-    jset(o, "interrupted", json_boolean(r->interrupted), failed);
+    lg_jset(o, "min_ms", have ? lg_jnum(ns_to_ms_d(s->min_ns), 3) : json_null(), failed);
+    lg_jset(o, "max_ms", have ? lg_jnum(ns_to_ms_d(s->max_ns), 3) : json_null(), failed);
+    lg_jset(o, "duration_s", lg_jnum(r->duration_s, 3), failed);
+    lg_jset(o, "responses", lg_jint(responses), failed);
+    lg_jset(o, "samples_dropped", lg_jint(s->samples_dropped), failed);
+    lg_jset(o, "interrupted", json_boolean(r->interrupted), failed);
+    lg_jset(o, "planned", open ? lg_jint(b->planned) : json_null(), failed);
+    lg_jset(o, "late", open ? lg_jint(b->late) : json_null(), failed);
+    lg_jset(o, "mean_uncorrected_ms",
+            open && have ? lg_jnum(ns_to_ms_d(s->sum_uncorrected_ns) / (double)responses, 3)
+                         : json_null(),
+            failed);
+    lg_jset(o, "send_lag_ms", report_send_lag_json(r, failed), failed);
     return o;
 }
 
-static json_t *json_percentiles(const lg_result_t *r, int *failed)
+static json_t *json_percentiles(const lg_result_t *r, int corrected, int *failed)
 {
-    if (r->stats->count == 0)
+    if (r->stats->latency_count == 0)
         return json_null();
     json_t *o = json_object();
     if (o == NULL) {
         *failed = 1;
         return NULL;
     }
-    for (int i = 0; i < LG_PERCENTILE_COUNT; i++)
-        jset(o, lg_percentiles[i].label,
-             jnum(ns_to_ms_d(stats_percentile_ns(r->stats, lg_percentiles[i].per_mille)), 3),
-             failed);
+    for (int i = 0; i < LG_PERCENTILE_COUNT; i++) {
+        unsigned pm = lg_percentiles[i].per_mille;
+        uint64_t ns = corrected ? stats_percentile_ns(r->stats, pm)
+                                : stats_percentile_uncorrected_ns(r->stats, pm);
+        lg_jset(o, lg_percentiles[i].label, lg_jnum(ns_to_ms_d(ns), 3), failed);
+    }
     return o;
 }
 
@@ -204,13 +249,13 @@ static json_t *json_environment(const lg_result_t *r, int *failed)
     }
     char started[32];
     format_started(r, "%Y-%m-%dT%H:%M:%SZ", started, sizeof started);
-    jset(o, "cpus", json_integer(r->cpus), failed);
-    jset(o, "machine_cpus", json_integer(r->machine_cpus), failed);
-    jset(o, "kernel", json_string(r->kernel), failed);
-    jset(o, "started_at", json_string(started), failed);
+    lg_jset(o, "cpus", json_integer(r->cpus), failed);
+    lg_jset(o, "machine_cpus", json_integer(r->machine_cpus), failed);
+    lg_jset(o, "kernel", json_string(r->kernel), failed);
+    lg_jset(o, "started_at", json_string(started), failed);
     for (size_t i = 0; i < ENV_FIELD_COUNT; i++) {
         const char *v = getenv(env_fields[i][1]);
-        jset(o, env_fields[i][0], jstr_or_null(v && *v ? v : NULL), failed);
+        lg_jset(o, env_fields[i][0], jstr_or_null(v && *v ? v : NULL), failed);
     }
     return o;
 }
@@ -236,14 +281,41 @@ static json_t *json_verify(const lg_verify_t *v, int *failed)
         *failed = 1;
         return NULL;
     }
-    jset(o, "upstream_calls", v->counted ? json_integer(v->upstream_calls) : json_null(), failed);
-    jset(o, "answered", jint(v->answered), failed);
-    jset(o, "calls_per_answer",
-         v->calls_per_answer >= 0 ? jnum(v->calls_per_answer, 2) : json_null(), failed);
-    jset(o, "expected", v->expected >= 0 ? json_integer(v->expected) : json_null(), failed);
-    jset(o, "verdict", json_string(v->verdict), failed);
-    jset(o, "note", v->note[0] ? json_string(v->note) : json_null(), failed);
+    lg_jset(o, "upstream_calls", v->counted ? json_integer(v->upstream_calls) : json_null(), failed);
+    lg_jset(o, "answered", lg_jint(v->answered), failed);
+    lg_jset(o, "calls_per_answer",
+         v->calls_per_answer >= 0 ? lg_jnum(v->calls_per_answer, 2) : json_null(), failed);
+    lg_jset(o, "expected", v->expected >= 0 ? json_integer(v->expected) : json_null(), failed);
+    lg_jset(o, "verdict", json_string(v->verdict), failed);
+    lg_jset(o, "note", v->note[0] ? json_string(v->note) : json_null(), failed);
     return o;
+}
+
+static json_t *json_samples(const lg_result_t *r, int *failed)
+{
+    if (r->samples_path == NULL)
+        return json_null();
+    json_t *o = json_object();
+    if (o == NULL) {
+        *failed = 1;
+        return NULL;
+    }
+    lg_jset(o, "path", json_string(r->samples_path), failed);
+    lg_jset(o, "rows", lg_jint(r->samples_rows), failed);
+    return o;
+}
+
+/* --check: evaluated on the report as built so far, which holds every
+ * figure a check can name. */
+static json_t *json_checks(const lg_result_t *r, const json_t *root, int *failed)
+{
+    if (r->checks == NULL)
+        return json_null();
+    *r->checks_failed = run_check_eval(r->checks, root, r->check_results);
+    json_t *a = run_check_json(r->checks, r->check_results);
+    if (a == NULL)
+        *failed = 1;
+    return a;
 }
 
 json_t *report_json(const lg_result_t *r)
@@ -254,30 +326,42 @@ json_t *report_json(const lg_result_t *r)
         return NULL;
     lg_ceiling_t ceiling;
     report_ceiling(r, &ceiling);
-    jset(root, "schema_version", json_integer(LG_SCHEMA_VERSION), &failed);
-    jset(root, "variant", json_string(r->variant), &failed);
-    jset(root, "workload", json_string(r->workload), &failed);
-    jset(root, "mode", json_string(r->cfg->mode), &failed);
-    jset(root, "url", json_string(r->cfg->url_text), &failed);
-    jset(root, "config", json_config(r, &failed), &failed);
-    jset(root, "summary", json_summary(r, &failed), &failed);
-    jset(root, "percentiles_ms", json_percentiles(r, &failed), &failed);
+    lg_jset(root, "schema_version", json_integer(LG_SCHEMA_VERSION), &failed);
+    lg_jset(root, "variant", json_string(r->variant), &failed);
+    lg_jset(root, "workload", json_string(r->workload), &failed);
+    lg_jset(root, "mode", json_string(r->cfg->mode), &failed);
+    lg_jset(root, "url", json_string(r->cfg->url_text), &failed);
+    lg_jset(root, "config", json_config(r, &failed), &failed);
+    lg_jset(root, "summary", json_summary(r, &failed), &failed);
+    lg_jset(root, "percentiles_ms", json_percentiles(r, 1, &failed), &failed);
+    lg_jset(root, "percentiles_uncorrected_ms",
+            r->cfg->rate_text ? json_percentiles(r, 0, &failed) : json_null(), &failed);
+    lg_jset(root, "latency_spectrum", report_spectrum_json(r, &failed), &failed);
+    lg_jset(root, "series", report_series_json(r, &failed), &failed);
+    lg_jset(root, "steps", report_steps_json(r, ceiling.known ? ceiling.rps : 0, &failed),
+            &failed);
     if (ceiling.known) {
         json_t *c = json_object();
         if (c != NULL) {
-            jset(c, "rps", jnum(ceiling.rps, 3), &failed);
-            jset(c, "capacity", json_integer(ceiling.capacity), &failed);
-            jset(c, "formula", json_string(CEILING_FORMULA), &failed);
-            jset(c, "measured_over_ceiling", jnum(ceiling.measured_over_ceiling, 4), &failed);
+            lg_jset(c, "rps", lg_jnum(ceiling.rps, 3), &failed);
+            lg_jset(c, "capacity", json_integer(ceiling.capacity), &failed);
+            lg_jset(c, "formula",
+                    json_string(ceiling.offered_rps > 0 ? CEILING_FORMULA_OPEN : CEILING_FORMULA),
+                    &failed);
+            if (ceiling.offered_rps > 0)
+                lg_jset(c, "offered_rps", lg_jnum(ceiling.offered_rps, 3), &failed);
+            lg_jset(c, "measured_over_ceiling", lg_jnum(ceiling.measured_over_ceiling, 4), &failed);
         }
-        jset(root, "ceiling", c, &failed);
+        lg_jset(root, "ceiling", c, &failed);
     } else {
-        jset(root, "ceiling", json_null(), &failed);
-        jset(root, "ceiling_note", json_string(ceiling.note), &failed);
+        lg_jset(root, "ceiling", json_null(), &failed);
+        lg_jset(root, "ceiling_note", json_string(ceiling.note), &failed);
     }
-    jset(root, "verify", r->verify ? json_verify(r->verify, &failed) : json_null(), &failed);
-    jset(root, "server", r->server ? json_deep_copy(r->server) : json_null(), &failed);
-    jset(root, "environment", json_environment(r, &failed), &failed);
+    lg_jset(root, "verify", r->verify ? json_verify(r->verify, &failed) : json_null(), &failed);
+    lg_jset(root, "server", r->server ? json_deep_copy(r->server) : json_null(), &failed);
+    lg_jset(root, "environment", json_environment(r, &failed), &failed);
+    lg_jset(root, "samples", json_samples(r, &failed), &failed);
+    lg_jset(root, "checks", failed ? json_null() : json_checks(r, root, &failed), &failed);
     if (failed) {
         json_decref(root);
         return NULL;
@@ -428,4 +512,78 @@ int report_write_file(const char *path, const char *text, char *err, size_t err_
         return 0;
     }
     return afile_replace(path, text, 1, err, err_len);
+}
+
+/* Print the summary: on stdout, or on stderr when the JSON goes there. */
+static int print_summary(const lg_config_t *cfg, const char *summary)
+{
+    int json_to_stdout = cfg->json_path && strcmp(cfg->json_path, "-") == 0;
+    FILE *out = json_to_stdout ? stderr : stdout;
+    if (fputs(summary, out) == EOF || fflush(out) == EOF) {
+        fprintf(stderr, "loadgen: writing the summary: %s\n", strerror(errno));
+        return 1;
+    }
+    return 0;
+}
+
+static int write_json_file(const lg_config_t *cfg, const char *json_text)
+{
+    char err[LG_ERR_MAX * 2];
+    if (report_write_file(cfg->json_path, json_text, err, sizeof err) < 0) {
+        fprintf(stderr, "loadgen: --json: %s\n", err);
+        return 1;
+    }
+    if (strcmp(cfg->json_path, "-") != 0)
+        fprintf(stderr, "loadgen: wrote %s\n", cfg->json_path);
+    return 0;
+}
+
+/* --out DIR: the JSON and (without --no-markdown) the Markdown. */
+static int write_out_dir(const lg_config_t *cfg, const lg_result_t *res, const char *json_text,
+                         const char *md)
+{
+    char err[LG_ERR_MAX * 2], base[256], json_path[PATH_MAX], md_path[PATH_MAX];
+    report_basename(res, base, sizeof base);
+    if (mkdir(cfg->out_dir, 0755) < 0 && errno != EEXIST) {
+        fprintf(stderr, "loadgen: --out: mkdir(%s): %s\n", cfg->out_dir, strerror(errno));
+        return 1;
+    }
+    if (report_publish(cfg->out_dir, base, json_text, md, json_path, md_path, sizeof json_path,
+                       err, sizeof err) < 0) {
+        fprintf(stderr, "loadgen: --out: %s\n", err);
+        return 1;
+    }
+    fprintf(stderr, "loadgen: wrote %s\n", json_path);
+    if (md != NULL)
+        fprintf(stderr, "loadgen: wrote %s\n", md_path);
+    return 0;
+}
+
+int report_write_all(const lg_result_t *res)
+{
+    const lg_config_t *cfg = res->cfg;
+    char *json_text = NULL, *summary = NULL, *md = NULL;
+    json_t *parsed = NULL;
+    int want_md = cfg->out_dir != NULL && !cfg->no_markdown;
+    int rc = 0;
+    if (report_build(res, &json_text, &parsed) == 0) {
+        summary = run_report_summary(parsed, NULL);
+        md = want_md ? run_report_markdown(parsed, NULL) : NULL;
+    }
+    if (json_text == NULL || summary == NULL || (want_md && md == NULL)) {
+        fprintf(stderr, "loadgen: out of memory writing the report\n");
+        rc = 1;
+        goto out;
+    }
+    rc |= print_summary(cfg, summary);
+    if (cfg->json_path)
+        rc |= write_json_file(cfg, json_text);
+    if (cfg->out_dir)
+        rc |= write_out_dir(cfg, res, json_text, md);
+out:
+    json_decref(parsed);
+    free(json_text);
+    free(summary);
+    free(md);
+    return rc;
 }

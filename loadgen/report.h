@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "loadgen.h"
+#include "run_check.h"
 #include "verify.h"
 
 #define LG_SCHEMA_VERSION 3
@@ -22,6 +23,7 @@ typedef struct lg_result {
     const lg_stats_t *stats; /* all threads merged, samples sorted */
     long threads;
     double duration_s; /* the measured window (docs/REPORT.md) */
+    double warmup_end_s, window_end_s; /* its edges, in s after the start */
     const json_t *server; /* the /healthz description, or NULL */
     const lg_verify_t *verify; /* --upstream's check, or NULL without it */
     const char *variant;
@@ -31,16 +33,40 @@ typedef struct lg_result {
     int cpus;         /* CPUs loadgen may run on (its affinity mask) */
     int machine_cpus; /* CPUs online on the machine */
     char kernel[128];
+    const run_check_list_t *checks; /* --check, or NULL */
+    run_check_result_t *check_results; /* report_json fills them (checks' count) */
+    int *checks_failed;                /* and counts the failed ones there */
+    const char *samples_path;          /* --samples, written before the report */
+    size_t samples_rows;
 } lg_result_t;
 
-/* The upper bound an io run can reach: min(c, capacity) / delay. */
+/* The upper bound an io run can reach: min(c, capacity) / delay; in an
+ * open loop, no more than the offered rate either. */
 typedef struct lg_ceiling {
     int known;
     double rps;
+    double offered_rps; /* open loop: the plan's mean rate; 0 closed */
     long capacity; /* as configured or reported: 0 = unbounded */
     double measured_over_ceiling;
     char note[192]; /* why there is no ceiling */
 } lg_ceiling_t;
+
+/* JSON helpers of the report's builders (report.c, report_time.c): a
+ * number rounded to decimals (null when not finite), an integer, and
+ * json_object_set_new that remembers a failure instead of checking each. */
+json_t *lg_jnum(double v, int decimals);
+json_t *lg_jint(uint64_t v);
+void lg_jset(json_t *obj, const char *key, json_t *value, int *failed);
+
+/* The report's parts over time and over the latencies' whole range
+ * (report_time.c), from the samples: the per-second series, the steps of
+ * --rate R1,R2,... --step S (null otherwise), the wrk2-style percentile
+ * spectrum of the latencies (null without a response) and, in an open
+ * loop, how late requests were sent after their plan (null otherwise). */
+json_t *report_series_json(const lg_result_t *r, int *failed);
+json_t *report_steps_json(const lg_result_t *r, double ceiling_rps, int *failed);
+json_t *report_spectrum_json(const lg_result_t *r, int *failed);
+json_t *report_send_lag_json(const lg_result_t *r, int *failed);
 
 /* The headline: served_in_window / window (phase.h, lg_window_count_ok). */
 double report_rps(const lg_result_t *r);
@@ -53,7 +79,9 @@ double report_rps_error(const lg_result_t *r);
 double report_window_latencies(const lg_result_t *r);
 void report_ceiling(const lg_result_t *r, lg_ceiling_t *out);
 
-/* A new reference, or NULL when out of memory. */
+/* A new reference, or NULL when out of memory. With checks, their
+ * results are evaluated on the report itself and added to it (and to
+ * r->check_results and *r->checks_failed). */
 json_t *report_json(const lg_result_t *r);
 
 /* The JSON text as written (indented, ending in a newline; malloc'd) and
@@ -72,6 +100,14 @@ void report_basename(const lg_result_t *r, char *out, size_t cap);
  * Returns 0 or -errno with a message in err. */
 int report_publish(const char *dir, const char *base, const char *json_text, const char *md_text,
                    char *json_path, char *md_path, size_t path_cap, char *err, size_t err_len);
+
+/* Everything the run's report goes to: the summary on stdout (stderr when
+ * --json -), --json FILE, --out DIR's JSON and Markdown. The JSON is
+ * written first and parsed back; the summary and the Markdown are rendered
+ * from that (lib/run_report.c), as labreport renders them from the file,
+ * so a rebuild is byte-identical. Returns 0, or 1 when something could not
+ * be written (said on stderr). */
+int report_write_all(const lg_result_t *res);
 
 /* Write text to path (replacing it) through a temporary file and rename,
  * or to stdout when path is "-". Returns 0 or -errno with a message. */

@@ -10,15 +10,16 @@
 #include <unistd.h>
 
 #include "grpc_worker.h"
+#include "http_worker.h"
 #include "log.h"
 #include "phase.h"
 #include "progress.h"
 #include "stats.h"
+#include "schedule.h"
 #include "url.h"
-#include "worker.h"
 
-/* The closed loop's two transports: HTTP/1.1 (worker.c) and, with --grpc,
- * gRPC (grpc_worker.c). Both fill the same lg_worker_t for run_load. */
+/* The two transports: HTTP/1.1 (http_worker.c) and, with --grpc, gRPC
+ * (grpc_worker.c). Each embeds the same lg_worker_t, all run_load sees. */
 typedef struct worker_ops {
     lg_worker_t *(*create)(lg_run_t *run, int index, size_t conns, char *err, size_t err_len);
     void (*destroy)(lg_worker_t *w);
@@ -26,7 +27,8 @@ typedef struct worker_ops {
     int (*join)(lg_worker_t *w);
 } worker_ops_t;
 
-static const worker_ops_t http_workers = {worker_new, worker_free, worker_start, worker_join};
+static const worker_ops_t http_workers = {http_worker_new, http_worker_free, http_worker_start,
+                                          http_worker_join};
 static const worker_ops_t grpc_workers = {grpc_worker_new, grpc_worker_free, grpc_worker_start,
                                           grpc_worker_join};
 
@@ -191,6 +193,52 @@ void run_config_defaults(lg_config_t *cfg)
     };
 }
 
+/* The open loop's planned requests of worker w's share, counted from the
+ * plan itself (schedule.h) between the warm-up's end and the end of its
+ * issuing: the workers' issued + late must add up to it. */
+static uint64_t run_planned(const lg_run_t *run, const lg_worker_t *w)
+{
+    uint64_t from = run->warmup_end_ns - run->start_ns;
+    uint64_t to = w->issuing_end_ns > run->start_ns ? w->issuing_end_ns - run->start_ns : 0;
+    return lg_schedule_count_for(run->schedule, from, to, w->index, run->cfg->threads);
+}
+
+/* The workers' statistics, merged, and the measured window. */
+static int run_merge(const lg_run_t *run, lg_worker_t **workers, long threads,
+                     lg_run_result_t *out, char *err, size_t err_len)
+{
+    uint64_t finish_ns = run->start_ns;
+    if (stats_init(&out->stats, 0) < 0) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    for (long i = 0; i < threads; i++) {
+        if (run->schedule != NULL)
+            workers[i]->stats.buckets.planned = run_planned(run, workers[i]);
+        if (stats_merge(&out->stats, &workers[i]->stats) < 0) {
+            snprintf(err, err_len, "out of memory merging statistics");
+            stats_free(&out->stats);
+            return -1;
+        }
+        if (workers[i]->finish_ns > finish_ns)
+            finish_ns = workers[i]->finish_ns;
+        if (workers[i]->fatal_errno)
+            log_error("worker %ld stopped early: %s", i, strerror(workers[i]->fatal_errno));
+    }
+    if (stats_finish(&out->stats, run->start_ns) < 0) {
+        snprintf(err, err_len, "out of memory sorting latencies");
+        stats_free(&out->stats);
+        return -1;
+    }
+    /* The measured window: warm-up end .. load end (docs/REPORT.md). */
+    out->duration_s = finish_ns > run->warmup_end_ns
+                          ? (double)(finish_ns - run->warmup_end_ns) / 1e9
+                          : 0;
+    out->warmup_end_s = (double)(run->warmup_end_ns - run->start_ns) / 1e9;
+    out->window_end_s = (double)(finish_ns - run->start_ns) / 1e9;
+    return 0;
+}
+
 int run_load(const lg_config_t *cfg, int sig_fd, lg_run_result_t *out, char *err, size_t err_len)
 {
     char request[LG_REQUEST_MAX];
@@ -214,6 +262,7 @@ int run_load(const lg_config_t *cfg, int sig_fd, lg_run_result_t *out, char *err
         .timeout_ns = (uint64_t)(cfg->timeout_s * 1e9),
         .ramp_ns = (uint64_t)(cfg->ramp_s * 1e9),
         .service_ns = cfg->service_s > 0 ? (uint64_t)(cfg->service_s * 1e9) : 0,
+        .schedule = cfg->rate_text != NULL ? &cfg->schedule : NULL,
         .wake_fd = -1,
         .done_fd = -1,
     };
@@ -270,27 +319,8 @@ int run_load(const lg_config_t *cfg, int sig_fd, lg_run_result_t *out, char *err
     if (started < threads)
         goto out;
 
-    uint64_t finish_ns = run.start_ns;
-    if (stats_init(&out->stats, 0) < 0) {
-        snprintf(err, err_len, "out of memory");
+    if (run_merge(&run, workers, threads, out, err, err_len) < 0)
         goto out;
-    }
-    for (long i = 0; i < threads; i++) {
-        if (stats_merge(&out->stats, &workers[i]->stats) < 0) {
-            snprintf(err, err_len, "out of memory merging statistics");
-            stats_free(&out->stats);
-            goto out;
-        }
-        if (workers[i]->finish_ns > finish_ns)
-            finish_ns = workers[i]->finish_ns;
-        if (workers[i]->fatal_errno)
-            log_error("worker %ld stopped early: epoll_wait: %s", i,
-                      strerror(workers[i]->fatal_errno));
-    }
-    /* The measured window: warm-up end .. load end (docs/REPORT.md). */
-    out->duration_s = finish_ns > run.warmup_end_ns
-                          ? (double)(finish_ns - run.warmup_end_ns) / 1e9
-                          : 0;
     rc = 0;
 out:
     for (long i = 0; workers != NULL && i < threads; i++)

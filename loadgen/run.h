@@ -9,8 +9,10 @@
 #include "loadgen.h"
 
 typedef struct lg_run_result {
-    lg_stats_t stats;    /* every thread merged, samples not yet sorted */
+    lg_stats_t stats;    /* every thread merged, finished (stats_finish) */
     double duration_s;   /* the window: warm-up end to load end (-n: last end) */
+    double warmup_end_s; /* the window's edges, in s after the start */
+    double window_end_s;
     time_t started_at;   /* wall clock when the load started */
     int stop_level;      /* > 0: a signal stopped the load */
 } lg_run_result_t;

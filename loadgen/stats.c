@@ -17,41 +17,52 @@ int stats_init(lg_stats_t *s, size_t samples_hint)
     s->min_ns = UINT64_MAX;
     if (samples_hint == 0)
         return 0;
-    s->samples_ns = malloc(samples_hint * sizeof *s->samples_ns);
-    if (s->samples_ns == NULL)
+    s->samples = malloc(samples_hint * sizeof *s->samples);
+    if (s->samples == NULL)
         return -ENOMEM;
-    s->cap = samples_hint;
+    s->sample_cap = samples_hint;
     return 0;
 }
 
 void stats_free(lg_stats_t *s)
 {
-    free(s->samples_ns);
-    s->samples_ns = NULL;
-    s->count = s->cap = 0;
+    free(s->samples);
+    free(s->latency_ns);
+    free(s->uncorrected_ns);
+    s->samples = NULL;
+    s->latency_ns = s->uncorrected_ns = NULL;
+    s->sample_count = s->sample_cap = s->latency_count = 0;
 }
 
 /* Make room for extra more samples: the capacity doubles, so appending is
  * amortised O(1) and never a per-request malloc. */
 static int stats_reserve(lg_stats_t *s, size_t extra)
 {
-    if (s->cap - s->count >= extra)
+    if (s->sample_cap - s->sample_count >= extra)
         return 0;
-    size_t need = s->count + extra;
-    if (need < s->count)
+    size_t need = s->sample_count + extra;
+    if (need < s->sample_count)
         return -ENOMEM;
-    size_t cap = s->cap ? s->cap : 1024;
+    size_t cap = s->sample_cap ? s->sample_cap : 1024;
     while (cap < need) {
-        if (cap > SIZE_MAX / 2 / sizeof *s->samples_ns)
+        if (cap > SIZE_MAX / 2 / sizeof *s->samples)
             return -ENOMEM;
         cap *= 2;
     }
-    uint64_t *p = realloc(s->samples_ns, cap * sizeof *p);
+    lab_sample_t *p = realloc(s->samples, cap * sizeof *p);
     if (p == NULL)
         return -ENOMEM;
-    s->samples_ns = p;
-    s->cap = cap;
+    s->samples = p;
+    s->sample_cap = cap;
     return 0;
+}
+
+static void stats_keep(lg_stats_t *s, const lab_sample_t *sample)
+{
+    if (s->sample_count == s->sample_cap && stats_reserve(s, 1) < 0)
+        s->samples_dropped++;
+    else
+        s->samples[s->sample_count++] = *sample;
 }
 
 void stats_issue(lg_stats_t *s, int in_warmup)
@@ -62,56 +73,106 @@ void stats_issue(lg_stats_t *s, int in_warmup)
         s->buckets.issued++;
 }
 
-void stats_end(lg_stats_t *s, int in_warmup, enum lg_outcome outcome, int status,
-               uint64_t latency_ns)
+static enum lab_bucket bucket_of(enum lg_outcome outcome, int status)
+{
+    switch (outcome) {
+    case LG_OUTCOME_RESPONSE:
+        return status >= 200 && status <= 299 ? LAB_BUCKET_OK : LAB_BUCKET_HTTP;
+    case LG_OUTCOME_TIMEOUT:
+        return LAB_BUCKET_TIMEOUT;
+    case LG_OUTCOME_UNFINISHED:
+        return LAB_BUCKET_UNFINISHED;
+    case LG_OUTCOME_ERR_CONNECT:
+        return LAB_BUCKET_CONNECT;
+    case LG_OUTCOME_ERR_READ:
+        return LAB_BUCKET_READ;
+    case LG_OUTCOME_ERR_WRITE:
+        return LAB_BUCKET_WRITE;
+    case LG_OUTCOME_ERR_PARSE:
+        break;
+    }
+    return LAB_BUCKET_PARSE;
+}
+
+/* A counted response: its latencies, kept as they end. */
+static void stats_response(lg_stats_t *s, const lg_req_t *r, uint64_t end_ns)
+{
+    uint64_t latency = end_ns - r->planned_ns;
+    s->count++;
+    s->sum_ns += latency;
+    s->sum_uncorrected_ns += end_ns - r->sent_ns;
+    if (latency < s->min_ns)
+        s->min_ns = latency;
+    if (latency > s->max_ns)
+        s->max_ns = latency;
+}
+
+void stats_end(lg_stats_t *s, const lg_req_t *r, enum lg_outcome outcome, int status,
+               uint64_t end_ns)
 {
     lg_buckets_t *b = &s->buckets;
-    if (in_warmup) {
+    enum lab_bucket bucket = bucket_of(outcome, status);
+    lab_sample_t sample = {
+        .planned_ns = (int64_t)r->planned_ns,
+        .sent_ns = (int64_t)r->sent_ns,
+        .end_ns = (int64_t)end_ns,
+        .status = outcome == LG_OUTCOME_RESPONSE && status > 0 && status < 65536 ? (uint16_t)status
+                                                                                 : 0,
+        .bucket = (uint8_t)bucket,
+        .warmup = (uint8_t)(r->in_warmup != 0),
+    };
+    stats_keep(s, &sample);
+    if (r->in_warmup) {
         /* Only counted as an answer, for the upstream check. */
         if (outcome == LG_OUTCOME_RESPONSE)
             b->warmup_responses++;
         return;
     }
-    switch (outcome) {
-    case LG_OUTCOME_RESPONSE:
-        if (status >= 200 && status <= 299)
-            b->ok++;
-        else
-            b->http_status[status > 0 && status < LG_STATUS_MAX ? status : 0]++;
-        if (s->count == s->cap && stats_reserve(s, 1) < 0) {
-            s->samples_dropped++;
-        } else {
-            s->samples_ns[s->count++] = latency_ns;
-        }
-        /* min/max/mean include a dropped sample: they need no memory. */
-        s->sum_ns += latency_ns;
-        if (latency_ns < s->min_ns)
-            s->min_ns = latency_ns;
-        if (latency_ns > s->max_ns)
-            s->max_ns = latency_ns;
+    switch (bucket) {
+    case LAB_BUCKET_OK:
+        b->ok++;
+        stats_response(s, r, end_ns);
         break;
-    case LG_OUTCOME_TIMEOUT:
+    case LAB_BUCKET_HTTP:
+        b->http_status[status > 0 && status < LG_STATUS_MAX ? status : 0]++;
+        stats_response(s, r, end_ns);
+        break;
+    case LAB_BUCKET_TIMEOUT:
         b->timeouts++;
         break;
-    case LG_OUTCOME_UNFINISHED:
+    case LAB_BUCKET_UNFINISHED:
         b->unfinished++;
         break;
-    case LG_OUTCOME_ERR_CONNECT:
-    case LG_OUTCOME_ERR_READ:
-    case LG_OUTCOME_ERR_WRITE:
-    case LG_OUTCOME_ERR_PARSE:
+    default:
         b->errors[LG_ERR_INDEX(outcome)]++;
         break;
     }
 }
 
+void stats_late(lg_stats_t *s, uint64_t planned_ns, int in_warmup)
+{
+    lab_sample_t sample = {
+        .planned_ns = (int64_t)planned_ns,
+        .sent_ns = -1,
+        .end_ns = -1,
+        .bucket = LAB_BUCKET_LATE,
+        .warmup = (uint8_t)(in_warmup != 0),
+    };
+    stats_keep(s, &sample);
+    if (in_warmup)
+        s->buckets.warmup_excluded++;
+    else
+        s->buckets.late++;
+}
+
 int stats_merge(lg_stats_t *dst, const lg_stats_t *src)
 {
-    if (src->count > 0) {
-        if (stats_reserve(dst, src->count) < 0)
+    if (src->sample_count > 0) {
+        if (stats_reserve(dst, src->sample_count) < 0)
             return -ENOMEM;
-        memcpy(dst->samples_ns + dst->count, src->samples_ns, src->count * sizeof *src->samples_ns);
-        dst->count += src->count;
+        memcpy(dst->samples + dst->sample_count, src->samples,
+               src->sample_count * sizeof *src->samples);
+        dst->sample_count += src->sample_count;
     }
     lg_buckets_t *d = &dst->buckets;
     const lg_buckets_t *b = &src->buckets;
@@ -123,9 +184,13 @@ int stats_merge(lg_stats_t *dst, const lg_stats_t *src)
     for (int i = 0; i < LG_ERR_KINDS; i++)
         d->errors[i] += b->errors[i];
     d->unfinished += b->unfinished;
+    d->late += b->late;
+    d->planned += b->planned;
     d->warmup_excluded += b->warmup_excluded;
     d->warmup_responses += b->warmup_responses;
+    dst->count += src->count;
     dst->sum_ns += src->sum_ns;
+    dst->sum_uncorrected_ns += src->sum_uncorrected_ns;
     dst->ok_in_window += src->ok_in_window;
     dst->served_in_window += src->served_in_window;
     dst->edge_error += src->edge_error;
@@ -143,23 +208,57 @@ static int cmp_u64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-void stats_sort(lg_stats_t *s)
+int stats_finish(lg_stats_t *s, uint64_t start_ns)
 {
-    if (s->count > 1)
-        qsort(s->samples_ns, s->count, sizeof *s->samples_ns, cmp_u64);
+    size_t n = 0;
+    for (size_t i = 0; i < s->sample_count; i++) {
+        lab_sample_t *x = &s->samples[i];
+        x->planned_ns -= (int64_t)start_ns;
+        if (x->sent_ns >= 0) {
+            x->sent_ns -= (int64_t)start_ns;
+            x->end_ns -= (int64_t)start_ns;
+        }
+        n += !x->warmup && lab_sample_is_response(x);
+    }
+    free(s->latency_ns);
+    free(s->uncorrected_ns);
+    s->latency_ns = malloc((n ? n : 1) * sizeof *s->latency_ns);
+    s->uncorrected_ns = malloc((n ? n : 1) * sizeof *s->uncorrected_ns);
+    s->latency_count = 0;
+    if (s->latency_ns == NULL || s->uncorrected_ns == NULL)
+        return -ENOMEM;
+    for (size_t i = 0; i < s->sample_count; i++) {
+        const lab_sample_t *x = &s->samples[i];
+        if (x->warmup || !lab_sample_is_response(x))
+            continue;
+        s->latency_ns[s->latency_count] = (uint64_t)lab_sample_corrected_ns(x);
+        s->uncorrected_ns[s->latency_count++] = (uint64_t)lab_sample_uncorrected_ns(x);
+    }
+    qsort(s->latency_ns, n, sizeof *s->latency_ns, cmp_u64);
+    qsort(s->uncorrected_ns, n, sizeof *s->uncorrected_ns, cmp_u64);
+    return 0;
 }
 
-uint64_t stats_percentile_ns(const lg_stats_t *s, unsigned per_mille)
+uint64_t lg_percentile_of(const uint64_t *sorted, size_t n, unsigned per_mille)
 {
     /* rank = ceil(per_mille * n / 1000) in integers: no rounding surprise
      * at 99.9 (999 * 1000 / 1000 is exactly 999). */
-    uint64_t n = s->count;
     uint64_t rank = ((uint64_t)per_mille * n + 999) / 1000;
     if (rank == 0)
         rank = 1;
     if (rank > n)
         rank = n;
-    return s->samples_ns[rank - 1];
+    return sorted[rank - 1];
+}
+
+uint64_t stats_percentile_ns(const lg_stats_t *s, unsigned per_mille)
+{
+    return lg_percentile_of(s->latency_ns, s->latency_count, per_mille);
+}
+
+uint64_t stats_percentile_uncorrected_ns(const lg_stats_t *s, unsigned per_mille)
+{
+    return lg_percentile_of(s->uncorrected_ns, s->latency_count, per_mille);
 }
 
 uint64_t buckets_http_errors(const lg_buckets_t *b)
@@ -188,9 +287,9 @@ uint64_t buckets_ended(const lg_buckets_t *b)
     return b->ok + buckets_failures(b) + b->unfinished;
 }
 
-int buckets_balanced(const lg_buckets_t *b) { return b->issued == buckets_ended(b); }
-
-uint64_t stats_answered(const lg_stats_t *s)
+int buckets_balanced(const lg_buckets_t *b, int open_loop)
 {
-    return s->count + s->samples_dropped + s->buckets.warmup_responses;
+    return b->issued == buckets_ended(b) && (!open_loop || b->issued + b->late == b->planned);
 }
+
+uint64_t stats_answered(const lg_stats_t *s) { return s->count + s->buckets.warmup_responses; }

@@ -1,5 +1,5 @@
-/* Per-thread statistics: outcome buckets and every latency sample, merged
- * after the run; exact nearest-rank percentiles. */
+/* Per-thread statistics: outcome buckets and every request as a sample,
+ * merged after the run; exact nearest-rank percentiles. */
 #ifndef LOADGEN_STATS_H
 #define LOADGEN_STATS_H
 
@@ -22,23 +22,32 @@ void stats_free(lg_stats_t *s);
 /* A request was issued; in_warmup: during the warm-up (not counted). */
 void stats_issue(lg_stats_t *s, int in_warmup);
 
-/* The request ended. status is the response's status code
- * (LG_OUTCOME_RESPONSE only), latency_ns its latency. Requests of the
- * warm-up were accounted at issue; only a response to one is counted
- * here, in warmup_responses. */
-void stats_end(lg_stats_t *s, int in_warmup, enum lg_outcome outcome, int status,
-               uint64_t latency_ns);
+/* The request r ended at end_ns. status is the response's status code
+ * (LG_OUTCOME_RESPONSE only). Requests of the warm-up were accounted at
+ * issue; a response to one is counted here only in warmup_responses.
+ * Every request leaves a sample. */
+void stats_end(lg_stats_t *s, const lg_req_t *r, enum lg_outcome outcome, int status,
+               uint64_t end_ns);
+
+/* Open loop: a request planned at planned_ns was never sent by the load's
+ * end. */
+void stats_late(lg_stats_t *s, uint64_t planned_ns, int in_warmup);
 
 /* Add src's buckets and samples to dst. Returns 0 or -ENOMEM (dst is
  * unchanged then). */
 int stats_merge(lg_stats_t *dst, const lg_stats_t *src);
 
-/* Sort the samples; percentiles need it. */
-void stats_sort(lg_stats_t *s);
+/* After the merge: make the samples' times relative to start_ns (the
+ * run's start) and build the sorted latencies that percentiles read.
+ * Returns 0 or -ENOMEM. */
+int stats_finish(lg_stats_t *s, uint64_t start_ns);
 
-/* Nearest rank on sorted samples: the value at index ceil(p/100 * n) - 1
- * (index 0 for p = 0). s->count must be > 0. */
+/* Nearest rank on sorted values: the value at index ceil(p/100 * n) - 1
+ * (index 0 for p = 0). n must be > 0. */
+uint64_t lg_percentile_of(const uint64_t *sorted, size_t n, unsigned per_mille);
+/* The corrected latencies' percentile (stats_finish first, count > 0). */
 uint64_t stats_percentile_ns(const lg_stats_t *s, unsigned per_mille);
+uint64_t stats_percentile_uncorrected_ns(const lg_stats_t *s, unsigned per_mille);
 
 uint64_t buckets_http_errors(const lg_buckets_t *b);
 uint64_t buckets_conn_errors(const lg_buckets_t *b);
@@ -46,8 +55,9 @@ uint64_t buckets_conn_errors(const lg_buckets_t *b);
 uint64_t buckets_failures(const lg_buckets_t *b);
 /* ok + http errors + timeouts + connection errors + unfinished. */
 uint64_t buckets_ended(const lg_buckets_t *b);
-/* 1 when issued == buckets_ended, the invariant of every run. */
-int buckets_balanced(const lg_buckets_t *b);
+/* 1 when issued == buckets_ended (every run) and, in an open loop,
+ * issued + late == planned: the invariants. */
+int buckets_balanced(const lg_buckets_t *b, int open_loop);
 /* Responses (ok and http errors) over the whole run, warm-up included. */
 uint64_t stats_answered(const lg_stats_t *s);
 

@@ -2,7 +2,8 @@
 # The JSON Schemas (schemas/) and their validator
 # (tests/scripts/validate_reports.py):
 # - every JSON file archived under results/ is valid;
-# - the spec's examples of the newer files (a run report of schema 3, a
+# - the spec's examples of the newer files (a run report of schema 3 and
+#   an open loop's, tests/fixtures/run_report's, a
 #   server.json of schema 2, a matrix folder's plan.json, points/*.json and
 #   report.json of schema 1 and 2) are valid, so the schemas accept what
 #   they describe;
@@ -185,7 +186,11 @@ d["pairs"] = [{"alias": "async-fastapi", "config": "1", "concurrency": 100,
                "published_rps": None, "c": side(c, 0.07),
                "python": dict(side(py, 0.95), server_busy=None, cpu_bound=None),
                "c_over_python": ratios}]'
-expect 0 "11 files valid" "$tmp/examples"
+# An open loop's report (--rate with --step, --check, --samples: every
+# field the open loop added), the fixture lib/run_report.c's test renders.
+open_loop=tests/fixtures/run_report/schema3_threadpool-50_io_open_steps.json
+cp "$open_loop" "$tmp/examples/20261201T090000Z_threadpool-50_io.json"
+expect 0 "12 files valid" "$tmp/examples"
 
 # 3. The validator fails where it must: copies of an archived report.
 report=$(find results -name '*.json' ! -name '*.server.json' ! -name plan.json \
@@ -211,9 +216,21 @@ edit "$matrix2/report.json" "$tmp/bad/m2/report.json" 'del d["pairs"]'
 expect 1 "\$: 'pairs' is a required property" "$tmp/bad/m2/report.json"
 edit "$matrix/report.json" "$tmp/bad/m1/report.json" 'd["pairs"] = []'
 expect 1 "Additional properties are not allowed ('pairs' was unexpected)" "$tmp/bad/m1/report.json"
+# The open loop's fields: an open loop states its rate, a closed one
+# has no steps, a series point and a check have their exact members.
+edit "$open_loop" "$tmp/bad/open-no-rate.json" 'd["config"]["rate"] = None'
+expect 1 "open-no-rate.json: \$.config.rate: None is not of type 'object'" "$tmp/bad/open-no-rate.json"
+edit "$open_loop" "$tmp/bad/closed-steps.json" 'd["config"].update(load="closed", rate=None)
+d["summary"].update(planned=None, late=None)
+d["percentiles_uncorrected_ms"] = None'
+expect 1 "closed-steps.json: \$.steps" "$tmp/bad/closed-steps.json"
+edit "$open_loop" "$tmp/bad/point-extra.json" 'd["series"]["points"][0]["latency"] = 1'
+expect 1 "point-extra.json: \$.series" "$tmp/bad/point-extra.json"
+edit "$open_loop" "$tmp/bad/check-op.json" 'd["checks"][0]["op"] = "~"'
+expect 1 "check-op.json: \$.checks" "$tmp/bad/check-op.json"
 # A folder with one bad file among good ones fails as a whole.
 cp "$tmp/bad/no-variant.json" "$tmp/examples/"
-expect 1 "1 of 12 files invalid" "$tmp/examples"
+expect 1 "1 of 13 files invalid" "$tmp/examples"
 
 # 4. Bad usage.
 expect 2 "no such file or folder" "$tmp/none"

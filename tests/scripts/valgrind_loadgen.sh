@@ -65,6 +65,13 @@ memcheck -c 3 -n 20 --no-keepalive --json "$tmp/r.json" "http://127.0.0.1:$port/
 memcheck -c 2 -n 5 --timeout 0.05 "http://127.0.0.1:$port/?delay=1"
 # A closed port: connect errors, retried with a backoff, accounted.
 memcheck -c 2 -d 0.3 --drain 0 "http://127.0.0.1:1/"
+# The open loop: steps, more than two connections can carry (late ones),
+# the samples file, a ramp against a closed port and a check on it.
+memcheck -c 2 --rate 50,400 --step 0.5 --samples "$tmp/s.csv.gz" --json "$tmp/o.json" \
+    "http://127.0.0.1:$port/?delay=0.01"
+jq -e '.summary.late > 0 and .summary.issued + .summary.late == .summary.planned' "$tmp/o.json" \
+    >/dev/null || fail "--rate: no late requests, or the plan does not add up"
+memcheck -c 2 --rate 10:100:0.5s -d 1 --drain 0 --check 'failures>0,ok=0' "http://127.0.0.1:1/"
 
 # gRPC: ok calls, deadlines, and a closed port.
 start grpc-async grpc-async --slow-api-url "http://127.0.0.1:$slowapi_port/?delay=0.01"
@@ -75,5 +82,9 @@ memcheck --grpc -c 4 -t 2 -n 40 --json "$tmp/g.json" "http://127.0.0.1:$port/io"
 ok=$(jq '.summary.ok' "$tmp/g.json")
 [ "$ok" -ge 20 ] || fail "--grpc: only $ok of 40 calls ok"
 memcheck --grpc -c 2 -n 4 --timeout 0.001 "http://127.0.0.1:$port/io"
+# The open loop over gRPC: every planned call issued or late.
+memcheck --grpc -c 2 --rate 40 -d 1 --json "$tmp/go.json" "http://127.0.0.1:$port/io"
+jq -e '.summary.planned == 40 and .summary.issued + .summary.late == 40' "$tmp/go.json" \
+    >/dev/null || fail "--grpc --rate: the plan does not add up"
 memcheck --grpc -c 2 -d 0.3 --drain 0 "http://127.0.0.1:1/io"
 echo "valgrind loadgen: clean"

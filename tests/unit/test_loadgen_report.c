@@ -23,6 +23,14 @@
 #include "url.h"
 #include "verify.h"
 
+/* A closed-loop request: planned and sent at 0, ended after latency_ns. */
+static void end_after(lg_stats_t *s, int in_warmup, enum lg_outcome outcome, int status,
+                      uint64_t latency_ns)
+{
+    lg_req_t r = {.planned_ns = 0, .sent_ns = 0, .in_warmup = in_warmup};
+    stats_end(s, &r, outcome, status, latency_ns);
+}
+
 typedef struct fixture {
     lg_config_t cfg;
     lg_stats_t stats;
@@ -59,22 +67,22 @@ static int setup(void **state)
         return -1;
     for (int i = 0; i < 2990; i++) {
         stats_issue(&f->stats, 0);
-        stats_end(&f->stats, 0, LG_OUTCOME_RESPONSE, 200, 1003000000ULL + (uint64_t)i * 1000);
+        end_after(&f->stats, 0, LG_OUTCOME_RESPONSE, 200, 1003000000ULL + (uint64_t)i * 1000);
     }
     for (int i = 0; i < 4; i++) {
         stats_issue(&f->stats, 0);
-        stats_end(&f->stats, 0, LG_OUTCOME_RESPONSE, 502, 5000000);
+        end_after(&f->stats, 0, LG_OUTCOME_RESPONSE, 502, 5000000);
     }
     enum lg_outcome others[] = {LG_OUTCOME_TIMEOUT, LG_OUTCOME_TIMEOUT, LG_OUTCOME_ERR_CONNECT,
                                 LG_OUTCOME_UNFINISHED, LG_OUTCOME_UNFINISHED,
                                 LG_OUTCOME_UNFINISHED};
     for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
         stats_issue(&f->stats, 0);
-        stats_end(&f->stats, 0, others[i], 0, 0);
+        end_after(&f->stats, 0, others[i], 0, 0);
     }
     for (int i = 0; i < 5; i++)
         stats_issue(&f->stats, 1);
-    stats_sort(&f->stats);
+    assert_int_equal(stats_finish(&f->stats, 0), 0);
     f->server = json_pack("{s:s, s:s, s:s, s:i, s:b}", "status", "ok", "variant", "event-loop",
                           "model", "one libuv event loop", "capacity", 0, "keep_alive", 1);
     /* The time share reads over the ceiling (a queue's wait counted),
@@ -154,7 +162,9 @@ static void test_json_shape(void **state)
 
     static const char *const top[] = {"schema_version", "variant", "workload", "mode", "url",
                                       "config", "summary", "percentiles_ms", "ceiling",
-                                      "verify", "server", "environment", NULL};
+                                      "verify", "server", "environment",
+                                      "percentiles_uncorrected_ms", "latency_spectrum",
+                                      "series", "steps", "samples", "checks", NULL};
     assert_keys(j, top);
     assert_int_equal(json_integer_value(get(j, "schema_version")), 3);
     assert_true(json_is_null(get(j, "verify"))); /* no --upstream */
@@ -166,7 +176,7 @@ static void test_json_shape(void **state)
     static const char *const config[] = {"protocol", "concurrency", "threads", "duration_s",
                                          "requests", "warmup_s", "drain_s", "ramp_s", "keepalive",
                                          "fanout", "delay_s", "timeout_s", "capacity",
-                                         "upstream", NULL};
+                                         "upstream", "load", "rate", NULL};
     json_t *c = get(j, "config");
     assert_keys(c, config);
     assert_string_equal(json_string_value(get(c, "protocol")), "http");
@@ -180,9 +190,22 @@ static void test_json_shape(void **state)
         "issued",  "ok",     "failures", "http_errors", "timeouts", "unfinished",
         "warmup_excluded", "errors", "rps", "rps_error", "rps_time_share", "ok_in_window",
         "served_in_window", "service_s", "window_latencies", "mean_ms", "min_ms", "max_ms",
-        "duration_s", "responses", "samples_dropped", "interrupted", NULL};
+        "duration_s", "responses", "samples_dropped", "interrupted", "planned", "late",
+        "mean_uncorrected_ms", "send_lag_ms", NULL};
     json_t *s = get(j, "summary");
     assert_keys(s, summary);
+    /* A closed loop: no plan, so no late bucket, no uncorrected figures,
+     * no steps; the series and the spectrum are there. */
+    assert_string_equal(json_string_value(get(c, "load")), "closed");
+    assert_true(json_is_null(get(c, "rate")));
+    assert_true(json_is_null(get(s, "planned")));
+    assert_true(json_is_null(get(s, "late")));
+    assert_true(json_is_null(get(s, "send_lag_ms")));
+    assert_true(json_is_null(get(j, "percentiles_uncorrected_ms")));
+    assert_true(json_is_null(get(j, "steps")));
+    assert_true(json_is_null(get(j, "checks")));
+    assert_true(json_is_array(get(get(j, "series"), "points")));
+    assert_true(json_array_size(get(j, "latency_spectrum")) > 10);
     assert_int_equal(json_integer_value(get(s, "issued")), 3000);
     assert_int_equal(json_integer_value(get(s, "ok")), 2990);
     assert_int_equal(json_integer_value(get(s, "failures")), 4 + 2 + 1);
@@ -309,7 +332,7 @@ static void test_no_responses(void **state)
     assert_int_equal(stats_init(&empty, 0), 0);
     for (int i = 0; i < 3; i++) {
         stats_issue(&empty, 0);
-        stats_end(&empty, 0, LG_OUTCOME_ERR_CONNECT, 0, 0);
+        end_after(&empty, 0, LG_OUTCOME_ERR_CONNECT, 0, 0);
     }
     f->res.stats = &empty;
     f->res.duration_s = 0;
@@ -404,7 +427,7 @@ static void test_summary_text_grpc(void **state)
     fixture_t *f = *state;
     f->cfg.grpc = 1;
     stats_issue(&f->stats, 0);
-    stats_end(&f->stats, 0, LG_OUTCOME_RESPONSE, 14, 5000000);
+    end_after(&f->stats, 0, LG_OUTCOME_RESPONSE, 14, 5000000);
     f->stats.buckets.issued--; /* keep 3000: one of the 502s becomes a 14 */
     f->stats.buckets.http_status[502]--;
     char *text = summary_of(&f->res);

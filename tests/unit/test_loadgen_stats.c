@@ -1,5 +1,6 @@
 /* loadgen/stats.c: nearest-rank percentiles, the merge of per-thread
- * statistics and the bucket invariant. */
+ * statistics, the bucket invariants (closed and open loop) and the
+ * corrected and uncorrected latencies. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,11 +22,19 @@ static unsigned per_mille_of(const char *label)
     return 0;
 }
 
+/* A closed-loop request: planned and sent at 0, ended after latency_ns. */
+static void end_after(lg_stats_t *s, int in_warmup, enum lg_outcome outcome, int status,
+                      uint64_t latency_ns)
+{
+    lg_req_t r = {.planned_ns = 0, .sent_ns = 0, .in_warmup = in_warmup};
+    stats_end(s, &r, outcome, status, latency_ns);
+}
+
 static void add_responses(lg_stats_t *s, const uint64_t *values, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         stats_issue(s, 0);
-        stats_end(s, 0, LG_OUTCOME_RESPONSE, 200, values[i]);
+        end_after(s, 0, LG_OUTCOME_RESPONSE, 200, values[i]);
     }
 }
 
@@ -37,7 +46,7 @@ static void test_percentiles_one_to_ten(void **state)
     /* Shuffled 1..10: the sort is part of the contract. */
     const uint64_t v[] = {7, 3, 10, 1, 9, 2, 8, 5, 4, 6};
     add_responses(&s, v, 10);
-    stats_sort(&s);
+    assert_int_equal(stats_finish(&s, 0), 0);
     /* index = ceil(p/100 * n) - 1 */
     assert_int_equal(stats_percentile_ns(&s, per_mille_of("50")), 5);
     assert_int_equal(stats_percentile_ns(&s, per_mille_of("60")), 6);
@@ -63,9 +72,9 @@ static void test_percentiles_thousand(void **state)
     /* Descending 1000..1, grown from no reservation. */
     for (uint64_t i = 1000; i >= 1; i--) {
         stats_issue(&s, 0);
-        stats_end(&s, 0, LG_OUTCOME_RESPONSE, 200, i);
+        end_after(&s, 0, LG_OUTCOME_RESPONSE, 200, i);
     }
-    stats_sort(&s);
+    assert_int_equal(stats_finish(&s, 0), 0);
     assert_int_equal(s.count, 1000);
     assert_int_equal(stats_percentile_ns(&s, per_mille_of("50")), 500);
     assert_int_equal(stats_percentile_ns(&s, per_mille_of("99")), 990);
@@ -78,9 +87,9 @@ static void test_percentiles_thousand(void **state)
     assert_int_equal(stats_init(&s, 0), 0);
     for (uint64_t i = 1; i <= 1001; i++) {
         stats_issue(&s, 0);
-        stats_end(&s, 0, LG_OUTCOME_RESPONSE, 200, i * 10);
+        end_after(&s, 0, LG_OUTCOME_RESPONSE, 200, i * 10);
     }
-    stats_sort(&s);
+    assert_int_equal(stats_finish(&s, 0), 0);
     assert_int_equal(stats_percentile_ns(&s, per_mille_of("99.9")), 10000);
     assert_int_equal(stats_percentile_ns(&s, per_mille_of("100")), 10010);
     stats_free(&s);
@@ -93,7 +102,7 @@ static void test_percentile_single_sample(void **state)
     assert_int_equal(stats_init(&s, 1), 0);
     const uint64_t v[] = {1234567};
     add_responses(&s, v, 1);
-    stats_sort(&s);
+    assert_int_equal(stats_finish(&s, 0), 0);
     for (int i = 0; i < LG_PERCENTILE_COUNT; i++)
         assert_int_equal(stats_percentile_ns(&s, lg_percentiles[i].per_mille), 1234567);
     stats_free(&s);
@@ -104,9 +113,9 @@ static void test_empty(void **state)
     (void)state;
     lg_stats_t s;
     assert_int_equal(stats_init(&s, 0), 0);
-    stats_sort(&s);
+    assert_int_equal(stats_finish(&s, 0), 0);
     assert_int_equal(s.count, 0);
-    assert_true(buckets_balanced(&s.buckets));
+    assert_true(buckets_balanced(&s.buckets, 0));
     assert_int_equal(buckets_ended(&s.buckets), 0);
     stats_free(&s);
 }
@@ -133,13 +142,13 @@ static void test_bucket_invariant_every_outcome(void **state)
      * count of their responses (for --upstream's answered). */
     for (size_t i = 0; i < n; i++) {
         stats_issue(&s, 1);
-        stats_end(&s, 1, ends[i].outcome, ends[i].status, 999999);
+        end_after(&s, 1, ends[i].outcome, ends[i].status, 999999);
     }
     for (size_t i = 0; i < n; i++) {
         stats_issue(&s, 0);
-        assert_false(buckets_balanced(&s.buckets)); /* one in flight */
-        stats_end(&s, 0, ends[i].outcome, ends[i].status, 1000 + i);
-        assert_true(buckets_balanced(&s.buckets));
+        assert_false(buckets_balanced(&s.buckets, 0)); /* one in flight */
+        end_after(&s, 0, ends[i].outcome, ends[i].status, 1000 + i);
+        assert_true(buckets_balanced(&s.buckets, 0));
     }
     const lg_buckets_t *b = &s.buckets;
     assert_int_equal(b->issued, n);
@@ -180,13 +189,13 @@ static void test_merge(void **state)
     add_responses(&a, va, 5);
     add_responses(&b, vb, 5);
     stats_issue(&a, 0);
-    stats_end(&a, 0, LG_OUTCOME_TIMEOUT, 0, 0);
+    end_after(&a, 0, LG_OUTCOME_TIMEOUT, 0, 0);
     stats_issue(&b, 0);
-    stats_end(&b, 0, LG_OUTCOME_RESPONSE, 503, 5);
+    end_after(&b, 0, LG_OUTCOME_RESPONSE, 503, 5);
     stats_issue(&b, 1);
-    stats_end(&b, 1, LG_OUTCOME_RESPONSE, 200, 7);
+    end_after(&b, 1, LG_OUTCOME_RESPONSE, 200, 7);
     stats_issue(&b, 0);
-    stats_end(&b, 0, LG_OUTCOME_UNFINISHED, 0, 0);
+    end_after(&b, 0, LG_OUTCOME_UNFINISHED, 0, 0);
     a.ok_in_window = 1.5;
     b.ok_in_window = 2.25;
     a.served_in_window = 1.25;
@@ -196,7 +205,7 @@ static void test_merge(void **state)
 
     assert_int_equal(stats_merge(&total, &a), 0);
     assert_int_equal(stats_merge(&total, &b), 0);
-    stats_sort(&total);
+    assert_int_equal(stats_finish(&total, 0), 0);
     assert_int_equal(total.count, 11);
     assert_int_equal(total.min_ns, 5);
     assert_int_equal(total.max_ns, 100);
@@ -211,11 +220,11 @@ static void test_merge(void **state)
     assert_true(total.ok_in_window == 3.75);
     assert_true(total.served_in_window == 3.25);
     assert_true(total.edge_error == 0.75);
-    assert_true(buckets_balanced(&total.buckets));
+    assert_true(buckets_balanced(&total.buckets, 0));
     /* Sorted merged samples: 5 10 20 ... 100; p50 = 6th of 11 = 50. */
     assert_int_equal(stats_percentile_ns(&total, 500), 50);
     assert_int_equal(stats_percentile_ns(&total, 1000), 100);
-    assert_int_equal(total.samples_ns[0], 5);
+    assert_int_equal(total.latency_ns[0], 5);
     /* Merging an empty thread changes nothing. */
     lg_stats_t empty;
     assert_int_equal(stats_init(&empty, 0), 0);
@@ -228,6 +237,52 @@ static void test_merge(void **state)
     stats_free(&total);
 }
 
+/* The open loop: a request that waited before its send has a corrected
+ * latency (from the plan) longer than its uncorrected one (from the
+ * send); a late one is counted apart, and issued + late = planned is the
+ * second invariant. Times become relative to the start. */
+static void test_open_loop_corrected_and_late(void **state)
+{
+    (void)state;
+    lg_stats_t s;
+    const uint64_t start = 1000000;
+    assert_int_equal(stats_init(&s, 0), 0);
+    lg_req_t waited = {.planned_ns = start + 10, .sent_ns = start + 510, .in_warmup = 0};
+    lg_req_t on_time = {.planned_ns = start + 20, .sent_ns = start + 20, .in_warmup = 0};
+    stats_issue(&s, 0);
+    stats_end(&s, &waited, LG_OUTCOME_RESPONSE, 200, start + 1010);
+    stats_issue(&s, 0);
+    stats_end(&s, &on_time, LG_OUTCOME_RESPONSE, 500, start + 120);
+    stats_late(&s, start + 30, 0);
+    stats_late(&s, start + 5, 1); /* planned in the warm-up: excluded */
+    s.buckets.planned = 3;
+    assert_true(buckets_balanced(&s.buckets, 1));
+    s.buckets.planned = 4;
+    assert_false(buckets_balanced(&s.buckets, 1));
+    assert_true(buckets_balanced(&s.buckets, 0));
+    assert_int_equal(s.buckets.late, 1);
+    assert_int_equal(s.buckets.warmup_excluded, 1);
+    assert_int_equal(stats_finish(&s, start), 0);
+    /* Corrected: 1000 and 100; uncorrected: 500 and 100. */
+    assert_int_equal(stats_percentile_ns(&s, 1000), 1000);
+    assert_int_equal(stats_percentile_uncorrected_ns(&s, 1000), 500);
+    assert_int_equal(stats_percentile_ns(&s, 500), 100);
+    assert_int_equal(s.sum_ns, 1100);
+    assert_int_equal(s.sum_uncorrected_ns, 600);
+    /* Every request left a sample, relative to the start. */
+    assert_int_equal(s.sample_count, 4);
+    assert_int_equal(s.samples[0].planned_ns, 10);
+    assert_int_equal(s.samples[0].sent_ns, 510);
+    assert_int_equal(s.samples[0].end_ns, 1010);
+    assert_int_equal(s.samples[1].bucket, LAB_BUCKET_HTTP);
+    assert_int_equal(s.samples[1].status, 500);
+    assert_int_equal(s.samples[2].bucket, LAB_BUCKET_LATE);
+    assert_int_equal(s.samples[2].sent_ns, -1);
+    assert_int_equal(s.samples[2].planned_ns, 30);
+    assert_int_equal(s.samples[3].warmup, 1);
+    stats_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -237,6 +292,7 @@ int main(void)
         cmocka_unit_test(test_empty),
         cmocka_unit_test(test_bucket_invariant_every_outcome),
         cmocka_unit_test(test_merge),
+        cmocka_unit_test(test_open_loop_corrected_and_late),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

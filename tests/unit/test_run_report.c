@@ -2,7 +2,11 @@
  * JSON. Archived reports of schema 1 and 2 (tests/fixtures/run_report,
  * copied from results/) render to their own Markdown byte for byte; a
  * schema 3 report gets the Rate and Verified lines; the resources file
- * adds the Resources lines, the busy fractions and the warning at 90%. */
+ * adds the Resources lines, the busy fractions and the warning at 90%. An
+ * open loop's report (a hand-made fixture, consistent: issued + late =
+ * planned, the series' columns sum to the totals) renders to its golden
+ * Markdown and summary; a closed loop with the new fields null renders as
+ * one without them. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -363,6 +367,265 @@ static void test_sparse_input(void **state)
     json_decref(empty);
 }
 
+/* ---- the open loop (a steps run: 20, 40, 80 req/s for 5 s each) ---- */
+
+#define OPEN_STEPS FIXTURES "schema3_threadpool-50_io_open_steps"
+#define OPEN_CHART "schema3_threadpool-50_io_open_steps.latency.svg"
+
+/* Its Markdown with the chart labreport draws, and its summary, as the
+ * golden files hold them. */
+static void test_open_loop_golden(void **state)
+{
+    (void)state;
+    json_t *run = load(OPEN_STEPS ".json");
+    char *want = slurp(OPEN_STEPS ".md");
+    run_report_md_options_t with_chart = {NULL, OPEN_CHART};
+    char *md = run_report_markdown_with(run, &with_chart);
+    assert_non_null(md);
+    if (strcmp(md, want) != 0)
+        fail_msg("the open loop's Markdown differs; rendered:\n%s", md);
+    free(md);
+    free(want);
+    want = slurp(OPEN_STEPS ".summary");
+    char *text = run_report_summary(run, NULL);
+    assert_non_null(text);
+    if (strcmp(text, want) != 0)
+        fail_msg("the open loop's summary differs; rendered:\n%s", text);
+    free(text);
+    free(want);
+    json_decref(run);
+}
+
+static long long jint(const json_t *obj, const char *key)
+{
+    const json_t *v = json_object_get(obj, key);
+    if (!json_is_integer(v))
+        fail_msg("%s is not an integer", key);
+    return (long long)json_integer_value(v);
+}
+
+/* The fixture is hand-made but consistent, as loadgen's reports must be:
+ * issued + late = planned, each column of the series sums to the
+ * summary's total, the steps to the run's, and the spectrum ends at the
+ * maximum over every response. */
+static void test_open_loop_fixture_consistent(void **state)
+{
+    (void)state;
+    json_t *run = load(OPEN_STEPS ".json");
+    const json_t *s = json_object_get(run, "summary");
+    assert_int_equal(jint(s, "issued") + jint(s, "late"), jint(s, "planned"));
+    static const char *const columns[] = {"issued", "ok", "timeouts", "late", "unfinished"};
+    long long sums[5] = {0}, http = 0;
+    size_t i;
+    const json_t *point, *step;
+    json_array_foreach(json_object_get(json_object_get(run, "series"), "points"), i, point) {
+        for (size_t k = 0; k < 5; k++)
+            sums[k] += jint(point, columns[k]);
+        http += jint(point, "http_errors");
+    }
+    for (size_t k = 0; k < 5; k++)
+        assert_int_equal(sums[k], jint(s, columns[k]));
+    assert_int_equal(http, 0);
+    assert_int_equal(json_object_size(json_object_get(s, "http_errors")), 0);
+    long long planned = 0, issued = 0, late = 0;
+    json_array_foreach(json_object_get(run, "steps"), i, step) {
+        assert_int_equal(jint(step, "issued") + jint(step, "late"), jint(step, "planned"));
+        planned += jint(step, "planned");
+        issued += jint(step, "issued");
+        late += jint(step, "late");
+    }
+    assert_int_equal(planned, jint(s, "planned"));
+    assert_int_equal(issued, jint(s, "issued"));
+    assert_int_equal(late, jint(s, "late"));
+    const json_t *spectrum = json_object_get(run, "latency_spectrum");
+    const json_t *last = json_array_get(spectrum, json_array_size(spectrum) - 1);
+    assert_int_equal(jint(last, "count"), jint(s, "responses"));
+    assert_true(json_number_value(json_object_get(last, "ms")) ==
+                json_number_value(json_object_get(s, "max_ms")));
+    assert_int_equal(jint(json_object_get(run, "samples"), "rows"), jint(s, "planned"));
+    json_decref(run);
+}
+
+/* Without a drawn chart, the same Markdown less its "Over time" section:
+ * run_report_markdown and the options without a chart agree. */
+static void test_open_loop_without_chart(void **state)
+{
+    (void)state;
+    json_t *run = load(OPEN_STEPS ".json");
+    char *golden = slurp(OPEN_STEPS ".md");
+    char *from = strstr(golden, "\n## Over time\n");
+    char *to = strstr(golden, "\n## Latency percentile");
+    assert_non_null(from);
+    assert_non_null(to);
+    memmove(from, to, strlen(to) + 1);
+    char *md = run_report_markdown(run, NULL);
+    assert_string_equal(md, golden);
+    free(md);
+    run_report_md_options_t none = {NULL, NULL};
+    md = run_report_markdown_with(run, &none);
+    assert_string_equal(md, golden);
+    free(md);
+    md = run_report_markdown_with(run, NULL);
+    assert_string_equal(md, golden);
+    free(md);
+    /* A chart but no series points: no section either. */
+    json_object_set_new(json_object_get(run, "series"), "points", json_array());
+    run_report_md_options_t chart = {NULL, OPEN_CHART};
+    md = run_report_markdown_with(run, &chart);
+    assert_string_equal(md, golden);
+    free(md);
+    free(golden);
+    json_decref(run);
+}
+
+/* A closed loop that states the new fields, null, renders as one without
+ * them; so do the archived reports, whatever the options say. */
+static void test_closed_loop_unchanged(void **state)
+{
+    (void)state;
+    json_t *run = parse(schema3_run);
+    char *md0 = run_report_markdown(run, NULL), *text0 = run_report_summary(run, NULL);
+    json_t *cfg = json_object_get(run, "config"), *s = json_object_get(run, "summary");
+    json_object_set_new(cfg, "load", json_string("closed"));
+    json_object_set_new(cfg, "rate", json_null());
+    json_object_set_new(s, "planned", json_null());
+    json_object_set_new(s, "late", json_null());
+    json_object_set_new(s, "mean_uncorrected_ms", json_null());
+    static const char *const nulls[] = {"percentiles_uncorrected_ms", "latency_spectrum", "series",
+                                        "steps", "checks", "samples"};
+    for (size_t i = 0; i < sizeof nulls / sizeof nulls[0]; i++)
+        json_object_set_new(run, nulls[i], json_null());
+    run_report_md_options_t chart = {NULL, "x.latency.svg"};
+    char *md = run_report_markdown_with(run, &chart), *text = run_report_summary(run, NULL);
+    assert_string_equal(md, md0);
+    assert_string_equal(text, text0);
+    free(md);
+    free(text);
+    free(md0);
+    free(text0);
+    json_decref(run);
+    run = load(FIXTURES "schema2_single-thread_io.json");
+    md = run_report_markdown_with(run, &chart);
+    char *want = slurp(FIXTURES "schema2_single-thread_io.md");
+    assert_string_equal(md, want);
+    free(want);
+    free(md);
+    json_decref(run);
+}
+
+static void set_rate(json_t *run, const char *json)
+{
+    json_t *cfg = json_object_get(run, "config");
+    json_object_set_new(cfg, "load", json_string("open"));
+    json_object_set_new(cfg, "rate", parse(json));
+}
+
+static void test_load_text(void **state)
+{
+    (void)state;
+    char buf[128];
+    json_t *run = parse(schema3_run);
+    assert_int_equal(run_report_load(run, buf, sizeof buf), 0);
+    assert_string_equal(buf, "");
+    set_rate(run, "{\"text\":\"90\",\"schedule\":\"constant\",\"rates\":[90.0],"
+                  "\"ramp_s\":null,\"step_s\":null}");
+    assert_int_equal(run_report_load(run, buf, sizeof buf), 1);
+    assert_string_equal(buf, "open loop at 90 req/s (constant)");
+    char *text = run_report_summary(run, NULL);
+    assert_memory_equal(text, "Load: open loop at 90 req/s (constant)\nNumber of failure:", 57);
+    free(text);
+    set_rate(run, "{\"text\":\"50:400:10s\",\"schedule\":\"ramp\",\"rates\":[50,400],"
+                  "\"ramp_s\":10.0,\"step_s\":null}");
+    run_report_load(run, buf, sizeof buf);
+    assert_string_equal(buf, "open loop from 50 to 400 req/s (ramp over 10 s, then 400 req/s)");
+    set_rate(run, "{\"text\":\"50,100,200\",\"schedule\":\"steps\",\"rates\":[50,100,200],"
+                  "\"ramp_s\":null,\"step_s\":10.0}");
+    run_report_load(run, buf, sizeof buf);
+    assert_string_equal(buf, "open loop at 50, 100, 200 req/s (steps of 10 s each)");
+    /* Cut as snprintf cuts. */
+    assert_int_equal(run_report_load(run, buf, 13), 1);
+    assert_string_equal(buf, "open loop at");
+    /* An open loop without its rate still says so. */
+    json_object_set_new(json_object_get(run, "config"), "rate", json_null());
+    run_report_load(run, buf, sizeof buf);
+    assert_string_equal(buf, "open loop (--rate unknown)");
+    json_decref(run);
+}
+
+/* The open ceiling names the rate it takes the minimum with: the offered
+ * one, else a constant schedule's. */
+static void test_open_ceiling(void **state)
+{
+    (void)state;
+    json_t *run = parse(schema3_run);
+    set_rate(run, "{\"text\":\"40\",\"schedule\":\"constant\",\"rates\":[40.0],"
+                  "\"ramp_s\":null,\"step_s\":null}");
+    json_t *c = json_object_get(run, "ceiling");
+    json_object_set_new(c, "rps", json_real(40.0));
+    json_object_set_new(c, "formula",
+                        json_string("min(rate, min(concurrency, capacity) / delay_s)"));
+    char *text = run_report_summary(run, NULL);
+    assert_non_null(strstr(text, "\nCeiling: 40.0 rps (min(rate 40 rps, min(c=100, capacity=50) / "
+                                 "delay 1 s = 50.0 rps)); measured/ceiling 1.000\n"));
+    free(text);
+    json_object_set_new(c, "offered_rps", json_real(40.0));
+    json_object_set_new(c, "capacity", json_integer(0));
+    text = run_report_summary(run, NULL);
+    assert_non_null(strstr(text, "\nCeiling: 40.0 rps (min(offered 40.0 rps, min(c=100, "
+                                 "capacity=unbounded) / delay 1 s = 100.0 rps)); "));
+    free(text);
+    json_decref(run);
+}
+
+/* A check without a value, units other than ms, and a closed loop's
+ * spectrum (its latencies are not "corrected"). */
+static void test_checks_and_spectrum(void **state)
+{
+    (void)state;
+    json_t *run = parse(schema3_run);
+    json_object_set_new(run, "checks",
+                        parse("[{\"expr\":\"p99_uncorrected<2s\",\"metric\":\"p99_uncorrected\","
+                              "\"op\":\"<\",\"threshold\":2.0,\"unit\":\"s\",\"value\":null,"
+                              "\"pass\":false},{\"expr\":\"error_rate<1%\",\"metric\":"
+                              "\"error_rate\",\"op\":\"<\",\"threshold\":1.0,\"unit\":\"%\","
+                              "\"value\":0.5,\"pass\":true},{\"expr\":\"rps>45\",\"metric\":"
+                              "\"rps\",\"op\":\">\",\"threshold\":45.0,\"unit\":null,"
+                              "\"value\":50.0,\"pass\":true}]"));
+    json_object_set_new(run, "latency_spectrum",
+                        parse("[{\"percentile\":0.0,\"ms\":1000.4,\"count\":1},"
+                              "{\"percentile\":0.5,\"ms\":2001.4,\"count\":750},"
+                              "{\"percentile\":1.0,\"ms\":2130.1,\"count\":1500}]"));
+    json_object_set_new(run, "samples", parse("{\"path\":\"x.samples.csv.gz\",\"rows\":1550}"));
+    char *text = run_report_summary(run, NULL);
+    assert_non_null(strstr(text, "measured/ceiling 1.000\n"
+                                 "Check: p99_uncorrected<2s (not measured): FAIL\n"
+                                 "Check: error_rate<1% (measured 0.5%): pass\n"
+                                 "Check: rps>45 (measured 50): pass\n"
+                                 "Samples: x.samples.csv.gz (1550 rows, one per request)\n"));
+    assert_null(strstr(text, "Value(ms)"));
+    free(text);
+    char *md = run_report_markdown(run, NULL);
+    assert_non_null(strstr(md, "measured/ceiling 1.000\n\n"
+                               "Samples: `x.samples.csv.gz` (1550 rows, one per request)\n\n"
+                               "## Checks\n\n| check | measured | result |\n|---|---:|---|\n"
+                               "| `p99_uncorrected<2s` | not measured | **FAIL** |\n"
+                               "| `error_rate<1%` | 0.5% | pass |\n| `rps>45` | 50 | pass |\n\n"
+                               "## Latency percentile spectrum\n\nAs wrk2's `--latency` prints it, "
+                               "over the latencies of the percentiles above"));
+    assert_non_null(strstr(md, "```\n   Value(ms)   Percentile   TotalCount 1/(1-Percentile)\n\n"
+                               "    1000.400     0.000000            1         1.00\n"
+                               "    2001.400     0.500000          750         2.00\n"
+                               "    2130.100     1.000000         1500          inf\n"
+                               "#[Mean    =     1977.200]\n"
+                               "#[Max     =     2130.100, Total count    =         1500]\n```\n\n"
+                               "## Environment\n"));
+    /* No uncorrected figures, no planned count: a closed loop's lines. */
+    assert_null(strstr(md, "uncorrected (from"));
+    assert_null(strstr(md, "| planned |"));
+    free(md);
+    json_decref(run);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -376,6 +639,13 @@ int main(void)
         cmocka_unit_test(test_cpu_bound),
         cmocka_unit_test(test_busy),
         cmocka_unit_test(test_sparse_input),
+        cmocka_unit_test(test_open_loop_golden),
+        cmocka_unit_test(test_open_loop_fixture_consistent),
+        cmocka_unit_test(test_open_loop_without_chart),
+        cmocka_unit_test(test_closed_loop_unchanged),
+        cmocka_unit_test(test_load_text),
+        cmocka_unit_test(test_open_ceiling),
+        cmocka_unit_test(test_checks_and_spectrum),
     };
     return cmocka_run_group_tests_name("run report rendering", tests, NULL, NULL);
 }
