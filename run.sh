@@ -16,6 +16,13 @@ set -euo pipefail
 
 lab_dir=$(cd "$(dirname "$0")" && pwd)
 user_dir=$PWD
+# The local programs (native runs, labreport): the Makefile's build folder,
+# BUILD as make takes it from the environment (build/ by default), so that
+# `BUILD=build/x ./run.sh ...` builds and runs the same binaries.
+case ${BUILD:=build} in
+    /*) bin_dir=$BUILD/bin ;;
+    *) bin_dir=$lab_dir/$BUILD/bin ;;
+esac
 # LAB_VARIANTS_TABLE: another table of variants (the tests' small ones).
 variants_table=${LAB_VARIANTS_TABLE:-$lab_dir/services/variants.tsv}
 classic_table=$lab_dir/services/classic-names.tsv
@@ -73,6 +80,27 @@ if [ -n "$requests" ]; then
 else
     load_shown="$duration s"
 fi
+# An open loop's clients are its connection limit; the rate sets the load.
+clients_shown="$concurrency clients"
+[ -z "$rate" ] || clients_shown="rate $rate/s over at most $concurrency connections"
+
+# samples_name: --samples: the name of the file loadgen writes every
+# request to, in the report folder (the report names it in samples.path):
+# the run's UTC start, variant and workload, as the report's own name.
+samples_name() {
+    local name
+    name=$(date -u +%Y%m%dT%H%M%SZ)_${variant}_$workload
+    [ ! -e "$out/$name.samples.csv.gz" ] || name=$name-$$
+    printf '%s.samples.csv.gz' "$name"
+}
+
+# loadgen's options of the open loop and the checks, the same in both modes
+# (the samples file's path differs: run/native.sh and run/docker.sh add it).
+loadgen_open_loop_args() {
+    [ -z "$rate" ] || printf '%s\n' --rate "$rate"
+    [ -z "$step" ] || printf '%s\n' --step "$step"
+    [ -z "$check" ] || printf '%s\n' --check "$check"
+}
 
 # Docker, unless --native or no engine or no Compose is here. The Compose
 # command's words, found once: run/docker.sh uses them.
@@ -131,6 +159,27 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+# loadgen_outcome STATUS LOG [NOTE]: what loadgen's exit status means.
+# 0 returns; 3 with --check returns too, with checks_failed=1 (its report
+# is written: run.sh writes the rest, then exits 3); 2 is bad usage, a
+# --rate or --check loadgen refused before any load (run.sh exits 2);
+# anything else, a run that could not be done. LOG holds loadgen's messages.
+checks_failed=0
+loadgen_outcome() {
+    local status=$1 log=$2
+    case $status in
+        0) return 0 ;;
+        3) if [ -n "$check" ]; then checks_failed=1; return 0; fi ;;
+        2)
+            grep -i 'loadgen' "$log" | grep -v '^run.sh' | tail -n 5 >&2
+            printf 'run.sh: loadgen refused its options (exit status 2): bad usage, no load was run\n' >&2
+            echo "try './run.sh --help'" >&2
+            exit 2 ;;
+    esac
+    tail -n 20 "$log" >&2
+    die "loadgen failed (exit status $status${3:+; $3})"
+}
 
 # in_background COMMAND...: run it as a child and wait for it, returning its
 # status. A signal to run.sh then runs the trap at once (bash runs traps
@@ -192,8 +241,10 @@ labreport run "$report" >"$work_dir/summary" 2>"$work_dir/labreport.log" || {
     cat "$work_dir/labreport.log" >&2
     die "labreport could not write the report's Markdown"
 }
+checks_shown=
+[ "$checks_failed" = 0 ] || checks_shown="; checks FAILED"
 if [ "$in_matrix" = 1 ]; then
-    say "$LAB_POINT_LABEL: $variant c=$concurrency: $(sed -n 's/^Rate: //p' "$work_dir/summary"); $(grep -o 'measured/ceiling [0-9.]*' "$work_dir/summary" || echo 'no ceiling'); failures $(sed -n 's/^Number of failure: *//p' "$work_dir/summary")"
+    say "$LAB_POINT_LABEL: $variant c=$concurrency${rate:+ rate=$rate}: $(sed -n 's/^Rate: //p' "$work_dir/summary"); $(grep -o 'measured/ceiling [0-9.]*' "$work_dir/summary" || echo 'no ceiling'); failures $(sed -n 's/^Number of failure: *//p' "$work_dir/summary")$checks_shown"
 else
     cat "$work_dir/summary"
     say "report: ${report#"$user_dir"/} (Markdown, server resources and logs beside it)"
@@ -202,3 +253,7 @@ else
         echo "run.sh: could not update results/README.md" >&2
 fi
 [ -z "${LAB_REPORT_PATH_FILE:-}" ] || printf '%s\n' "$report" >"$LAB_REPORT_PATH_FILE"
+if [ "$checks_failed" = 1 ]; then
+    [ "$in_matrix" = 1 ] || echo "run.sh: a check failed ($check): exit status 3" >&2
+    exit 3
+fi

@@ -10,8 +10,10 @@
 # usage: bench/loadgen_open_rate.sh [-r RATE] [-c CONNECTIONS] [-d SECONDS] [-t THREADS]
 #                                   [-w SLOWAPI_WORKERS]
 # Defaults: -r 50000 -c 200 -d 10 -t 2 -w 1. BUILD names the build folder.
-# Needs jq; wrk when installed (make deps). CPU sets as run.sh's natively:
-# LOADGEN_CPUS (0) and SLOWAPI_CPUS (1) with taskset.
+# Needs jq; wrk when installed (make deps); wrk2 (github.com/giltene/wrk2,
+# not packaged by Debian: build it apart) when WRK2 names its binary, which
+# then runs at the same rate, -d at least 15 s (it calibrates for 10). CPU
+# sets as run.sh's natively: LOADGEN_CPUS (0) and SLOWAPI_CPUS (1).
 set -euo pipefail
 
 rate=50000
@@ -64,6 +66,16 @@ if command -v wrk >/dev/null; then
     wrk_rps=$(awk '/^Requests\/sec:/ {print $2}' "$tmp/wrk.txt")
     printf 'wrk (closed loop)        %10.1f req/s\n' "$wrk_rps"
 fi
+wrk2_rps=null
+wrk2_p99=null
+if [[ -n ${WRK2:-} ]]; then
+    taskset -c "$lg_cpus" "$WRK2" -t"$threads" -c"$connections" -d"${duration}s" -R"$rate" \
+        --latency "$url" >"$tmp/wrk2.txt"
+    wrk2_rps=$(awk '/^Requests\/sec:/ {print $2}' "$tmp/wrk2.txt")
+    wrk2_p99=$(awk '$1 == "99.000%" {v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v);
+                    print (u == "s" ? v * 1000 : u == "us" ? v / 1000 : v); exit}' "$tmp/wrk2.txt")
+    printf 'wrk2 -R %-8d         %10.1f req/s, latency p99 %s ms\n' "$rate" "$wrk2_rps" "$wrk2_p99"
+fi
 taskset -c "$lg_cpus" "$loadgen" -t"$threads" -c"$connections" -d"$duration" \
     --json "$tmp/closed.json" "$url" >/dev/null 2>&1
 closed_rps=$(jq '.summary.rps' "$tmp/closed.json")
@@ -78,10 +90,11 @@ out=$root/bench/out/loadgen_open_rate_$(date -u +%Y%m%dT%H%M%SZ).json
 jq -n --argjson rate "$rate" --argjson c "$connections" --argjson t "$threads" \
     --argjson d "$duration" --argjson workers "$workers" --arg lg_cpus "$lg_cpus" \
     --arg api_cpus "$api_cpus" --argjson wrk "$wrk_rps" --argjson closed "$closed_rps" \
+    --argjson wrk2_rps "$wrk2_rps" --argjson wrk2_p99 "$wrk2_p99" \
     --slurpfile open "$tmp/open.json" \
     '{rate: $rate, connections: $c, threads: $t, duration_s: $d, slowapi_workers: $workers,
       loadgen_cpus: $lg_cpus, slowapi_cpus: $api_cpus, wrk_closed_rps: $wrk,
-      loadgen_closed_rps: $closed,
+      loadgen_closed_rps: $closed, wrk2_rps: $wrk2_rps, wrk2_p99_ms: $wrk2_p99,
       open: {sent_rps: ($open[0].summary.issued / $open[0].config.duration_s),
              planned: $open[0].summary.planned, issued: $open[0].summary.issued,
              late: $open[0].summary.late, send_lag_ms: $open[0].summary.send_lag_ms,

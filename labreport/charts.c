@@ -11,6 +11,7 @@
 #include "files.h"
 #include "gnuplot.h"
 #include "jsonutil.h"
+#include "open_row.h"
 #include "stats.h"
 
 /* Bar charts grow with their bars; lines get a fixed size. */
@@ -61,6 +62,42 @@ static int row_has_runs(const json_t *row)
     return json_is_integer(n) && json_integer_value(n) > 0 ? 1 : 0;
 }
 
+/* The row's offered rate (an open loop at a constant rate), else NaN. */
+static double row_rate(const json_t *row)
+{
+    double r = lr_jnum_get(row, "rate");
+    return r > 0 ? r : NAN;
+}
+
+double lr_report_headline_rate(const json_t *report)
+{
+    double highest = NAN;
+    size_t i;
+    const json_t *row;
+    json_array_foreach(json_object_get(report, "rows"), i, row) {
+        double r = row_rate(row);
+        highest = isnan(highest) || r > highest ? r : highest;
+    }
+    return highest;
+}
+
+int lr_report_is_rate_sweep(const json_t *report)
+{
+    double first = NAN;
+    size_t i;
+    const json_t *row;
+    json_array_foreach(json_object_get(report, "rows"), i, row) {
+        double r = row_rate(row);
+        if (isnan(r))
+            continue;
+        if (isnan(first))
+            first = r;
+        else if (!lr_same_rate(r, first))
+            return 1;
+    }
+    return 0;
+}
+
 long lr_report_headline_c(const json_t *report)
 {
     double settings_c = lr_jnum_at(report, "settings", "concurrency");
@@ -91,23 +128,37 @@ int lr_report_is_sweep(const json_t *report)
     return 0;
 }
 
-/* Rows that a per-variant chart of metric key shows. */
-static int headline_row(const json_t *row, long headline, const char *key)
+/* Where the per-variant charts look: one concurrency and one rate (NaN:
+ * the rows have none). */
+typedef struct headline {
+    long c;
+    double rate;
+} headline_t;
+
+static headline_t headline_of(const json_t *report)
 {
-    if (row_c(row) != headline || !row_has_runs(row))
+    return (headline_t){lr_report_headline_c(report), lr_report_headline_rate(report)};
+}
+
+/* Rows that a per-variant chart of metric key shows. */
+static int headline_row(const json_t *row, const headline_t *h, const char *key)
+{
+    if (row_c(row) != h->c || !lr_same_rate(row_rate(row), h->rate) || !row_has_runs(row))
         return 0;
     if (strcmp(key, "percentiles_ms") == 0)
         return isfinite(lr_jnum_at(row, "percentiles_ms", "50"));
     return isfinite(row_median(row, key));
 }
 
-static int any_row(const json_t *report, long headline, const char *key)
+/* A row with a figure for key: among the headline's rows, or (h NULL)
+ * among all. */
+static int any_row(const json_t *report, const headline_t *h, const char *key)
 {
     size_t i;
     const json_t *row;
     json_array_foreach(json_object_get(report, "rows"), i, row) {
-        if (headline > 0 ? headline_row(row, headline, key)
-                         : row_has_runs(row) && isfinite(row_median(row, key)))
+        if (h != NULL ? headline_row(row, h, key)
+                      : row_has_runs(row) && isfinite(row_median(row, key)))
             return 1;
     }
     return 0;
@@ -141,19 +192,24 @@ static long pairs_chart_c(const json_t *report)
 size_t lr_charts_of(const json_t *report, lr_chart_t out[LR_CHART_MAX])
 {
     size_t n = 0;
-    long hc = lr_report_headline_c(report);
-    if (any_row(report, hc, "rps"))
+    headline_t headline = headline_of(report);
+    /* Without a headline (no row has a concurrency), any row. */
+    const headline_t *h = headline.c > 0 ? &headline : NULL;
+    if (any_row(report, h, "rps"))
         out[n++] = (lr_chart_t){"rps.svg", "rps against the ceiling, per variant"};
-    if (any_row(report, hc, "percentiles_ms"))
+    if (any_row(report, h, "percentiles_ms"))
         out[n++] = (lr_chart_t){"latency.svg", "latency percentiles, per variant"};
-    if (any_row(report, hc, "server_cpu_ms_per_request"))
+    if (any_row(report, h, "server_cpu_ms_per_request"))
         out[n++] = (lr_chart_t){"cpu.svg", "server CPU ms per request, per variant"};
     if (lr_report_is_sweep(report)) {
-        if (any_row(report, 0, "rps"))
+        if (any_row(report, NULL, "rps"))
             out[n++] = (lr_chart_t){"sweep_rps.svg", "rps against concurrency"};
-        if (any_row(report, 0, "p99_ms"))
+        if (any_row(report, NULL, "p99_ms"))
             out[n++] = (lr_chart_t){"sweep_p99.svg", "p99 latency against concurrency"};
     }
+    if (lr_report_is_rate_sweep(report) && any_row(report, NULL, "p99_ms"))
+        out[n++] = (lr_chart_t){"latency-vs-rate.svg", "p99 latency against offered load: "
+                                                       "where it leaves the delay"};
     if (pairs_chart_c(report) > 0)
         out[n++] = (lr_chart_t){"c-python.svg", "rps per classic configuration: C, Python and "
                                                 "the study's published figure"};
@@ -217,20 +273,30 @@ static const char *workload_of(const json_t *report)
     return w ? w : "?";
 }
 
+/* "io, c=100", and ", rate 150/s" when the rows have rates: a per-variant
+ * chart's place in the matrix, for its title. */
+static void headline_text(char *out, size_t cap, const json_t *report, const headline_t *h)
+{
+    if (isnan(h->rate))
+        snprintf(out, cap, "%s, c=%ld", workload_of(report), h->c);
+    else
+        snprintf(out, cap, "%s, c=%ld, rate %g/s", workload_of(report), h->c, h->rate);
+}
+
 /* rps.svg and cpu.svg: one bar per variant at the headline concurrency,
  * with the min-max spread when some row has repeats, and for rps the
  * ceiling as a dashed mark across the bar. */
 static char *bars_script(const json_t *report, const char *file, const char *key,
                          const char *ylabel, int with_ceiling)
 {
-    long hc = lr_report_headline_c(report);
+    headline_t h = headline_of(report);
     lr_buf_t data = LR_BUF_INIT, b = LR_BUF_INIT;
     size_t n = 0, i;
     int repeats = 0, ceilings = 0;
     double top = 0;
     const json_t *row;
     json_array_foreach(json_object_get(report, "rows"), i, row) {
-        if (!headline_row(row, hc, key))
+        if (!headline_row(row, &h, key))
             continue;
         lr_stat_t s = lr_stat_from_json(json_object_get(row, key));
         double ceiling = lr_jnum_get(row, "ceiling_rps");
@@ -245,8 +311,9 @@ static char *bars_script(const json_t *report, const char *file, const char *key
         gp_num(&data, with_ceiling ? ceiling : NAN);
         lr_buf_puts(&data, "\n");
     }
-    char title[256];
-    snprintf(title, sizeof title, "%s (%s, c=%ld%s)", ylabel, workload_of(report), hc,
+    char title[256], where[128];
+    headline_text(where, sizeof where, report, &h);
+    snprintf(title, sizeof title, "%s (%s%s)", ylabel, where,
              repeats ? "; median, bars min to max" : "");
     int width = BAR_WIDTH_BASE_PX + BAR_WIDTH_PER_BAR_PX * (int)(n < 200 ? n : 200);
     gp_header(&b, file, width > CHART_MIN_WIDTH_PX ? width : CHART_MIN_WIDTH_PX, title);
@@ -289,26 +356,30 @@ static void track(double v, double *lo, double *hi)
     *hi = isnan(*hi) || v > *hi ? v : *hi;
 }
 
+/* A log y axis over lo..hi (both > 0). yfix: a log axis would else
+ * stretch to whole decades and squeeze the lines near the bottom one. */
+static void log_y(lr_buf_t *b, double lo, double hi)
+{
+    lr_buf_printf(b, "set logscale y 10\nset yrange [%.6g:%.6g]\nset ytics (", lo / 1.1,
+                  hi * 1.1);
+    /* Ticks at 1, 2 and 5 of each decade: whole decades alone leave a
+     * short range with one or two labels. */
+    int first = 1;
+    for (double decade = pow(10, floor(log10(lo / 1.1))); decade <= hi * 1.1; decade *= 10)
+        for (int k = 0; k < 3; k++) {
+            double t = decade * (k == 0 ? 1 : k == 1 ? 2 : 5);
+            if (t < lo / 1.1 || t > hi * 1.1)
+                continue;
+            lr_buf_printf(b, "%s\"%g\" %g", first ? "" : ", ", t, t);
+            first = 0;
+        }
+    lr_buf_puts(b, ")\n");
+}
+
 static void log_y_if_wide(lr_buf_t *b, double lo, double hi)
 {
-    /* yfix: a log axis would else stretch to whole decades and squeeze
-     * the lines near the bottom one. */
-    if (lo > 0 && hi / lo > LOG_Y_RATIO) {
-        lr_buf_printf(b, "set logscale y 10\nset yrange [%.6g:%.6g]\nset ytics (", lo / 1.1,
-                      hi * 1.1);
-        /* Ticks at 1, 2 and 5 of each decade: whole decades alone leave
-         * a short range with one or two labels. */
-        int first = 1;
-        for (double decade = pow(10, floor(log10(lo / 1.1))); decade <= hi * 1.1; decade *= 10)
-            for (int k = 0; k < 3; k++) {
-                double t = decade * (k == 0 ? 1 : k == 1 ? 2 : 5);
-                if (t < lo / 1.1 || t > hi * 1.1)
-                    continue;
-                lr_buf_printf(b, "%s\"%g\" %g", first ? "" : ", ", t, t);
-                first = 0;
-            }
-        lr_buf_puts(b, ")\n");
-    }
+    if (lo > 0 && hi / lo > LOG_Y_RATIO)
+        log_y(b, lo, hi);
     else
         lr_buf_puts(b, "set yrange [0:*]\n");
 }
@@ -328,13 +399,13 @@ static char *gp_finish(lr_buf_t *b, lr_buf_t *data, lr_buf_t *plot)
 
 static char *latency_script(const json_t *report)
 {
-    long hc = lr_report_headline_c(report);
+    headline_t h = headline_of(report);
     lr_buf_t data = LR_BUF_INIT, plot = LR_BUF_INIT, b = LR_BUF_INIT;
     double lo = NAN, hi = NAN;
     size_t n = 0, i;
     const json_t *row;
     json_array_foreach(json_object_get(report, "rows"), i, row) {
-        if (!headline_row(row, hc, "percentiles_ms"))
+        if (!headline_row(row, &h, "percentiles_ms"))
             continue;
         lr_buf_printf(&data, "$v%zu << EOD\n", n);
         for (size_t p = 0; p < SPECTRUM_COUNT; p++) {
@@ -351,8 +422,9 @@ static char *latency_script(const json_t *report)
         gp_string(&plot, lr_jstr_get(row, "variant") ? lr_jstr_get(row, "variant") : "?");
         n++;
     }
-    char title[256];
-    snprintf(title, sizeof title, "latency by percentile (%s, c=%ld)", workload_of(report), hc);
+    char title[256], where[128];
+    headline_text(where, sizeof where, report, &h);
+    snprintf(title, sizeof title, "latency by percentile (%s)", where);
     gp_header(&b, "latency.svg", LINES_WIDTH_PX, title);
     lr_buf_puts(&b, "set logscale x 10\nset xrange [1.6:1400]\n"
                     "set xtics (\"50%%\" 2, \"90%%\" 10, \"99%%\" 100, \"99.9%%\" 1000)\n"
@@ -497,6 +569,129 @@ static char *sweep_script(const json_t *report, const char *file, const char *ke
     return gp_finish(&b, &data, &plot);
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The rows' distinct rates, ascending; NULL when out of memory. */
+static double *rate_values(const json_t *report, size_t *count)
+{
+    size_t rows = json_array_size(json_object_get(report, "rows")), n = 0, i;
+    double *r = malloc((rows ? rows : 1) * sizeof *r);
+    if (r == NULL)
+        return NULL;
+    const json_t *row;
+    json_array_foreach(json_object_get(report, "rows"), i, row) {
+        double v = row_rate(row);
+        int seen = isnan(v);
+        for (size_t k = 0; k < n && !seen; k++)
+            seen = lr_same_rate(r[k], v);
+        if (!seen)
+            r[n++] = v;
+    }
+    qsort(r, n, sizeof *r, cmp_double);
+    *count = n;
+    return r;
+}
+
+/* One block per variant: offered rate, median corrected p99; rows at the
+ * headline concurrency, in rate order. lo and hi take the values' range. */
+static void rate_block(lr_buf_t *data, const json_t *rows, const char *variant, size_t k,
+                       long c, const double *rates, size_t nr, double *lo, double *hi)
+{
+    lr_buf_printf(data, "$v%zu << EOD\n", k);
+    for (size_t j = 0; j < nr; j++) {
+        size_t i;
+        const json_t *row;
+        json_array_foreach(rows, i, row) {
+            const char *v = lr_jstr_get(row, "variant");
+            if (v == NULL || strcmp(v, variant) != 0 || row_c(row) != c ||
+                !lr_same_rate(row_rate(row), rates[j]) || !row_has_runs(row))
+                continue;
+            double p99 = row_median(row, "p99_ms");
+            track(p99, lo, hi);
+            gp_num(data, rates[j]);
+            gp_num(data, p99);
+            lr_buf_puts(data, "\n");
+            break;
+        }
+    }
+    lr_buf_puts(data, "EOD\n");
+}
+
+/* The x axis of latency-vs-rate.svg: a tick at each offered rate, log
+ * when they span a decade or more. */
+static void rate_axis(lr_buf_t *b, const double *r, size_t n)
+{
+    if (n > 0 && r[0] > 0 && r[n - 1] / r[0] >= LOG_X_RATIO)
+        lr_buf_printf(b, "set logscale x 10\nset xrange [%g:%g]\n", r[0] / 1.5, r[n - 1] * 1.5);
+    else if (n > 0)
+        lr_buf_printf(b, "set xrange [%g:%g]\n", r[0] * 0.9, r[n - 1] * 1.1);
+    lr_buf_puts(b, "set xtics (");
+    for (size_t k = 0; k < n; k++)
+        lr_buf_printf(b, "%s\"%g\" %g", k ? ", " : "", r[k], r[k]);
+    lr_buf_puts(b, ")\nunset mxtics\nset xlabel \"offered rate (requests/s)\"\n"
+                   "set grid xtics ytics\nset key outside right top vertical\n");
+}
+
+/* latency-vs-rate.svg, the capacity-planning chart: x = offered rate, y =
+ * the corrected p99 (from each request's planned send) on a log axis, one
+ * line per variant at the headline concurrency (the connection limit), and
+ * the upstream delay as a dashed level. Every request waits the delay at
+ * least, so a line on that level is a variant keeping up; where it leaves
+ * it, requests queue, and past its ceiling the queue grows for the whole
+ * run. The axis reaches twice the delay at least, so that a flat line at
+ * the delay reads as flat. */
+static char *rate_script(const json_t *report)
+{
+    size_t nr = 0;
+    double *rates = rate_values(report, &nr);
+    if (rates == NULL)
+        return NULL;
+    long c = lr_report_headline_c(report);
+    const json_t *rows = json_object_get(report, "rows");
+    double delay_ms = lr_jnum_at(report, "settings", "delay_s") * 1000.0;
+    lr_buf_t data = LR_BUF_INIT, plot = LR_BUF_INIT, b = LR_BUF_INIT;
+    double lo = NAN, hi = NAN;
+    size_t n = 0, i;
+    const json_t *row;
+    json_array_foreach(rows, i, row) {
+        const char *variant = lr_jstr_get(row, "variant");
+        if (variant == NULL || seen_before(rows, i, variant) ||
+            !variant_has(rows, variant, "p99_ms"))
+            continue;
+        rate_block(&data, rows, variant, n, c, rates, nr, &lo, &hi);
+        lr_buf_printf(&plot, "%s$v%zu using 1:2 with linespoints ", n ? ", \\\n     " : "", n);
+        series_style(&plot, n);
+        lr_buf_puts(&plot, " pt 7 ps 0.6 lw 1.5 title ");
+        gp_string(&plot, variant);
+        n++;
+    }
+    char title[256];
+    if (delay_ms > 0) {
+        track(delay_ms, &lo, &hi);
+        track(delay_ms * 2, &lo, &hi);
+        lr_buf_printf(&plot, "%s%.6g with lines lc rgb \"#222222\" dt 2 lw 1 title "
+                             "\"the delay (%g ms)\"", n ? ", \\\n     " : "", delay_ms, delay_ms);
+        snprintf(title, sizeof title, "p99 latency against offered load (%s, at most %ld "
+                 "connections; dashed: the delay)", workload_of(report), c);
+    } else {
+        snprintf(title, sizeof title, "p99 latency against offered load (%s, at most %ld "
+                 "connections)", workload_of(report), c);
+    }
+    gp_header(&b, "latency-vs-rate.svg", LINES_WIDTH_PX, title);
+    rate_axis(&b, rates, nr);
+    lr_buf_puts(&b, "set ylabel \"p99 latency (ms), from the planned send\"\n");
+    if (lo > 0)
+        log_y(&b, lo, hi);
+    else
+        lr_buf_puts(&b, "set yrange [0:*]\n");
+    free(rates);
+    return gp_finish(&b, &data, &plot);
+}
+
 /* "sync-uwsgi 1x50": a pair's classic configuration, for the x axis. */
 static void pair_label(lr_buf_t *b, const json_t *pair)
 {
@@ -596,6 +791,8 @@ char *lr_chart_script(const json_t *report, const char *file)
         return sweep_script(report, file, "rps", "requests per second", 1);
     if (strcmp(file, "sweep_p99.svg") == 0)
         return sweep_script(report, file, "p99_ms", "p99 latency (ms)", 0);
+    if (strcmp(file, "latency-vs-rate.svg") == 0)
+        return rate_script(report);
     return NULL;
 }
 

@@ -16,15 +16,19 @@
  *   c-python.svg   (schema 2, with pairs) grouped bars per classic
  *                  configuration: the C variant's rps, the Python
  *                  deployment's and the study's published figure
- * The per-variant charts show the rows at the headline concurrency, and
- * c-python.svg the pairs there (else at the pairs' highest). */
+ *   latency-vs-rate.svg  (several offered rates: --sweep rate=) the
+ *                  corrected p99 against offered load, log y, a line per
+ *                  variant, the delay dashed: where p99 leaves the delay
+ * The per-variant charts show the rows at the headline concurrency (and
+ * rate, when the rows have rates), and c-python.svg the pairs there (else
+ * at the pairs' highest). */
 #ifndef LABREPORT_CHARTS_H
 #define LABREPORT_CHARTS_H
 
 #include <jansson.h>
 #include <stddef.h>
 
-#define LR_CHART_MAX 6
+#define LR_CHART_MAX 7
 
 typedef struct lr_chart {
     const char *file; /* "rps.svg" */
@@ -40,6 +44,11 @@ size_t lr_charts_of(const json_t *report, lr_chart_t out[LR_CHART_MAX]);
 long lr_report_headline_c(const json_t *report);
 /* 1 when the rows hold more than one concurrency. */
 int lr_report_is_sweep(const json_t *report);
+/* The rate of the per-variant charts: the highest of the rows' offered
+ * rates; NaN when no row has one (closed loops). */
+double lr_report_headline_rate(const json_t *report);
+/* 1 when the rows hold more than one offered rate (--sweep rate=). */
+int lr_report_is_rate_sweep(const json_t *report);
 
 /* The gnuplot script that draws file ("rps.svg", ...) from report, as
  * malloc'd text; NULL for an unknown name or when out of memory. */

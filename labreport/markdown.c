@@ -11,6 +11,7 @@
 #include "jsonutil.h"
 #include "matrix.h"
 #include "pairs_md.h"
+#include "rate_md.h"
 #include "stats.h"
 
 /* The plan's settings: these first, in this order, with their units; any
@@ -29,6 +30,12 @@ static const struct {
     {"timeout_s", "timeout", " s"},
     {"upstream_http", "upstream HTTP", ""},
     {"upstream_timeout_s", "upstream timeout", " s"},
+    /* The open loop's (run.sh --rate, --step, --sweep rate=) and the
+     * checks: in a plan only when given. */
+    {"rate", "rate (requests/s)", ""},
+    {"step_s", "rate step", " s"},
+    {"check", "checks", ""},
+    {"samples", "samples kept", ""},
 };
 #define SETTINGS_ROW_COUNT (sizeof settings_rows / sizeof settings_rows[0])
 
@@ -60,17 +67,24 @@ static int is_listed_setting(const char *key)
     return 0;
 }
 
+/* The sweep's values of a setting ("concurrency" or "rate"), or NULL. */
+static const json_t *swept(const json_t *report, const char *key)
+{
+    const json_t *values = json_object_get(json_object_get(report, "sweep"), key);
+    return json_is_array(values) ? values : NULL;
+}
+
 static void md_settings(lr_buf_t *b, const json_t *report)
 {
     const json_t *settings = json_object_get(report, "settings");
-    const json_t *sweep = json_object_get(json_object_get(report, "sweep"), "concurrency");
     lr_buf_puts(b, "## Settings\n\n| setting | value |\n|---|---|\n");
     for (size_t i = 0; i < SETTINGS_ROW_COUNT; i++) {
         const json_t *v = json_object_get(settings, settings_rows[i].key);
-        if (v == NULL)
+        const json_t *sweep = swept(report, settings_rows[i].key);
+        if (v == NULL && sweep == NULL)
             continue;
         lr_buf_printf(b, "| %s | ", settings_rows[i].label);
-        if (strcmp(settings_rows[i].key, "concurrency") == 0 && json_is_array(sweep)) {
+        if (sweep != NULL) {
             size_t k;
             const json_t *c;
             json_array_foreach(sweep, k, c) {
@@ -155,8 +169,9 @@ static void text_cell(lr_buf_t *b, const char *s)
     lr_buf_puts(b, " |");
 }
 
-/* busy: the row has the server's CPU busy share (schema 2 and later). */
-static void md_row(lr_buf_t *b, const json_t *row, int sweep, int busy)
+/* busy: the row has the server's CPU busy share (schema 2 and later);
+ * rates: the rows have offered rates (open loops at a constant rate). */
+static void md_row(lr_buf_t *b, const json_t *row, int sweep, int busy, int rates)
 {
     char num[LR_FMT_MAX];
     /* A flagged row says so where it is read: loadgen or slowapi busy, the
@@ -167,6 +182,8 @@ static void md_row(lr_buf_t *b, const json_t *row, int sweep, int busy)
     text_cell(b, lr_jstr_get(row, "classic"));
     if (sweep)
         lr_buf_printf(b, " %s |", lr_fmt(num, lr_jnum_get(row, "concurrency"), LR_FMT_COUNT));
+    if (rates)
+        lr_buf_printf(b, " %s |", lr_fmt(num, lr_jnum_get(row, "rate"), LR_FMT_PLAIN));
     lr_buf_printf(b, " %s |", lr_fmt(num, lr_jnum_get(row, "ceiling_rps"), LR_FMT_RPS));
     rps_cell(b, row);
     num_cell(b, row, "rps_error", LR_FMT_RPS);
@@ -190,6 +207,7 @@ static void md_row(lr_buf_t *b, const json_t *row, int sweep, int busy)
 static void md_table(lr_buf_t *b, const json_t *report)
 {
     int sweep = lr_report_is_sweep(report), busy = lr_matrix_schema(report) >= 2;
+    int rates = !isnan(lr_report_headline_rate(report));
     lr_buf_puts(b, "## Results\n\n"
                    "Each figure is the median over a point's repeats; rps also shows min–max "
                    "when there was more than one. rps is loadgen's headline (schema 3: the "
@@ -203,28 +221,34 @@ static void md_table(lr_buf_t *b, const json_t *report)
                        "while loadgen ran, cpu_seconds / (loadgen's wall_seconds \xc3\x97 "
                        "CPUs) of its .server.json; **CPU-bound** at 75% or more: its CPU, not "
                        "its concurrency model, set its rate. ");
+    if (rates)
+        lr_buf_puts(b, "rate: the offered rate of an open loop (requests/s, sent on schedule "
+                       "whatever the answers; c is then the connection limit); its ceiling is "
+                       "min(rate, the closed loop's at c), and its latencies count from each "
+                       "request's planned send. ");
     lr_buf_puts(b, "calls/answer: slowapi's count of upstream calls per "
                    "answered request. classic rps: what the classic study published for the "
                    "deployment mirrored. **flagged**: the Flags section below says why "
                    "(a row whose loadgen or slowapi was 90% busy or more did not measure the "
                    "server).\n\n");
-    lr_buf_printf(b, "| variant | model | mirrors |%s ceiling | rps | ± | of ceiling | mean | "
+    lr_buf_printf(b, "| variant | model | mirrors |%s%s ceiling | rps | ± | of ceiling | mean | "
                      "p50 | p90 | p99 | max | failures | CPU s | CPU ms/req |%s peak MiB | "
                      "calls/answer | classic rps |\n",
-                  sweep ? " c |" : "", busy ? " server CPU % |" : "");
-    lr_buf_printf(b, "|---|---|---|%s---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+                  sweep ? " c |" : "", rates ? " rate |" : "", busy ? " server CPU % |" : "");
+    lr_buf_printf(b, "|---|---|---|%s%s---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
                      "---:|%s---:|---:|---:|\n",
-                  sweep ? "---:|" : "", busy ? "---:|" : "");
+                  sweep ? "---:|" : "", rates ? "---:|" : "", busy ? "---:|" : "");
     size_t i;
     const json_t *row;
     json_array_foreach(json_object_get(report, "rows"), i, row)
-        md_row(b, row, sweep, busy);
+        md_row(b, row, sweep, busy, rates);
     lr_buf_puts(b, "\n");
 }
 
 static void md_flags(lr_buf_t *b, const json_t *report)
 {
-    int sweep = lr_report_is_sweep(report), any = 0;
+    int sweep = lr_report_is_sweep(report), rate_sweep = lr_report_is_rate_sweep(report);
+    int any = 0;
     lr_buf_puts(b, "## Flags\n\n");
     size_t i, k;
     const json_t *row, *f;
@@ -239,6 +263,11 @@ static void md_flags(lr_buf_t *b, const json_t *report)
                 lr_buf_printf(b, " at c=%s", lr_fmt(c, lr_jnum_get(row, "concurrency"),
                                                     LR_FMT_COUNT));
             }
+            if (rate_sweep) {
+                char r[LR_FMT_MAX];
+                lr_buf_printf(b, " at rate %s", lr_fmt(r, lr_jnum_get(row, "rate"),
+                                                       LR_FMT_PLAIN));
+            }
             lr_buf_printf(b, ": %s\n", json_string_value(f));
             any = 1;
         }
@@ -248,12 +277,15 @@ static void md_flags(lr_buf_t *b, const json_t *report)
                                 "skipped.\n\n");
 }
 
-static void point_row(lr_buf_t *b, const json_t *p, const char *status)
+/* rates: the points have a rate column. */
+static void point_row(lr_buf_t *b, const json_t *p, const char *status, int rates)
 {
     char num[LR_FMT_MAX];
     lr_buf_printf(b, "| %s |", lr_fmt(num, lr_jnum_get(p, "index"), LR_FMT_COUNT));
     text_cell(b, lr_jstr_get(p, "variant"));
     lr_buf_printf(b, " %s |", lr_fmt(num, lr_jnum_get(p, "concurrency"), LR_FMT_COUNT));
+    if (rates)
+        lr_buf_printf(b, " %s |", lr_fmt(num, lr_jnum_get(p, "rate"), LR_FMT_PLAIN));
     lr_buf_printf(b, " %s | %s |", lr_fmt(num, lr_jnum_get(p, "repeat"), LR_FMT_COUNT), status);
     text_cell(b, lr_jstr_get(p, "reason"));
     lr_buf_puts(b, "\n");
@@ -275,17 +307,19 @@ static void md_points(lr_buf_t *b, const json_t *report)
         lr_buf_puts(b, "None.\n\n");
         return;
     }
-    lr_buf_puts(b, "| point | variant | c | repeat | status | reason |\n"
-                   "|---:|---|---:|---:|---|---|\n");
+    int rates = !isnan(lr_report_headline_rate(report));
+    lr_buf_printf(b, "| point | variant | c |%s repeat | status | reason |\n"
+                     "|---:|---|---:|%s---:|---|---|\n", rates ? " rate |" : "",
+                  rates ? "---:|" : "");
     /* Both lists are in plan order; merged, the table is too. */
     size_t i = 0, k = 0, ns = json_array_size(skipped), nf = json_array_size(failed);
     while (i < ns || k < nf) {
         const json_t *s = json_array_get(skipped, i), *f = json_array_get(failed, k);
         if (k >= nf || (i < ns && point_index(s) <= point_index(f))) {
-            point_row(b, s, "skipped");
+            point_row(b, s, "skipped", rates);
             i++;
         } else {
-            point_row(b, f, "failed");
+            point_row(b, f, "failed", rates);
             k++;
         }
     }
@@ -315,7 +349,10 @@ static void md_charts(lr_buf_t *b, const json_t *report)
     if (n == 0)
         return;
     lr_buf_puts(b, "## Charts\n\n");
-    if (lr_report_is_sweep(report))
+    if (lr_report_is_rate_sweep(report))
+        lr_buf_printf(b, "The per-variant charts show c=%ld at rate %g/s.\n\n",
+                      lr_report_headline_c(report), lr_report_headline_rate(report));
+    else if (lr_report_is_sweep(report))
         lr_buf_printf(b, "The per-variant charts show c=%ld.\n\n", lr_report_headline_c(report));
     for (size_t i = 0; i < n; i++)
         lr_buf_printf(b, "![%s](%s)\n\n", charts[i].alt, charts[i].file);
@@ -388,6 +425,7 @@ char *lr_markdown_matrix(const json_t *report)
     md_title(&b, report);
     md_settings(&b, report);
     md_table(&b, report);
+    lr_markdown_rate(&b, report);
     lr_markdown_pairs(&b, report);
     md_flags(&b, report);
     md_points(&b, report);

@@ -15,17 +15,19 @@
 #include "labreport.h"
 #include "load.h"
 #include "markdown.h"
+#include "open_row.h"
 #include "pairs.h"
 #include "published.h"
 #include "row.h"
 
-/* A row being gathered: one (variant, concurrency) and its repeats. */
+/* A row being gathered: one (variant, concurrency, rate) and its repeats. */
 typedef struct acc {
     const char *variant; /* these point into the plan */
     const char *model;
     const char *classic;
     const char *impl; /* lr_impl_of_program's */
     long concurrency;
+    double rate; /* the points' constant offered rate; NaN: none (closed loop) */
     lr_run_t *runs;
     double *overhead_s; /* one per run */
     size_t run_count;
@@ -58,12 +60,13 @@ static const json_t *plan_variant(const json_t *plan, const char *name)
     return NULL;
 }
 
-/* The row of (variant, concurrency), made at the end when new; NULL when
- * out of memory. */
-static acc_t *row_for(build_t *b, const char *variant, long concurrency)
+/* The row of (variant, concurrency, rate), made at the end when new; NULL
+ * when out of memory. */
+static acc_t *row_for(build_t *b, const char *variant, long concurrency, double rate)
 {
     for (size_t i = 0; i < b->row_count; i++)
-        if (b->rows[i].concurrency == concurrency && strcmp(b->rows[i].variant, variant) == 0)
+        if (b->rows[i].concurrency == concurrency && lr_same_rate(b->rows[i].rate, rate) &&
+            strcmp(b->rows[i].variant, variant) == 0)
             return &b->rows[i];
     if (b->row_count == b->row_cap) {
         size_t cap = b->row_cap ? b->row_cap * 2 : 16;
@@ -81,7 +84,8 @@ static acc_t *row_for(build_t *b, const char *variant, long concurrency)
                  .model = lr_jstr_get(v, "model"),
                  .classic = lr_jstr_get(v, "classic"),
                  .impl = lr_impl_of_program(lr_jstr_get(v, "program")),
-                 .concurrency = concurrency};
+                 .concurrency = concurrency,
+                 .rate = rate};
     return a;
 }
 
@@ -120,11 +124,36 @@ static void build_free(build_t *b)
     json_decref(b->failed);
 }
 
-/* The plan's concurrency values: the sweep's, else settings.concurrency. */
+/* A point's or a plan's rate: a number above 0, else NaN (none). */
+static double rate_of(const json_t *v)
+{
+    double r = json_is_number(v) ? json_number_value(v) : NAN;
+    return r > 0 && isfinite(r) ? r : NAN;
+}
+
+/* The plan's rates: the sweep's, else settings.rate when it is one number
+ * (run.sh --rate R: every point's), else one NaN (closed, ramp or steps). */
+static json_t *plan_rates(const json_t *plan, int *oom)
+{
+    const json_t *sweep = json_object_get(json_object_get(plan, "sweep"), "rate");
+    if (json_is_array(sweep))
+        return json_incref((json_t *)sweep);
+    json_t *single = json_array();
+    const char *text = lr_jstr_get(json_object_get(plan, "settings"), "rate");
+    char *end = NULL;
+    double r = text ? strtod(text, &end) : NAN;
+    if (text == NULL || end == text || *end != '\0')
+        r = NAN;
+    lr_jappend(single, isnan(r) ? json_null() : json_real(r), oom);
+    return single;
+}
+
+/* The plan's rows in order: each variant at each of the sweep's
+ * concurrency values (else settings.concurrency) and rates. */
 static void plan_rows(build_t *b)
 {
     const json_t *sweep = json_object_get(json_object_get(b->plan, "sweep"), "concurrency");
-    json_t *single = NULL;
+    json_t *single = NULL, *rates = plan_rates(b->plan, &b->oom);
     if (!json_is_array(sweep)) {
         const json_t *c = json_object_get(json_object_get(b->plan, "settings"), "concurrency");
         single = json_array();
@@ -132,17 +161,20 @@ static void plan_rows(build_t *b)
             lr_jappend(single, json_integer(json_integer_value(c)), &b->oom);
         sweep = single;
     }
-    size_t i, j;
-    const json_t *v, *c;
+    size_t i, j, k;
+    const json_t *v, *c, *r;
     json_array_foreach(json_object_get(b->plan, "variants"), i, v) {
         const char *name = lr_jstr_get(v, "name");
         json_array_foreach(sweep, j, c) {
-            if (name != NULL && json_is_integer(c) && json_integer_value(c) > 0 &&
-                json_integer_value(c) <= LONG_MAX)
-                (void)row_for(b, name, (long)json_integer_value(c));
+            json_array_foreach(rates, k, r) {
+                if (name != NULL && json_is_integer(c) && json_integer_value(c) > 0 &&
+                    json_integer_value(c) <= LONG_MAX)
+                    (void)row_for(b, name, (long)json_integer_value(c), rate_of(r));
+            }
         }
     }
     json_decref(single);
+    json_decref(rates);
 }
 
 static json_t *copy_or_null(const json_t *v) { return v ? json_deep_copy(v) : json_null(); }
@@ -155,6 +187,8 @@ static void list_point(build_t *b, json_t *list, const json_t *point, const char
     lr_jset(o, "index", copy_or_null(json_object_get(point, "index")), &failed);
     lr_jset(o, "variant", copy_or_null(json_object_get(point, "variant")), &failed);
     lr_jset(o, "concurrency", copy_or_null(json_object_get(point, "concurrency")), &failed);
+    if (json_object_get(point, "rate") != NULL)
+        lr_jset(o, "rate", json_deep_copy(json_object_get(point, "rate")), &failed);
     lr_jset(o, "repeat", copy_or_null(json_object_get(point, "repeat")), &failed);
     lr_jset(o, "reason", lr_jstr(reason), &failed);
     lr_jappend(list, o, &failed);
@@ -174,6 +208,18 @@ static void point_failed(build_t *b, acc_t *a, const json_t *point, const char *
     va_end(ap);
     list_point(b, b->failed, point, reason);
     a->failed++;
+}
+
+/* An open loop at a constant rate cannot serve more than it is offered:
+ * its ceiling is min(rate, the closed loop's at its connection limit).
+ * loadgen's report says so already; this keeps a matrix right for a
+ * report that does not (the rule is the matrix's too). */
+static void open_loop_ceiling(lr_run_t *run, double rate)
+{
+    if (isnan(rate) || !(run->ceiling_rps > rate))
+        return;
+    run->ceiling_rps = rate;
+    run->of_ceiling = run->rps / rate;
 }
 
 /* A done point: its run report, checked against the plan. */
@@ -206,6 +252,17 @@ static void point_done(build_t *b, acc_t *a, const json_t *plan_point, const jso
         lr_run_free(&run);
         return;
     }
+    double rate = lr_run_rate(run.json);
+    if (!lr_same_rate(rate, a->rate)) {
+        char shown[64] = "no constant rate";
+        if (!isnan(rate))
+            snprintf(shown, sizeof shown, "rate %g", rate);
+        point_failed(b, a, plan_point, "%s is a run at %s, not at this point's rate", report,
+                     shown);
+        lr_run_free(&run);
+        return;
+    }
+    open_loop_ceiling(&run, rate);
     double elapsed = lr_jnum_get(result, "elapsed_s");
     double warmup = isnan(run.warmup_s) ? 0 : run.warmup_s;
     double overhead = elapsed - (warmup + run.window_s); /* NaN when unknown */
@@ -220,14 +277,15 @@ static void add_point(build_t *b, const json_t *point)
     const char *variant = lr_jstr_get(point, "variant");
     const json_t *c = json_object_get(point, "concurrency");
     const json_t *index = json_object_get(point, "index");
+    const json_t *rate = json_object_get(point, "rate");
     if (variant == NULL || !json_is_integer(c) || !json_is_integer(index) ||
         json_integer_value(index) < 0 || json_integer_value(c) <= 0 ||
-        json_integer_value(c) > LONG_MAX) {
+        json_integer_value(c) > LONG_MAX || (rate != NULL && isnan(rate_of(rate)))) {
         list_point(b, b->failed, point, "plan.json: a point without a valid index, variant "
-                                        "and concurrency");
+                                        "and concurrency (or with a rate that is not one)");
         return;
     }
-    acc_t *a = row_for(b, variant, (long)json_integer_value(c));
+    acc_t *a = row_for(b, variant, (long)json_integer_value(c), rate_of(rate));
     if (a == NULL)
         return;
     const char *status = lr_jstr_get(point, "status");
@@ -301,7 +359,10 @@ static json_t *assemble(build_t *b, const json_t *study)
             .run_count = a->run_count, .overhead_s = a->overhead_s, .failed = a->failed, .skipped = a->skipped,
             .skip_reason = a->skip_reason, .published = published,
         };
-        lr_jappend(rows, published ? lr_row_json(&in) : NULL, &failed);
+        json_t *row = published ? lr_row_json(&in) : NULL;
+        if (row != NULL && lr_open_loop_row(row, a->runs, a->run_count, a->rate) < 0)
+            failed = 1;
+        lr_jappend(rows, row, &failed);
         json_decref(published);
     }
     json_t *r = json_object();

@@ -18,8 +18,10 @@
 #define LR_MATRIX_KIND "matrix-report"
 /* The schema labreport matrix writes (schemas/matrix-report-2): 1's
  * fields, and each row's impl and server_busy, and the report's pairs
- * (pairs.h). Schema 1 reports (archived) are still read and rendered as
- * they were: what they lack is left out of their Markdown. */
+ * (pairs.h); an open loop's rows add optional members (open_row.h), one
+ * row per (variant, concurrency, rate). Schema 1 reports (archived) are
+ * still read and rendered as they were: what they lack is left out of
+ * their Markdown. */
 #define LR_MATRIX_SCHEMA 2
 #define LR_MATRIX_SCHEMA_MIN 1
 

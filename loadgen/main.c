@@ -458,6 +458,25 @@ static void progress_file_wait(const lg_config_t *cfg)
         log_warn("--progress-file: %s (the run goes on)", err);
 }
 
+/* How the report names the samples file: by its name alone when it lies in
+ * --out DIR beside the report (the folder can then move, in a container's
+ * /results or an archive), else as given. */
+static const char *samples_name(const lg_config_t *cfg)
+{
+    const char *slash = strrchr(cfg->samples_path, '/');
+    if (cfg->out_dir == NULL)
+        return cfg->samples_path;
+    char dir[PATH_MAX], out[PATH_MAX], folder[PATH_MAX];
+    snprintf(folder, sizeof folder, "%.*s", slash ? (int)(slash - cfg->samples_path) : 1,
+             slash ? cfg->samples_path : ".");
+    if (slash == cfg->samples_path)
+        snprintf(folder, sizeof folder, "/");
+    if (realpath(folder, dir) == NULL || realpath(cfg->out_dir, out) == NULL ||
+        strcmp(dir, out) != 0)
+        return cfg->samples_path;
+    return slash ? slash + 1 : cfg->samples_path;
+}
+
 /* --samples: every request, written before the report names the file. */
 static int write_samples(const lg_config_t *cfg, const lg_run_result_t *run, const char *variant,
                          const char *workload)
@@ -606,7 +625,7 @@ int main(int argc, char **argv)
         if (write_samples(&cfg, &run, variant, workload) < 0)
             rc = 1;
         else
-            res.samples_path = cfg.samples_path;
+            res.samples_path = samples_name(&cfg);
         res.samples_rows = run.stats.sample_count;
     }
     struct utsname uts;

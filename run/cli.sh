@@ -1,7 +1,7 @@
 # Sourced by run.sh: the command line and the run plan. Sets the settings
-# (concurrency, duration, ...), the command ($command: run, list, report or
-# compare) and, for a run, the variants it selects ($selected) and the
-# points of a sweep ($sweep_values).
+# (concurrency, duration, rate, ...), the command ($command: run, list,
+# report or compare) and, for a run, the variants it selects ($selected)
+# and the points of a sweep ($sweep_kind, c or rate, and $sweep_values).
 
 usage() {
     cat <<EOF
@@ -21,7 +21,8 @@ classic study's own Python deployments (py-*): --impl picks which of them a
 classic name or 'all' runs.
 
 options:
-  -c, --concurrency N       concurrent clients (100)
+  -c, --concurrency N       concurrent clients (100); with --rate, the most
+                            connections loadgen opens
   -d, --duration S          seconds of load (30)
   -n, --requests N          this many requests instead of a duration
       --fanout N            upstream calls per /io request (10)
@@ -34,6 +35,20 @@ options:
                             without TLS, a fan-out's calls as streams of one
                             connection (for c x FANOUT above the open-file
                             limit; the classic study's upstream was 1.1)
+      --rate SPEC           an open loop: requests sent on a schedule, whatever
+                            the answers (-c is then the connection limit):
+                            R (per second), R0:R1:Ts (a ramp over T s, then
+                            R1), or R1,R2,... with --step S (each rate for S
+                            seconds; the run lasts n x S). Latencies count from
+                            each request's planned send
+      --step S              with --rate R1,R2,...: seconds per rate
+      --check EXPRS         pass/fail checks on the run, e.g.
+                            'p99<1100ms,rps>95,failures=0': each is printed with
+                            its measured value; a failed one makes the exit
+                            status 3 (after every report is written)
+      --samples             keep every request of each run beside its report,
+                            <UTC>_<variant>_<workload>.samples.csv.gz
+                            (gzip'd CSV; the report's samples.path names it)
       --only LIST           with 'all': these variants or classic names only
                             (comma-separated, in this order)
       --impl c|python|both  what a classic name or 'all' runs: the C variants
@@ -42,6 +57,9 @@ options:
                             Python deployment, and the report sets them side
                             by side (C/Python ratios, the published figure)
       --sweep c=N,N,...     each variant at each concurrency (a matrix)
+      --sweep rate=R,R,...  each variant at each constant rate (an open loop;
+                            -c stays the connection limit): the report draws
+                            p99 against offered load (latency-vs-rate.svg)
       --repeat K            each point K times, interleaved (A B A B) (1)
       --native              local processes from build/bin instead of Docker
       --no-build            Docker: use the images as they are (a series of
@@ -57,8 +75,11 @@ Docker mode builds the images when needed (make images) and removes every
 container and network of the run afterwards. CPU sets come from SERVER_CPUS,
 LOADGEN_CPUS and SLOWAPI_CPUS (1, 0, 0: the server alone on CPU 1), in
 Docker and, with taskset, natively. Exit status: 0 when the runs were done
-(failed requests are data), 2 for bad arguments, 1 when a run could not be
-done (in a matrix: the others still run, and the report says which).
+(failed requests are data), 2 for bad arguments (loadgen's refusal of a
+--rate or --check included), 1 when a run could not be done (in a matrix:
+the others still run, and the report says which), 3 when every run was done
+but a --check failed (a matrix runs every point first; its report lists the
+failed checks).
 EOF
 }
 
@@ -165,6 +186,7 @@ check_number() {
 
 concurrency=100
 duration=30
+duration_given=0
 requests=
 fanout=10
 delay=1
@@ -172,6 +194,10 @@ timeout=30
 warmup=0
 upstream_timeout=${UPSTREAM_TIMEOUT:-5}
 upstream_http=${UPSTREAM_HTTP:-1.1}
+rate=
+step=
+check=
+samples=0
 native=0
 build=1
 out=
@@ -194,10 +220,11 @@ parse_args() {
             -h | --help) usage; exit 0 ;;
             --native) native=1; continue ;;
             --no-build) build=0; continue ;;
+            --samples) samples=1; continue ;;
             --fail-on-regression) compare_args+=("$arg"); continue ;;
             -c | --concurrency | -d | --duration | -n | --requests | --fanout | \
             --delay | --timeout | --warmup | --upstream-timeout | --upstream-http | --out | \
-            --only | --sweep | --repeat | --noise | --impl)
+            --only | --sweep | --repeat | --noise | --impl | --rate | --step | --check)
                 [ $# -gt 0 ] || bad_usage "$arg needs a value" ;;
             --) positional+=("$@"); break ;;
             -?*) bad_usage "unknown option '$arg'" ;;
@@ -207,7 +234,7 @@ parse_args() {
         shift
         case $arg in
             -c | --concurrency) check_number "$arg" "$value" integer; concurrency=$value ;;
-            -d | --duration) check_number "$arg" "$value" number; duration=$value ;;
+            -d | --duration) check_number "$arg" "$value" number; duration=$value; duration_given=1 ;;
             -n | --requests) check_number "$arg" "$value" integer; requests=$value ;;
             --fanout) check_number "$arg" "$value" integer; fanout=$value ;;
             --delay) check_number "$arg" "$value" number; delay=$value ;;
@@ -218,6 +245,9 @@ parse_args() {
             --out) [ -n "$value" ] || bad_usage "--out needs a folder"; out=$value ;;
             --only) [ -n "$value" ] || bad_usage "--only needs a list"; only=$value ;;
             --sweep) sweep=$value ;;
+            --rate) rate=$value ;;
+            --step) step=$value ;;
+            --check) check=$value ;;
             --repeat) check_number "$arg" "$value" integer; repeat=$value ;;
             --impl)
                 case $value in
@@ -231,7 +261,86 @@ parse_args() {
         1.1 | 2) ;;
         *) bad_usage "--upstream-http wants 1.1 or 2, not '$upstream_http'" ;;
     esac
+    check_open_loop
     plan_command
+}
+
+# A rate, a duration or a threshold as the shell can check it: digits with
+# at most one point.
+number_re='([0-9]+\.?[0-9]*|\.[0-9]+)'
+
+# check_open_loop: --rate, --step and --check as far as the shell can tell
+# (loadgen checks the rest before any load, and exits 2: run.sh says so).
+# A step schedule fixes the duration: n x S, which run.sh passes as -d.
+check_open_loop() {
+    if [ -n "$rate" ] || [[ $sweep == rate=* ]]; then
+        [ -z "$requests" ] || bad_usage "-n goes with the closed loop; an open loop (--rate) runs for -d seconds"
+    fi
+    if [ -n "$rate" ]; then
+        [[ $rate =~ ^$number_re(:$number_re:${number_re}s?|(,$number_re)+)?$ ]] ||
+            bad_usage "--rate wants R, R0:R1:Ts or R1,R2,... (requests per second), not '$rate'"
+    fi
+    if [[ $rate == *:* ]]; then
+        local ramp_s=${rate##*:}
+        awk -v t="${ramp_s%s}" -v d="$duration" 'BEGIN { exit !(t <= d) }' ||
+            bad_usage "--rate $rate ramps for ${ramp_s%s} s, longer than the run (-d $duration)"
+    fi
+    if [[ $rate == *,* ]]; then
+        [ -n "$step" ] || bad_usage "--rate $rate (a list) needs --step S: the seconds of each rate"
+        [[ $step =~ ^${number_re}s?$ ]] || bad_usage "--step wants seconds (10 or 10s), not '$step'"
+        step=${step%s} # loadgen's --step takes a number
+        local n steps_s
+        n=$(tr -cd , <<<"$rate" | wc -c)
+        steps_s=$(awk -v n=$((n + 1)) -v s="$step" 'BEGIN { print n * s }')
+        if [ "$duration_given" = 1 ] && ! awk -v a="$duration" -v b="$steps_s" 'BEGIN { exit !(a == b) }'; then
+            bad_usage "--rate $rate --step $step lasts $steps_s s: leave -d out (or make it $steps_s)"
+        fi
+        duration=$steps_s
+    elif [ -n "$step" ]; then
+        bad_usage "--step goes with a list of rates: --rate R1,R2,... --step S"
+    fi
+    if [ -n "$check" ]; then
+        # Blanks around the tokens mean nothing, and without them each check
+        # is one word in every command line (Compose's included).
+        check=${check//[[:space:]]/}
+        [[ ! $check =~ (^|,)(,|$) ]] ||
+            bad_usage "--check wants METRIC OP NUMBER[UNIT],... (e.g. 'p99<1100ms,failures=0'), with no empty one"
+        local expr exprs
+        IFS=, read -r -a exprs <<<"$check"
+        for expr in "${exprs[@]}"; do
+            [[ $expr =~ ^[a-z][a-z0-9_.]*(<=|>=|==|!=|<|>|=)$number_re(ms|us|s|%)?$ ]] ||
+                bad_usage "--check: '$expr' is not METRIC OP NUMBER[UNIT] (e.g. p99<1100ms, rps>95, failures=0)"
+        done
+    fi
+}
+
+# plan_sweep: $sweep_kind (c or rate) and $sweep_values, the points' values
+# of it (without --sweep: the one concurrency).
+plan_sweep() {
+    sweep_kind=c
+    sweep_values=("$concurrency")
+    case $sweep in
+        '') ;;
+        c=*)
+            [[ $sweep =~ ^c=[1-9][0-9]*(,[1-9][0-9]*)*$ ]] ||
+                bad_usage "--sweep c= wants whole numbers of at least 1, not '${sweep#c=}'"
+            IFS=, read -r -a sweep_values <<<"${sweep#c=}" ;;
+        rate=*)
+            [[ $sweep =~ ^rate=$number_re(,$number_re)*$ ]] ||
+                bad_usage "--sweep rate= wants numbers (requests per second), not '${sweep#rate=}'"
+            [ -z "$rate" ] || bad_usage "--sweep rate= sets each point's rate: leave --rate out"
+            sweep_kind=rate
+            # As JSON numbers (.5 is not one): plan.json and loadgen get these.
+            readarray -t sweep_values < <(tr , '\n' <<<"${sweep#rate=}" | awk '{ printf "%.10g\n", $1 }')
+            local r
+            for r in "${sweep_values[@]}"; do
+                awk -v r="$r" 'BEGIN { exit !(r > 0) }' ||
+                    bad_usage "--sweep rate= wants rates above 0, not '$r'"
+            done
+            [ "$(printf '%s\n' "${sweep_values[@]}" | sort -u | wc -l)" = ${#sweep_values[@]} ] ||
+                bad_usage "--sweep rate= names a rate twice: '${sweep#rate=}'" ;;
+        *) bad_usage "--sweep wants c=N,N,... (concurrencies) or rate=R,R,... (rates), not '$sweep'" ;;
+    esac
 }
 
 # From the positional words: the command, and for a run the selection.
@@ -266,12 +375,7 @@ plan_command() {
             printf '%s\n' "${selected[@]}" | grep -qxF -- "$name" || selected+=("$name")
         done
     done
-    sweep_values=("$concurrency")
-    if [ -n "$sweep" ]; then
-        [[ $sweep =~ ^c=[1-9][0-9]*(,[1-9][0-9]*)*$ ]] ||
-            bad_usage "--sweep wants c=N,N,... (concurrencies), not '$sweep'"
-        IFS=, read -r -a sweep_values <<<"${sweep#c=}"
-    fi
+    plan_sweep
     # One variant at one point, once: a single report. Anything more: a matrix.
     matrix=0
     if [ ${#selected[@]} -gt 1 ] || [ -n "$sweep" ] || [ "$repeat" -gt 1 ] ||

@@ -61,6 +61,14 @@ run_docker() {
     export SLOWAPI_WORKERS=$slowapi_workers
     export LOADGEN_CPUS=$loadgen_cpus SLOWAPI_CPUS=$slowapi_cpus
     export LOADGEN_EXTRA_ARGS="--warmup $warmup${requests:+ -n $requests}${loadgen_protocol:+ $loadgen_protocol} --no-markdown --progress-file /results/$progress"
+    # Compose splits the command like a shell; the checks' < and > are
+    # quoted (Compose v2 would take them for redirections). cli.sh keeps
+    # quotes and blanks out of every value.
+    LOADGEN_EXTRA_ARGS+="${rate:+ --rate $rate}${step:+ --step $step}${check:+ --check '$check'}"
+    if [ "$samples" = 1 ]; then
+        # Under /results, the report folder in the container.
+        LOADGEN_EXTRA_ARGS+=" --samples /results/$(samples_name)"
+    fi
     compose=("${compose_cmd[@]}" --project-directory "$lab_dir" --file "$lab_dir/docker-compose.yml")
     temporary+=("$out/$progress")
 
@@ -78,16 +86,14 @@ run_docker() {
     sample_loadgen_container &
     pids+=($!)
 
-    say "running $load_shown: $concurrency clients on /$workload"
+    say "running $load_shown: $clients_shown on /$workload"
     start_progress "$out/$progress"
     local status=0
+    # The exit status is loadgen's (--exit-code-from).
     in_background "${compose[@]}" up --no-build --no-color --abort-on-container-exit \
         --exit-code-from loadgen slowapi sut loadgen >>"$log" 2>&1 || status=$?
     stop_progress
-    if [ "$status" != 0 ]; then
-        tail -n 20 "$log" >&2
-        die "loadgen failed (exit status $status; the containers' logs above)"
-    fi
+    loadgen_outcome "$status" "$log" "the containers' logs above"
     usage_what="container cgroup: CPU time, peak memory with page cache"
 }
 

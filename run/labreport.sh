@@ -7,7 +7,7 @@
 # labreport_local: 0 when the local build is to be used.
 labreport_local() {
     [ "${lab_mode:-}" = docker ] && return 1
-    [ -x "$lab_dir/build/bin/labreport" ] && command -v gnuplot >/dev/null 2>&1
+    [ -x "$bin_dir/labreport" ] && command -v gnuplot >/dev/null 2>&1
 }
 
 # labreport ARGS...: paths among ARGS must be absolute (the container sees
@@ -16,7 +16,7 @@ labreport() {
     if labreport_local; then
         # return's status said explicitly: a bare return in a trap handler
         # (run.sh's clean-up) would give the status from before the trap.
-        LAB_DATA_DIR=$lab_dir/data "$lab_dir/build/bin/labreport" "$@"
+        LAB_DATA_DIR=$lab_dir/data "$bin_dir/labreport" "$@"
         return $?
     fi
     docker image inspect lab/labreport >/dev/null 2>&1 ||

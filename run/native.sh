@@ -1,4 +1,4 @@
-# Sourced by run.sh: one run as local processes from build/bin on
+# Sourced by run.sh: one run as local processes from $bin_dir (build/bin) on
 # 127.0.0.1, each started with lab_start (run/ready.sh) and pinned with
 # taskset to the same CPU sets as in Docker.
 
@@ -24,13 +24,13 @@ build_programs() {
     fi
 }
 
-# program_path PROGRAM: build/bin/PROGRAM, or the Python deployments'
+# program_path PROGRAM: $bin_dir/PROGRAM, or the Python deployments'
 # launcher, which runs from the tree.
 program_path() {
     if [ "$1" = lab-python ]; then
         echo "$lab_dir/services/python/lab-python"
     else
-        echo "$lab_dir/build/bin/$1"
+        echo "$bin_dir/$1"
     fi
 }
 
@@ -89,19 +89,20 @@ run_native() {
                 --progress-file "$progress")
     [ -z "$requests" ] || args+=(-n "$requests")
     [ -z "$loadgen_protocol" ] || args+=("$loadgen_protocol")
-    say "running $load_shown: $concurrency clients on /$workload"
+    readarray -t -O ${#args[@]} args < <(loadgen_open_loop_args)
+    if [ "$samples" = 1 ]; then
+        args+=(--samples "$out/$(samples_name)")
+    fi
+    say "running $load_shown: $clients_shown on /$workload"
     start_progress "$progress"
     # shellcheck disable=SC2046 # pin's words are meant to split
-    $(pin "$loadgen_cpus") "$lab_dir/build/bin/loadgen" "${args[@]}" \
+    $(pin "$loadgen_cpus") "$bin_dir/loadgen" "${args[@]}" \
         "http://127.0.0.1:$port/$workload" >"$work_dir/loadgen.log" 2>&1 &
     local loadgen_pid=$! status=0
     pids+=("$loadgen_pid")
     sample_process loadgen "$loadgen_pid"
     wait "$loadgen_pid" || status=$?
     stop_progress
-    if [ "$status" != 0 ]; then
-        tail -n 20 "$work_dir/loadgen.log" >&2
-        die "loadgen failed (exit status $status)"
-    fi
+    loadgen_outcome "$status" "$work_dir/loadgen.log"
     usage_what="processes: CPU time, summed peak RSS (VmHWM)"
 }
