@@ -216,23 +216,6 @@ size_t lr_charts_of(const json_t *report, lr_chart_t out[LR_CHART_MAX])
     return n;
 }
 
-/* s as a gnuplot double-quoted string. */
-static void gp_string(lr_buf_t *b, const char *s)
-{
-    lr_buf_puts(b, "\"");
-    for (; *s; s++) {
-        char c[3] = {*s, '\0', '\0'};
-        if (*s == '"' || *s == '\\') {
-            c[0] = '\\';
-            c[1] = *s;
-        } else if ((unsigned char)*s < 0x20) {
-            c[0] = ' ';
-        }
-        lr_buf_puts(b, c);
-    }
-    lr_buf_puts(b, "\"");
-}
-
 /* s as a quoted string of a data block, which knows no escapes: a double
  * quote becomes a single one. */
 static void gp_data_string(lr_buf_t *b, const char *s)
@@ -263,7 +246,7 @@ static void gp_header(lr_buf_t *b, const char *file, int width, const char *titl
     lr_buf_puts(b, "set termoption noenhanced\nset decimalsign '.'\n"
                    "set datafile missing \"NaN\"\n");
     lr_buf_puts(b, "set title ");
-    gp_string(b, title);
+    lr_gnuplot_string(b, title);
     lr_buf_puts(b, "\n");
 }
 
@@ -419,7 +402,7 @@ static char *latency_script(const json_t *report)
         lr_buf_printf(&plot, "%s$v%zu using 1:2 with linespoints ", n ? ", \\\n     " : "", n);
         series_style(&plot, n);
         lr_buf_puts(&plot, " pt 7 ps 0.5 lw 1.5 title ");
-        gp_string(&plot, lr_jstr_get(row, "variant") ? lr_jstr_get(row, "variant") : "?");
+        lr_gnuplot_string(&plot, lr_jstr_get(row, "variant") ? lr_jstr_get(row, "variant") : "?");
         n++;
     }
     char title[256], where[128];
@@ -435,44 +418,52 @@ static char *latency_script(const json_t *report)
     return gp_finish(&b, &data, &plot);
 }
 
-static int cmp_long(const void *a, const void *b)
+static int cmp_double(const void *a, const void *b)
 {
-    long x = *(const long *)a, y = *(const long *)b;
+    double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
 }
 
-/* The rows' distinct concurrencies, ascending; NULL when out of memory. */
-static long *sweep_values(const json_t *report, size_t *count)
+/* The rows' distinct values of get (NaN: the row has none), ascending:
+ * a sweep's concurrencies or rates. NULL when out of memory. */
+static double *distinct_values(const json_t *report, double (*get)(const json_t *row),
+                               size_t *count)
 {
     size_t rows = json_array_size(json_object_get(report, "rows")), n = 0, i;
-    long *c = malloc((rows ? rows : 1) * sizeof *c);
-    if (c == NULL)
+    double *v = malloc((rows ? rows : 1) * sizeof *v);
+    if (v == NULL)
         return NULL;
     const json_t *row;
     json_array_foreach(json_object_get(report, "rows"), i, row) {
-        long v = row_c(row);
-        int seen = v <= 0;
+        double x = get(row);
+        int seen = isnan(x);
         for (size_t k = 0; k < n && !seen; k++)
-            seen = c[k] == v;
+            seen = lr_same_rate(v[k], x);
         if (!seen)
-            c[n++] = v;
+            v[n++] = x;
     }
-    qsort(c, n, sizeof *c, cmp_long);
+    qsort(v, n, sizeof *v, cmp_double);
     *count = n;
-    return c;
+    return v;
+}
+
+static double row_c_or_nan(const json_t *row)
+{
+    long c = row_c(row);
+    return c > 0 ? (double)c : NAN;
 }
 
 /* The x axis of a sweep chart: a tick at each concurrency, log when they
  * span a decade or more. */
-static void sweep_axis(lr_buf_t *b, const long *c, size_t n)
+static void sweep_axis(lr_buf_t *b, const double *c, size_t n)
 {
-    if (n > 0 && c[0] > 0 && (double)c[n - 1] / (double)c[0] >= LOG_X_RATIO)
+    if (n > 0 && c[0] > 0 && c[n - 1] / c[0] >= LOG_X_RATIO)
         lr_buf_printf(b, "set logscale x 10\nset xrange [%g:%g]\n", c[0] / 1.5, c[n - 1] * 1.5);
     else if (n > 0)
         lr_buf_printf(b, "set xrange [%g:%g]\n", c[0] * 0.9, c[n - 1] * 1.1);
     lr_buf_puts(b, "set xtics (");
     for (size_t k = 0; k < n; k++)
-        lr_buf_printf(b, "%s\"%ld\" %ld", k ? ", " : "", c[k], c[k]);
+        lr_buf_printf(b, "%s\"%.0f\" %.0f", k ? ", " : "", c[k], c[k]);
     lr_buf_puts(b, ")\nunset mxtics\nset xlabel \"concurrency (clients)\"\nset grid xtics ytics\n"
                    "set key outside right top vertical\n");
 }
@@ -506,7 +497,7 @@ static int variant_has(const json_t *rows, const char *variant, const char *key)
 /* One block per variant: concurrency, median of key, ceiling; rows in
  * concurrency order. lo and hi take the plotted values' range. */
 static void sweep_block(lr_buf_t *data, const json_t *rows, const char *variant, size_t k,
-                        const long *c, size_t nc, const char *key, int with_ceiling, double *lo,
+                        const double *c, size_t nc, const char *key, int with_ceiling, double *lo,
                         double *hi)
 {
     lr_buf_printf(data, "$v%zu << EOD\n", k);
@@ -515,13 +506,14 @@ static void sweep_block(lr_buf_t *data, const json_t *rows, const char *variant,
         const json_t *row;
         json_array_foreach(rows, i, row) {
             const char *v = lr_jstr_get(row, "variant");
-            if (v == NULL || strcmp(v, variant) != 0 || row_c(row) != c[j] || !row_has_runs(row))
+            if (v == NULL || strcmp(v, variant) != 0 || (double)row_c(row) != c[j] ||
+                !row_has_runs(row))
                 continue;
             double m = row_median(row, key);
             track(m, lo, hi);
             if (with_ceiling)
                 track(lr_jnum_get(row, "ceiling_rps"), lo, hi);
-            gp_num(data, (double)c[j]);
+            gp_num(data, c[j]);
             gp_num(data, m);
             gp_num(data, lr_jnum_get(row, "ceiling_rps"));
             lr_buf_puts(data, "\n");
@@ -535,7 +527,7 @@ static char *sweep_script(const json_t *report, const char *file, const char *ke
                           const char *ylabel, int with_ceiling)
 {
     size_t nc = 0;
-    long *c = sweep_values(report, &nc);
+    double *c = distinct_values(report, row_c_or_nan, &nc);
     if (c == NULL)
         return NULL;
     const json_t *rows = json_object_get(report, "rows");
@@ -551,7 +543,7 @@ static char *sweep_script(const json_t *report, const char *file, const char *ke
         lr_buf_printf(&plot, "%s$v%zu using 1:2 with linespoints ", n ? ", \\\n     " : "", n);
         series_style(&plot, n);
         lr_buf_puts(&plot, " pt 7 ps 0.6 lw 1.5 title ");
-        gp_string(&plot, variant);
+        lr_gnuplot_string(&plot, variant);
         if (with_ceiling) {
             lr_buf_printf(&plot, ", \\\n     $v%zu using 1:3 with lines lc rgb \"%s\" dt 2 "
                                  "lw 1 notitle", n, palette[n % PALETTE_SIZE]);
@@ -567,33 +559,6 @@ static char *sweep_script(const json_t *report, const char *file, const char *ke
     log_y_if_wide(&b, lo, hi);
     free(c);
     return gp_finish(&b, &data, &plot);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* The rows' distinct rates, ascending; NULL when out of memory. */
-static double *rate_values(const json_t *report, size_t *count)
-{
-    size_t rows = json_array_size(json_object_get(report, "rows")), n = 0, i;
-    double *r = malloc((rows ? rows : 1) * sizeof *r);
-    if (r == NULL)
-        return NULL;
-    const json_t *row;
-    json_array_foreach(json_object_get(report, "rows"), i, row) {
-        double v = row_rate(row);
-        int seen = isnan(v);
-        for (size_t k = 0; k < n && !seen; k++)
-            seen = lr_same_rate(r[k], v);
-        if (!seen)
-            r[n++] = v;
-    }
-    qsort(r, n, sizeof *r, cmp_double);
-    *count = n;
-    return r;
 }
 
 /* One block per variant: offered rate, median corrected p99; rows at the
@@ -647,7 +612,7 @@ static void rate_axis(lr_buf_t *b, const double *r, size_t n)
 static char *rate_script(const json_t *report)
 {
     size_t nr = 0;
-    double *rates = rate_values(report, &nr);
+    double *rates = distinct_values(report, row_rate, &nr);
     if (rates == NULL)
         return NULL;
     long c = lr_report_headline_c(report);
@@ -666,7 +631,7 @@ static char *rate_script(const json_t *report)
         lr_buf_printf(&plot, "%s$v%zu using 1:2 with linespoints ", n ? ", \\\n     " : "", n);
         series_style(&plot, n);
         lr_buf_puts(&plot, " pt 7 ps 0.6 lw 1.5 title ");
-        gp_string(&plot, variant);
+        lr_gnuplot_string(&plot, variant);
         n++;
     }
     char title[256];
@@ -699,7 +664,7 @@ static void pair_label(lr_buf_t *b, const json_t *pair)
     char label[256];
     snprintf(label, sizeof label, "%s%s%s", alias ? alias : "?", config ? " " : "",
              config ? config : "");
-    gp_string(b, label);
+    lr_gnuplot_string(b, label);
 }
 
 /* The pairs' bars, columns: index, C rps, Python rps, published rps;
@@ -770,7 +735,7 @@ static char *pairs_script(const json_t *report)
         lr_buf_printf(&plot, "%s$pairs using ($1%+.2f):%d:(%.2f) with boxes lc rgb \"%s\" title ",
                       shown++ ? ", \\\n     " : "", offsets[k], 2 + k, PAIR_BAR_WIDTH,
                       palette[k]);
-        gp_string(&plot, titles[k]);
+        lr_gnuplot_string(&plot, titles[k]);
     }
     lr_buf_puts(&data, "EOD\n");
     return gp_finish(&b, &data, &plot);

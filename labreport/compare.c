@@ -8,6 +8,7 @@
 #include "files.h"
 #include "format.h"
 #include "jsonutil.h"
+#include "open_row.h"
 #include "labreport.h"
 #include "load.h"
 #include "matrix.h"
@@ -177,8 +178,7 @@ static json_t *load_side(const char *path, char *err, size_t err_len)
 static int same_row(const json_t *a, const json_t *b)
 {
     const char *va = lr_jstr_get(a, "variant"), *vb = lr_jstr_get(b, "variant");
-    return va && vb && strcmp(va, vb) == 0 &&
-           lr_jnum_get(a, "concurrency") == lr_jnum_get(b, "concurrency");
+    return va && vb && strcmp(va, vb) == 0 && lr_same_point(a, b);
 }
 
 static const json_t *find_row(const json_t *side, const json_t *row)

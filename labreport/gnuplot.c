@@ -136,3 +136,19 @@ int lr_gnuplot_draw(const char *path, const char *script, char *err, size_t err_
         (void)unlink(svg_tmp);
     return rc;
 }
+
+void lr_gnuplot_string(lr_buf_t *b, const char *s)
+{
+    lr_buf_puts(b, "\"");
+    for (; *s; s++) {
+        char c[3] = {*s, '\0', '\0'};
+        if (*s == '"' || *s == '\\') {
+            c[0] = '\\';
+            c[1] = *s;
+        } else if ((unsigned char)*s < 0x20) {
+            c[0] = ' ';
+        }
+        lr_buf_puts(b, c);
+    }
+    lr_buf_puts(b, "\"");
+}

@@ -8,10 +8,16 @@
 
 #include <stddef.h>
 
+#include "buf.h"
+
 /* 1 when PATH holds an executable gnuplot: checked before drawing, so
  * that its absence is one clear message rather than a failed spawn per
  * chart. */
 int lr_gnuplot_found(void);
+
+/* s as a gnuplot double-quoted string, appended to b: quotes and
+ * backslashes escaped, control characters as blanks. */
+void lr_gnuplot_string(lr_buf_t *b, const char *s);
 
 /* Draw script's output into path. Returns 0, or -1 with the reason in
  * err (gnuplot's own messages go to stderr). */

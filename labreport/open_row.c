@@ -41,6 +41,12 @@ int lr_same_rate(double a, double b)
     return fabs(a - b) <= RATE_TOLERANCE * fmax(fabs(a), fabs(b));
 }
 
+int lr_same_point(const json_t *row_a, const json_t *row_b)
+{
+    return lr_jnum_get(row_a, "concurrency") == lr_jnum_get(row_b, "concurrency") &&
+           lr_same_rate(lr_jnum_get(row_a, "rate"), lr_jnum_get(row_b, "rate"));
+}
+
 /* {median, min, max} of a figure of each run (NaN: the run lacks it). */
 static json_t *stat_over_runs(const lr_run_t *runs, size_t n,
                               double (*figure)(const json_t *), int decimals, int *failed)

@@ -25,6 +25,11 @@ int lr_run_is_open(const json_t *report);
  * rounding (a plan's 25 and a report's 25.0). */
 int lr_same_rate(double a, double b);
 
+/* 1 when two matrix rows were measured at the same point of a sweep: the
+ * same concurrency and the same offered rate (or none, closed loop).
+ * compare and the C and Python pairs match rows by this. */
+int lr_same_point(const json_t *row_a, const json_t *row_b);
+
 /* Into row (lr_row_json's object): when rate is a number or some run was
  * an open loop, "rate" (number or null), "p99_uncorrected_ms" and "late"
  * ({median, min, max} over the runs, or null); for every run whose checks

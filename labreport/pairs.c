@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "jsonutil.h"
+#include "open_row.h"
 #include "published.h"
 #include "run_report.h"
 #include "stats.h"
@@ -94,8 +95,8 @@ static json_t *pair_json(const json_t *study_row, const json_t *c_row, const jso
     return o;
 }
 
-/* Every (C row, Python row) of one study row at a shared concurrency, in
- * the rows' order. */
+/* Every (C row, Python row) of one study row at a shared point (the same
+ * concurrency and offered rate), in the rows' order. */
 static void add_pairs_of(json_t *pairs, const json_t *study_row, const json_t *rows, int *failed)
 {
     size_t i, k;
@@ -104,8 +105,7 @@ static void add_pairs_of(json_t *pairs, const json_t *study_row, const json_t *r
         if (!row_is(c_row, study_row, "variants", LR_IMPL_C))
             continue;
         json_array_foreach(rows, k, py_row) {
-            if (row_is(py_row, study_row, "python", LR_IMPL_PYTHON) &&
-                lr_jnum_get(py_row, "concurrency") == lr_jnum_get(c_row, "concurrency"))
+            if (row_is(py_row, study_row, "python", LR_IMPL_PYTHON) && lr_same_point(py_row, c_row))
                 lr_jappend(pairs, pair_json(study_row, c_row, py_row, failed), failed);
         }
     }

@@ -44,23 +44,6 @@ int lr_run_chart_wanted(const json_t *run)
     return json_array_size(points_of(run)) > 0;
 }
 
-/* s as a gnuplot double-quoted string (control characters as blanks). */
-static void gp_quote(lr_buf_t *b, const char *s)
-{
-    lr_buf_puts(b, "\"");
-    for (; *s; s++) {
-        char c[3] = {*s, '\0', '\0'};
-        if (*s == '"' || *s == '\\') {
-            c[0] = '\\';
-            c[1] = *s;
-        } else if ((unsigned char)*s < 0x20) {
-            c[0] = ' ';
-        }
-        lr_buf_puts(b, c);
-    }
-    lr_buf_puts(b, "\"");
-}
-
 static void gp_num(lr_buf_t *b, double v)
 {
     if (isfinite(v))
@@ -81,7 +64,7 @@ static void chart_title(lr_buf_t *b, const json_t *run)
     snprintf(title, sizeof title, "%s / %s: %s", variant ? variant : "?",
              workload ? workload : "?", load);
     lr_buf_puts(b, "set title ");
-    gp_quote(b, title);
+    lr_gnuplot_string(b, title);
     lr_buf_puts(b, "\n");
 }
 
@@ -191,7 +174,7 @@ static void series_line(lr_buf_t *b, int *shown, const int has[COL_COUNT], int k
         return;
     lr_buf_printf(b, "%s$series using %d:%d %s title ", (*shown)++ ? ", \\\n     " : "plot ",
                   k == COL_IN_FLIGHT ? COL_X_END : 1, k, style);
-    gp_quote(b, title);
+    lr_gnuplot_string(b, title);
 }
 
 char *lr_run_chart_script(const json_t *run, const char *file)

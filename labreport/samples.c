@@ -7,6 +7,7 @@
 
 #include "jsonutil.h"
 #include "labreport.h"
+#include "percentile.h"
 #include "samples_file.h"
 
 /* loadgen's percentiles (loadgen/stats.c lg_percentiles), in per mille so
@@ -100,13 +101,7 @@ void lr_samples_sort(lr_samples_t *s)
 
 int64_t lr_samples_percentile_ns(const int64_t *sorted, size_t n, unsigned per_mille)
 {
-    /* rank = ceil(per_mille * n / 1000) in integers, as loadgen. */
-    uint64_t rank = ((uint64_t)per_mille * n + 999) / 1000;
-    if (rank == 0)
-        rank = 1;
-    if (rank > n)
-        rank = n;
-    return sorted[rank - 1];
+    return sorted[lab_nearest_rank(n, per_mille) - 1];
 }
 
 uint64_t lr_samples_issued(const lr_samples_t *s)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "latency_spectrum.h"
+#include "percentile.h"
 #include "report.h"
 #include "stats.h"
 
@@ -102,10 +103,7 @@ static size_t bin_run(const tagged_t *lat, size_t nlat, size_t at, uint64_t b)
 
 static double run_percentile_ms(const tagged_t *run, size_t n, unsigned per_mille)
 {
-    uint64_t rank = ((uint64_t)per_mille * n + 999) / 1000;
-    if (rank == 0)
-        rank = 1;
-    return (double)run[rank - 1].value / 1e6;
+    return (double)run[lab_nearest_rank(n, per_mille) - 1].value / 1e6;
 }
 
 static json_t *series_point(const point_t *p, uint64_t t, int64_t in_flight, const tagged_t *run,

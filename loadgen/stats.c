@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "percentile.h"
+
 const lg_percentile_t lg_percentiles[LG_PERCENTILE_COUNT] = {
     {"50", 500}, {"60", 600}, {"70", 700}, {"80", 800},     {"90", 900},
     {"95", 950}, {"99", 990}, {"99.9", 999}, {"100", 1000},
@@ -241,14 +243,7 @@ int stats_finish(lg_stats_t *s, uint64_t start_ns)
 
 uint64_t lg_percentile_of(const uint64_t *sorted, size_t n, unsigned per_mille)
 {
-    /* rank = ceil(per_mille * n / 1000) in integers: no rounding surprise
-     * at 99.9 (999 * 1000 / 1000 is exactly 999). */
-    uint64_t rank = ((uint64_t)per_mille * n + 999) / 1000;
-    if (rank == 0)
-        rank = 1;
-    if (rank > n)
-        rank = n;
-    return sorted[rank - 1];
+    return sorted[lab_nearest_rank(n, per_mille) - 1];
 }
 
 uint64_t stats_percentile_ns(const lg_stats_t *s, unsigned per_mille)

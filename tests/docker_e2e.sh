@@ -156,6 +156,27 @@ for project in $(grep -o 'project lab-run-[0-9]*' "$tmp/matrix.log" | cut -d' ' 
     check "the matrix's run left no container or network ($project)" nothing_left "$project"
 done
 
+# ---- the open loop in Docker: --rate, --check and --samples reach loadgen -
+
+if ./run.sh event-loop io -c 10 -d 2 --delay 0.1 --no-build --rate 50 \
+        --check 'failures=0,p99<1000ms' --samples --out "$tmp/open" >"$tmp/open.log" 2>&1; then
+    pass "run.sh event-loop io --rate 50 --check ... --samples exits 0"
+else
+    fail "run.sh event-loop io --rate 50 --check ... --samples exits 0"
+    show_log "$tmp/open.log"
+fi
+open_report=$(find "$tmp/open" -maxdepth 1 -name '*_event-loop_io.json' | head -n 1)
+check "open loop in Docker: 100 planned, issued + late = planned, the checks passed" \
+    jq -e '.config.load == "open" and .summary.planned == 100 and
+           .summary.issued + .summary.late == 100 and (.checks | all(.pass))' \
+        "${open_report:-/nonexistent}" >/dev/null
+open_samples=$(jq -r '.samples.path // "none"' "${open_report:-/nonexistent}" 2>/dev/null)
+check "open loop in Docker: the samples beside the report, one row per planned request" \
+    bash -c "[ \$(gzip -dc '$tmp/open/$open_samples' | grep -vc '^[#p]') = 100 ]"
+check "open loop in Docker: the latency chart beside the report (lab/labreport)" \
+    test -s "${open_report%.json}.latency.svg"
+check "open loop in Docker: every JSON validates against schemas/" schemas_valid "$tmp/open"
+
 # ---- the plain Compose one-liner ----------------------------------------
 
 oneliner_out=$tmp/oneliner

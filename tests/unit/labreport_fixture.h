@@ -36,6 +36,27 @@ static inline int lrf_tempdir(char *out, size_t cap)
     return mkdtemp(out) ? 0 : -1;
 }
 
+/* A test's fixture whose first member is its folder, char dir[PATH_MAX]:
+ * allocated zeroed, with that folder made (NULL on failure). */
+static inline void *lrf_fixture_new(size_t size)
+{
+    char *f = size >= PATH_MAX ? calloc(1, size) : NULL;
+    if (f != NULL && lrf_tempdir(f, PATH_MAX) < 0) {
+        free(f);
+        return NULL;
+    }
+    return f;
+}
+
+/* cmocka's teardown of such a fixture: the folder and all in it, then the
+ * fixture (a pointer to a struct is one to its first member). */
+static inline int lrf_teardown(void **state)
+{
+    lrf_rmtree(*state);
+    free(*state);
+    return 0;
+}
+
 static inline int lrf_write(const char *dir, const char *name, const char *text)
 {
     char path[PATH_MAX];

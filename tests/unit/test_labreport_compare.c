@@ -86,8 +86,8 @@ typedef struct fixture {
 /* Two runs of one variant: B's mean latency 20% above A's. */
 static int setup(void **state)
 {
-    fixture_t *f = calloc(1, sizeof *f);
-    if (f == NULL || lrf_tempdir(f->dir, sizeof f->dir) < 0)
+    fixture_t *f = lrf_fixture_new(sizeof *f);
+    if (f == NULL)
         return -1;
     if (lrf_write_json(f->dir, "a.json", lrf_run(2, "event-loop", 100, 99.6, 1000, 0)) < 0 ||
         lrf_write_json(f->dir, "b.json", lrf_run(2, "event-loop", 100, 99.5, 1200, 0)) < 0)
@@ -95,14 +95,6 @@ static int setup(void **state)
     snprintf(f->a, sizeof f->a, "%s/a.json", f->dir);
     snprintf(f->b, sizeof f->b, "%s/b.json", f->dir);
     *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture_t *f = *state;
-    lrf_rmtree(f->dir);
-    free(f);
     return 0;
 }
 
@@ -191,10 +183,10 @@ int main(void)
         cmocka_unit_test(test_single_runs_threshold),
         cmocka_unit_test(test_lower_is_better_for_latency),
         cmocka_unit_test(test_from_zero_and_missing),
-        cmocka_unit_test_setup_teardown(test_fail_on_regression_direction, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bad_inputs, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_two_runs_of_other_variants, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_settings_that_differ, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fail_on_regression_direction, setup, lrf_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_inputs, setup, lrf_teardown),
+        cmocka_unit_test_setup_teardown(test_two_runs_of_other_variants, setup, lrf_teardown),
+        cmocka_unit_test_setup_teardown(test_settings_that_differ, setup, lrf_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -20,18 +20,10 @@ typedef struct fixture {
 
 static int setup(void **state)
 {
-    fixture_t *f = calloc(1, sizeof *f);
-    if (f == NULL || lrf_tempdir(f->dir, sizeof f->dir) < 0)
+    fixture_t *f = lrf_fixture_new(sizeof *f);
+    if (f == NULL)
         return -1;
     *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture_t *f = *state;
-    lrf_rmtree(f->dir);
-    free(f);
     return 0;
 }
 
@@ -179,12 +171,12 @@ static void test_is_run_report(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_schema1_without_resources, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_schema2_with_resources1, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_schema3_with_resources2, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema1_without_resources, setup, lrf_teardown),
+        cmocka_unit_test_setup_teardown(test_schema2_with_resources1, setup, lrf_teardown),
+        cmocka_unit_test_setup_teardown(test_schema3_with_resources2, setup, lrf_teardown),
         cmocka_unit_test(test_no_ceiling),
-        cmocka_unit_test_setup_teardown(test_bad_input_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bad_resources_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_input_refused, setup, lrf_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_resources_refused, setup, lrf_teardown),
         cmocka_unit_test(test_is_run_report),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,6 +19,7 @@
 #include "labreport.h"
 #include "labreport_fixture.h"
 #include "matrix.h"
+#include "open_row.h"
 #include "rebuild.h"
 
 static const int rates[] = {25, 50, 100};
@@ -28,19 +29,13 @@ static const char *const variants[] = {"event-loop", "threadpool-50"};
 
 static int setup(void **state)
 {
-    char *dir = calloc(1, PATH_MAX);
-    if (dir == NULL || lrf_tempdir(dir, PATH_MAX) < 0)
+    char *dir = lrf_fixture_new(PATH_MAX);
+    if (dir == NULL)
         return -1;
     *state = dir;
     return 0;
 }
 
-static int teardown(void **state)
-{
-    lrf_rmtree(*state);
-    free(*state);
-    return 0;
-}
 
 /* lrf_run made an open loop at a constant rate: the served rate, the
  * corrected p99 (uncorrected: the delay's), the late requests, loadgen's
@@ -282,14 +277,37 @@ static void test_closed_rows_unchanged(void **state)
     json_decref(r);
 }
 
+/* compare and the C and Python pairs match rows by point: the same
+ * concurrency and the same rate, or both closed. */
+static void test_same_point(void **state)
+{
+    (void)state;
+    json_t *closed = json_pack("{s:i}", "concurrency", 100);
+    json_t *closed_200 = json_pack("{s:i}", "concurrency", 200);
+    json_t *at_50 = json_pack("{s:i, s:f}", "concurrency", 100, "rate", 50.0);
+    json_t *at_50_int = json_pack("{s:i, s:i}", "concurrency", 100, "rate", 50);
+    json_t *at_75 = json_pack("{s:i, s:f}", "concurrency", 100, "rate", 75.0);
+    assert_true(lr_same_point(closed, closed));
+    assert_false(lr_same_point(closed, closed_200));
+    assert_false(lr_same_point(closed, at_50));
+    assert_true(lr_same_point(at_50, at_50_int));
+    assert_false(lr_same_point(at_50, at_75));
+    json_decref(closed);
+    json_decref(closed_200);
+    json_decref(at_50);
+    json_decref(at_50_int);
+    json_decref(at_75);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_rows_per_rate, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_run_at_another_rate_is_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_chart_script, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_report_rebuilds_byte_identical, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_closed_rows_unchanged, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rows_per_rate, setup, lrf_teardown),
+        cmocka_unit_test(test_same_point),
+        cmocka_unit_test_setup_teardown(test_run_at_another_rate_is_refused, setup, lrf_teardown),
+        cmocka_unit_test_setup_teardown(test_chart_script, setup, lrf_teardown),
+        cmocka_unit_test_setup_teardown(test_report_rebuilds_byte_identical, setup, lrf_teardown),
+        cmocka_unit_test_setup_teardown(test_closed_rows_unchanged, setup, lrf_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -100,19 +100,11 @@ typedef struct {
 
 static int setup(void **state)
 {
-    fixture_t *f = calloc(1, sizeof *f);
-    if (f == NULL || lrf_tempdir(f->dir, sizeof f->dir) < 0)
+    fixture_t *f = lrf_fixture_new(sizeof *f);
+    if (f == NULL)
         return -1;
     snprintf(f->json, sizeof f->json, "%s/" BASE ".json", f->dir);
     *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture_t *f = *state;
-    lrf_rmtree(f->dir);
-    free(f);
     return 0;
 }
 
@@ -183,8 +175,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_script),
         cmocka_unit_test(test_script_closed_without_latency),
-        cmocka_unit_test_setup_teardown(test_publish_and_rebuild, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_no_series_no_chart, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_publish_and_rebuild, setup, lrf_teardown),
+        cmocka_unit_test_setup_teardown(test_no_series_no_chart, setup, lrf_teardown),
     };
     return cmocka_run_group_tests_name("labreport run chart", tests, NULL, NULL);
 }

@@ -58,22 +58,14 @@ static void write_runs(fixture_t *f)
 
 static int setup(void **state)
 {
-    fixture_t *f = calloc(1, sizeof *f);
-    if (f == NULL || lrf_tempdir(f->dir, sizeof f->dir) < 0)
+    fixture_t *f = lrf_fixture_new(sizeof *f);
+    if (f == NULL)
         return -1;
     snprintf(f->a, sizeof f->a, "%s/a.samples.csv.gz", f->dir);
     snprintf(f->b, sizeof f->b, "%s/b.samples.csv.gz", f->dir);
     snprintf(f->bad, sizeof f->bad, "%s/bad.samples.csv.gz", f->dir);
     write_runs(f);
     *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture_t *f = *state;
-    lrf_rmtree(f->dir);
-    free(f);
     return 0;
 }
 
@@ -208,11 +200,11 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_percentile_rank),
-        cmocka_unit_test_setup_teardown(test_merge_is_exact, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_json_has_the_report_keys, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_text_output, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_no_responses, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bad_file_adds_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_merge_is_exact, setup, lrf_teardown),
+        cmocka_unit_test_setup_teardown(test_json_has_the_report_keys, setup, lrf_teardown),
+        cmocka_unit_test_setup_teardown(test_text_output, setup, lrf_teardown),
+        cmocka_unit_test_setup_teardown(test_no_responses, setup, lrf_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_file_adds_nothing, setup, lrf_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
