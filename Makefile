@@ -212,19 +212,20 @@ bench: all
 clean:
 	rm -rf build
 
-# Debian packages for the build, the tests and the images. apt-get runs only
-# when one is missing (and then updates its lists first).
-DEB_PACKAGES := build-essential pkg-config libuv1-dev libcurl4-openssl-dev \
-                libjansson-dev node-llhttp libcmocka-dev debootstrap wrk \
-                valgrind curl jq libgrpc-dev libprotobuf-c-dev protobuf-c-compiler \
-                libnghttp2-dev python3-jsonschema gnuplot-nox protobuf-compiler zlib1g-dev \
-                $(PYTHON_PACKAGES)
 # The classic study's Python deployments (services/python/), natively; the
 # same list as docker/python.Dockerfile's.
 PYTHON_PACKAGES := python3-flask gunicorn uwsgi-core uwsgi-plugin-python3 \
                 uwsgi-plugin-gevent-python3 python3-gevent python3-uvicorn \
                 python3-fastapi python3-grpcio python3-protobuf python3-requests \
                 python3-aiohttp python3-numpy
+# Debian packages for the build, the tests and the images. apt-get runs only
+# when one is missing (and then updates its lists first). PYTHON_PACKAGES
+# comes first: := expands it here.
+DEB_PACKAGES := build-essential pkg-config libuv1-dev libcurl4-openssl-dev \
+                libjansson-dev node-llhttp libcmocka-dev debootstrap wrk \
+                valgrind curl jq libgrpc-dev libprotobuf-c-dev protobuf-c-compiler \
+                libnghttp2-dev python3-jsonschema gnuplot-nox protobuf-compiler zlib1g-dev \
+                $(PYTHON_PACKAGES)
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do \
 	    dpkg-query -W -f='$${db:Status-Abbrev}\n' $$p 2>/dev/null | grep -q '^ii' || echo $$p; \

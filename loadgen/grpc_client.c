@@ -13,7 +13,7 @@
 #include "grpc_unary.h"
 #include "health.pb-c.h"
 
-int grpc_client_method(const lg_url_t *url, char *method, size_t cap, char *err, size_t err_len)
+int lg_grpc_client_method(const lg_url_t *url, char *method, size_t cap, char *err, size_t err_len)
 {
     const char *path = url->target;
     const char *name = strcmp(path, "/io") == 0    ? "/bench.Bench/Io"
@@ -28,7 +28,7 @@ int grpc_client_method(const lg_url_t *url, char *method, size_t cap, char *err,
     return 0;
 }
 
-grpc_channel *grpc_client_channel(const lg_url_t *url, int own_connection)
+grpc_channel *lg_grpc_client_channel(const lg_url_t *url, int own_connection)
 {
     char ip[INET_ADDRSTRLEN], target[INET_ADDRSTRLEN + 16];
     if (inet_ntop(AF_INET, &url->addr.sin_addr, ip, sizeof ip) == NULL)
@@ -64,9 +64,9 @@ static int health_once(grpc_channel *channel, long timeout_ms, char *err, size_t
     return rc;
 }
 
-int grpc_client_wait(const lg_url_t *url, double wait_s, char *err, size_t err_len)
+int lg_grpc_client_wait(const lg_url_t *url, double wait_s, char *err, size_t err_len)
 {
-    grpc_channel *channel = grpc_client_channel(url, 1);
+    grpc_channel *channel = lg_grpc_client_channel(url, 1);
     if (channel == NULL) {
         snprintf(err, err_len, "cannot make a gRPC channel");
         return -ETIMEDOUT;
@@ -87,10 +87,10 @@ int grpc_client_wait(const lg_url_t *url, double wait_s, char *err, size_t err_l
     return rc;
 }
 
-int grpc_client_describe(const lg_url_t *url, int timeout_ms, char *body, size_t cap, char *err,
+int lg_grpc_client_describe(const lg_url_t *url, int timeout_ms, char *body, size_t cap, char *err,
                          size_t err_len)
 {
-    grpc_channel *channel = grpc_client_channel(url, 1);
+    grpc_channel *channel = lg_grpc_client_channel(url, 1);
     if (channel == NULL) {
         snprintf(err, err_len, "cannot make a gRPC channel");
         return -1;

@@ -39,7 +39,7 @@
 #define GRPC_STOP_POLL_NS (50 * NS_PER_MS)
 /* A DEADLINE_EXCEEDED that came this close to --timeout is the client's. */
 #define GRPC_DEADLINE_SLACK_NS NS_PER_MS
-#define GRPC_HTTP_OK 200 /* how stats_end counts an ok response */
+#define GRPC_HTTP_OK 200 /* how lg_stats_end counts an ok response */
 
 enum call_state { CALL_IDLE, CALL_IN_FLIGHT, CALL_WAITING };
 
@@ -117,7 +117,7 @@ static void call_send(grpc_worker_t *g, gcall_t *c, const lg_req_t *r)
     lg_run_t *run = g->base.run;
     c->req = *r;
     c->cancelled = 0;
-    stats_issue(&g->base.stats, r->in_warmup);
+    lg_stats_issue(&g->base.stats, r->in_warmup);
     lg_progress_issued(&g->base);
     c->call = grpc_channel_create_call(g->channel, NULL, GRPC_PROPAGATE_DEFAULTS, g->cq, g->method,
                                        NULL, at_ns(r->sent_ns + run->timeout_ns), NULL);
@@ -140,7 +140,7 @@ static void call_send(grpc_worker_t *g, gcall_t *c, const lg_req_t *r)
                                          : grpc_call_start_batch(c->call, ops, 6, c, NULL);
     if (rc != GRPC_CALL_OK) {
         log_debug("grpc call: %s", grpc_call_error_to_string(rc));
-        stats_end(&g->base.stats, &c->req, LG_OUTCOME_ERR_WRITE, 0, r->sent_ns);
+        lg_stats_end(&g->base.stats, &c->req, LG_OUTCOME_ERR_WRITE, 0, r->sent_ns);
         ended(g, r->sent_ns, 0, 1);
         call_release(c);
         wait_until(g, c, r->sent_ns + LG_CONNECT_BACKOFF_NS);
@@ -192,26 +192,26 @@ static void call_done(grpc_worker_t *g, gcall_t *c)
     int failed = 1, ok = 0;
     uint64_t next_ns = now;
     if (c->cancelled) {
-        stats_end(s, &c->req, LG_OUTCOME_UNFINISHED, 0, now);
+        lg_stats_end(s, &c->req, LG_OUTCOME_UNFINISHED, 0, now);
         failed = 0;
     } else if (c->status == GRPC_STATUS_OK) {
-        stats_end(s, &c->req, LG_OUTCOME_RESPONSE, GRPC_HTTP_OK, now);
+        lg_stats_end(s, &c->req, LG_OUTCOME_RESPONSE, GRPC_HTTP_OK, now);
         lg_window_count_ok(run, s, c->req.sent_ns, now);
         failed = 0;
         ok = 1;
     } else if (c->status == GRPC_STATUS_DEADLINE_EXCEEDED &&
                latency + GRPC_DEADLINE_SLACK_NS >= run->timeout_ns) {
-        stats_end(s, &c->req, LG_OUTCOME_TIMEOUT, 0, now);
+        lg_stats_end(s, &c->req, LG_OUTCOME_TIMEOUT, 0, now);
     } else if (c->status == GRPC_STATUS_UNAVAILABLE && c->initial.count == 0) {
         if (log_enabled(LOG_DEBUG)) {
             char *d = grpc_slice_to_c_string(c->details);
             log_debug("grpc call: UNAVAILABLE before the server answered: %s", d);
             gpr_free(d);
         }
-        stats_end(s, &c->req, LG_OUTCOME_ERR_CONNECT, 0, now);
+        lg_stats_end(s, &c->req, LG_OUTCOME_ERR_CONNECT, 0, now);
         next_ns = now + LG_CONNECT_BACKOFF_NS;
     } else {
-        stats_end(s, &c->req, LG_OUTCOME_RESPONSE, (int)c->status, now);
+        lg_stats_end(s, &c->req, LG_OUTCOME_RESPONSE, (int)c->status, now);
     }
     ended(g, now, ok, failed);
     call_release(c);
@@ -339,11 +339,11 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-lg_worker_t *grpc_worker_new(lg_run_t *run, int index, size_t conn_count, char *err,
+lg_worker_t *lg_grpc_worker_new(lg_run_t *run, int index, size_t conn_count, char *err,
                              size_t err_len)
 {
     char method[LG_GRPC_METHOD_MAX];
-    if (grpc_client_method(&run->cfg->url, method, sizeof method, err, err_len) < 0)
+    if (lg_grpc_client_method(&run->cfg->url, method, sizeof method, err, err_len) < 0)
         return NULL;
     void *mem = NULL;
     size_t size = (sizeof(grpc_worker_t) + 63) / 64 * 64;
@@ -364,9 +364,9 @@ lg_worker_t *grpc_worker_new(lg_run_t *run, int index, size_t conn_count, char *
         hint = LG_SAMPLES_RESERVE_MAX;
     g->calls = calloc(conn_count, sizeof *g->calls);
     g->free = calloc(conn_count, sizeof *g->free);
-    if (stats_init(&g->base.stats, hint) < 0 || g->calls == NULL || g->free == NULL) {
+    if (lg_stats_init(&g->base.stats, hint) < 0 || g->calls == NULL || g->free == NULL) {
         snprintf(err, err_len, "worker %d: out of memory for %zu clients", index, conn_count);
-        grpc_worker_free(&g->base);
+        lg_grpc_worker_free(&g->base);
         return NULL;
     }
     for (size_t i = 0; i < conn_count; i++) {
@@ -376,16 +376,16 @@ lg_worker_t *grpc_worker_new(lg_run_t *run, int index, size_t conn_count, char *
         g->calls[i].details = grpc_empty_slice();
     }
     g->cq = grpc_completion_queue_create_for_next(NULL);
-    g->channel = grpc_client_channel(&run->cfg->url, 1);
+    g->channel = lg_grpc_client_channel(&run->cfg->url, 1);
     if (g->cq == NULL || g->channel == NULL) {
         snprintf(err, err_len, "worker %d: cannot make a gRPC channel and queue", index);
-        grpc_worker_free(&g->base);
+        lg_grpc_worker_free(&g->base);
         return NULL;
     }
     return &g->base;
 }
 
-void grpc_worker_free(lg_worker_t *w)
+void lg_grpc_worker_free(lg_worker_t *w)
 {
     if (w == NULL)
         return;
@@ -405,12 +405,15 @@ void grpc_worker_free(lg_worker_t *w)
         grpc_completion_queue_destroy(g->cq);
     }
     grpc_slice_unref(g->method);
-    stats_free(&w->stats);
+    lg_stats_free(&w->stats);
     free(g->calls);
     free(g->free);
     free(g);
 }
 
-int grpc_worker_start(lg_worker_t *w) { return pthread_create(&w->thread, NULL, worker_main, w); }
+int lg_grpc_worker_start(lg_worker_t *w)
+{
+    return pthread_create(&w->thread, NULL, worker_main, w);
+}
 
-int grpc_worker_join(lg_worker_t *w) { return pthread_join(w->thread, NULL); }
+int lg_grpc_worker_join(lg_worker_t *w) { return pthread_join(w->thread, NULL); }

@@ -8,10 +8,10 @@
 #include "loadgen.h"
 
 /* As worker_new: a worker with conn_count clients calling method. */
-lg_worker_t *grpc_worker_new(lg_run_t *run, int index, size_t conn_count, char *err,
+lg_worker_t *lg_grpc_worker_new(lg_run_t *run, int index, size_t conn_count, char *err,
                              size_t err_len);
-void grpc_worker_free(lg_worker_t *w);
-int grpc_worker_start(lg_worker_t *w);
-int grpc_worker_join(lg_worker_t *w);
+void lg_grpc_worker_free(lg_worker_t *w);
+int lg_grpc_worker_start(lg_worker_t *w);
+int lg_grpc_worker_join(lg_worker_t *w);
 
 #endif

@@ -69,12 +69,12 @@ static int health_fail(int fd, int rc, char *err, size_t err_len, const char *wh
     return rc;
 }
 
-int health_http_get(const lg_url_t *url, const char *target, int timeout_ms, int *status,
+int lg_health_http_get(const lg_url_t *url, const char *target, int timeout_ms, int *status,
                     char *body, size_t cap, char *err, size_t err_len)
 {
     uint64_t deadline = clock_now_ns() + (uint64_t)timeout_ms * NS_PER_MS;
     char req[LG_REQUEST_MAX];
-    int req_len = url_request(url, target, 0, req, sizeof req);
+    int req_len = lg_url_request(url, target, 0, req, sizeof req);
     if (req_len < 0)
         return health_fail(-1, req_len, err, err_len, "request");
     body[0] = '\0';
@@ -150,13 +150,13 @@ int health_http_get(const lg_url_t *url, const char *target, int timeout_ms, int
     return 0;
 }
 
-int health_get(const lg_url_t *url, int timeout_ms, int *status, char *body, size_t cap,
+int lg_health_get(const lg_url_t *url, int timeout_ms, int *status, char *body, size_t cap,
                char *err, size_t err_len)
 {
-    return health_http_get(url, HEALTH_PATH, timeout_ms, status, body, cap, err, err_len);
+    return lg_health_http_get(url, HEALTH_PATH, timeout_ms, status, body, cap, err, err_len);
 }
 
-int health_wait(const lg_url_t *url, double wait_s, char *body, size_t cap, char *err,
+int lg_health_wait(const lg_url_t *url, double wait_s, char *body, size_t cap, char *err,
                 size_t err_len)
 {
     uint64_t deadline = clock_now_ns() + (uint64_t)(wait_s * 1e9);
@@ -166,7 +166,7 @@ int health_wait(const lg_url_t *url, double wait_s, char *body, size_t cap, char
         uint64_t left_ms = now < deadline ? (deadline - now) / NS_PER_MS : 0;
         int attempt_ms = left_ms < LG_HEALTH_TIMEOUT_MS ? (int)left_ms : LG_HEALTH_TIMEOUT_MS;
         int status = 0;
-        int rc = attempt_ms > 0 ? health_get(url, attempt_ms, &status, body, cap, err, err_len)
+        int rc = attempt_ms > 0 ? lg_health_get(url, attempt_ms, &status, body, cap, err, err_len)
                                 : -ETIMEDOUT;
         if (rc == -EPROTONOSUPPORT)
             return rc;
@@ -188,7 +188,7 @@ int health_wait(const lg_url_t *url, double wait_s, char *body, size_t cap, char
     }
 }
 
-json_t *health_server_info(const char *body)
+json_t *lg_health_server_info(const char *body)
 {
     json_t *info = json_loads(body, JSON_REJECT_DUPLICATES, NULL);
     if (info == NULL)
@@ -208,21 +208,21 @@ static int health_describe_grpc(const lg_config_t *cfg, json_t **server, char *e
 {
     static char body[LG_HEALTH_BODY_MAX];
     char why[LG_ERR_MAX];
-    if (cfg->wait_s > 0 && grpc_client_wait(&cfg->url, cfg->wait_s, why, sizeof why) < 0) {
+    if (cfg->wait_s > 0 && lg_grpc_client_wait(&cfg->url, cfg->wait_s, why, sizeof why) < 0) {
         snprintf(err, err_len, "%s not healthy after %g s; last attempt: %s", cfg->url_text,
                  cfg->wait_s, why);
         return -1;
     }
-    if (grpc_client_describe(&cfg->url, LG_HEALTH_TIMEOUT_MS, body, sizeof body, why,
+    if (lg_grpc_client_describe(&cfg->url, LG_HEALTH_TIMEOUT_MS, body, sizeof body, why,
                              sizeof why) < 0) {
         snprintf(err, err_len, "%s (the report has no server description)", why);
         return 0;
     }
-    *server = health_server_info(body);
+    *server = lg_health_server_info(body);
     return 0;
 }
 
-int health_describe(const lg_config_t *cfg, json_t **server, char *err, size_t err_len)
+int lg_health_describe(const lg_config_t *cfg, json_t **server, char *err, size_t err_len)
 {
     static char body[LG_HEALTH_BODY_MAX];
     char why[LG_ERR_MAX];
@@ -231,7 +231,7 @@ int health_describe(const lg_config_t *cfg, json_t **server, char *err, size_t e
     if (cfg->grpc)
         return health_describe_grpc(cfg, server, err, err_len);
     if (cfg->wait_s > 0) {
-        int rc = health_wait(&cfg->url, cfg->wait_s, body, sizeof body, why, sizeof why);
+        int rc = lg_health_wait(&cfg->url, cfg->wait_s, body, sizeof body, why, sizeof why);
         if (rc == -EPROTONOSUPPORT) {
             snprintf(err, err_len, "%s: %s", cfg->url_text, why);
             return -1;
@@ -241,15 +241,15 @@ int health_describe(const lg_config_t *cfg, json_t **server, char *err, size_t e
                      cfg->wait_s, why);
             return -1;
         }
-        *server = health_server_info(body);
+        *server = lg_health_server_info(body);
         return 0;
     }
     int status = 0;
-    if (health_get(&cfg->url, LG_HEALTH_TIMEOUT_MS, &status, body, sizeof body, why,
+    if (lg_health_get(&cfg->url, LG_HEALTH_TIMEOUT_MS, &status, body, sizeof body, why,
                    sizeof why) < 0) {
         snprintf(err, err_len, "GET /healthz: %s (the report has no server description)", why);
         return 0;
     }
-    *server = status == 200 ? health_server_info(body) : NULL;
+    *server = status == 200 ? lg_health_server_info(body) : NULL;
     return 0;
 }

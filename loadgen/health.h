@@ -14,25 +14,25 @@
  * here, slowapi's /stats for --upstream). On a whole response returns 0
  * with its status and body (NUL-terminated, cut at cap - 1). Otherwise
  * -errno (-ECONNREFUSED, -ETIMEDOUT, -EPROTO, ...) with a message in err. */
-int health_http_get(const lg_url_t *url, const char *target, int timeout_ms, int *status,
+int lg_health_http_get(const lg_url_t *url, const char *target, int timeout_ms, int *status,
                     char *body, size_t cap, char *err, size_t err_len);
 
-/* health_http_get of /healthz. */
-int health_get(const lg_url_t *url, int timeout_ms, int *status, char *body, size_t cap,
+/* lg_health_http_get of /healthz. */
+int lg_health_get(const lg_url_t *url, int timeout_ms, int *status, char *body, size_t cap,
                char *err, size_t err_len);
 
 /* Poll GET /healthz until it answers 200, for at most wait_s seconds, with
  * a LG_HEALTH_BACKOFF_MS pause between attempts. Returns 0 (body holds the
  * answer), -ETIMEDOUT (err holds the last attempt's failure), or at once
  * -EPROTONOSUPPORT when the answer is not HTTP/1.x at all (a gRPC server:
- * err says to use --grpc). health_get returns that too. */
-int health_wait(const lg_url_t *url, double wait_s, char *body, size_t cap, char *err,
+ * err says to use --grpc). lg_health_get returns that too. */
+int lg_health_wait(const lg_url_t *url, double wait_s, char *body, size_t cap, char *err,
                 size_t err_len);
 
 /* The body as the server's description for the report: a JSON object with
  * at least one of "variant", "capacity", "model"; NULL for anything else
  * (slowapi's {"status":"ok"}, plain text). */
-json_t *health_server_info(const char *body);
+json_t *lg_health_server_info(const char *body);
 
 /* The server's self-description for the report, asked before the load:
  * with --wait, first poll its health until it answers (HTTP /healthz, or
@@ -40,6 +40,6 @@ json_t *health_server_info(const char *body);
  * bench.Bench/Describe. Returns 0 with *server (NULL when there is no
  * description; err then says why, for a note), or -1 when --wait gave up
  * or the server does not speak the protocol (err says which). */
-int health_describe(const lg_config_t *cfg, json_t **server, char *err, size_t err_len);
+int lg_health_describe(const lg_config_t *cfg, json_t **server, char *err, size_t err_len);
 
 #endif

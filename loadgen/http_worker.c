@@ -178,7 +178,7 @@ static void conn_fail(loop_t *l, lg_conn_t *c, enum lg_outcome outcome, int err,
     if (log_enabled(LOG_DEBUG))
         log_debug("conn %d: %s: %s", c->fd, call, strerror(err));
     list_remove(&l->inflight, c);
-    stats_end(&l->w->stats, &c->req, outcome, 0, now);
+    lg_stats_end(&l->w->stats, &c->req, outcome, 0, now);
     loop_ended(l, now, 0, 1);
     conn_close(c);
     if (outcome == LG_OUTCOME_ERR_CONNECT) {
@@ -245,7 +245,7 @@ static void conn_connect(loop_t *l, lg_conn_t *c)
 static void conn_send(loop_t *l, lg_conn_t *c, const lg_req_t *r)
 {
     c->req = *r;
-    stats_issue(&l->w->stats, r->in_warmup);
+    lg_stats_issue(&l->w->stats, r->in_warmup);
     lg_progress_issued(l->w);
     list_push(&l->inflight, c);
     llhttp_reset(&c->parser);
@@ -344,7 +344,7 @@ static void conn_response(loop_t *l, lg_conn_t *c, int must_close)
     int keep = l->run->cfg->keepalive && !must_close && llhttp_should_keep_alive(&c->parser);
     list_remove(&l->inflight, c);
     int ok = status >= 200 && status <= 299;
-    stats_end(&l->w->stats, &c->req, LG_OUTCOME_RESPONSE, status, now);
+    lg_stats_end(&l->w->stats, &c->req, LG_OUTCOME_RESPONSE, status, now);
     if (ok)
         lg_window_count_ok(l->run, &l->w->stats, c->req.sent_ns, now);
     loop_ended(l, now, ok, !ok);
@@ -387,7 +387,8 @@ static void conn_readable(loop_t *l, lg_conn_t *c)
             if (c->response_done)
                 conn_response(l, c, 1);
             else
-                conn_fail(l, c, LG_OUTCOME_ERR_READ, ECONNRESET, "recv (EOF before the response ended)");
+                conn_fail(l, c, LG_OUTCOME_ERR_READ, ECONNRESET,
+                          "recv (EOF before the response ended)");
             return;
         }
         if (errno == EINTR)
@@ -436,7 +437,7 @@ static void loop_expire(loop_t *l, uint64_t now)
     while (l->inflight.head != NULL && l->inflight.head->req.sent_ns + timeout_ns <= now) {
         lg_conn_t *c = l->inflight.head;
         list_remove(&l->inflight, c);
-        stats_end(&l->w->stats, &c->req, LG_OUTCOME_TIMEOUT, 0, now);
+        lg_stats_end(&l->w->stats, &c->req, LG_OUTCOME_TIMEOUT, 0, now);
         loop_ended(l, now, 0, 1);
         conn_close(c);
         conn_free(l, c);
@@ -575,7 +576,7 @@ static void loop_finish(loop_t *l, uint64_t now)
     while (l->inflight.head != NULL) {
         lg_conn_t *c = l->inflight.head;
         list_remove(&l->inflight, c);
-        stats_end(&w->stats, &c->req, LG_OUTCOME_UNFINISHED, 0, now);
+        lg_stats_end(&w->stats, &c->req, LG_OUTCOME_UNFINISHED, 0, now);
     }
     for (size_t i = 0; i < w->conn_count; i++)
         conn_close(&l->hw->conns[i]);
@@ -620,7 +621,7 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-lg_worker_t *http_worker_new(lg_run_t *run, int index, size_t conn_count, char *err,
+lg_worker_t *lg_http_worker_new(lg_run_t *run, int index, size_t conn_count, char *err,
                              size_t err_len)
 {
     void *mem = NULL;
@@ -640,7 +641,7 @@ lg_worker_t *http_worker_new(lg_run_t *run, int index, size_t conn_count, char *
     size_t hint = conn_count * LG_SAMPLES_PER_CONN_HINT;
     if (hint > LG_SAMPLES_RESERVE_MAX)
         hint = LG_SAMPLES_RESERVE_MAX;
-    if (stats_init(&w->stats, hint) < 0)
+    if (lg_stats_init(&w->stats, hint) < 0)
         goto oom;
     hw->conns = calloc(conn_count, sizeof *hw->conns);
     hw->read_buf = malloc(LG_READ_BUF_BYTES);
@@ -655,37 +656,40 @@ lg_worker_t *http_worker_new(lg_run_t *run, int index, size_t conn_count, char *
     hw->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
     if (hw->epoll_fd < 0) {
         snprintf(err, err_len, "worker %d: epoll_create1: %s", index, strerror(errno));
-        http_worker_free(w);
+        lg_http_worker_free(w);
         return NULL;
     }
     /* The wake eventfd is edge-triggered and never read: every write by
-     * run_stop() is one edge for each worker. */
+     * lg_run_stop() is one edge for each worker. */
     struct epoll_event ev = {.events = EPOLLIN | EPOLLET, .data.ptr = NULL};
     if (epoll_ctl(hw->epoll_fd, EPOLL_CTL_ADD, run->wake_fd, &ev) < 0) {
         snprintf(err, err_len, "worker %d: epoll_ctl(eventfd): %s", index, strerror(errno));
-        http_worker_free(w);
+        lg_http_worker_free(w);
         return NULL;
     }
     return w;
 oom:
     snprintf(err, err_len, "worker %d: out of memory for %zu connections", index, conn_count);
-    http_worker_free(w);
+    lg_http_worker_free(w);
     return NULL;
 }
 
-void http_worker_free(lg_worker_t *w)
+void lg_http_worker_free(lg_worker_t *w)
 {
     if (w == NULL)
         return;
     http_worker_t *hw = (http_worker_t *)w;
     if (hw->epoll_fd >= 0 && close(hw->epoll_fd) < 0)
         log_debug("close(epoll): %s", strerror(errno));
-    stats_free(&w->stats);
+    lg_stats_free(&w->stats);
     free(hw->conns);
     free(hw->read_buf);
     free(hw);
 }
 
-int http_worker_start(lg_worker_t *w) { return pthread_create(&w->thread, NULL, worker_main, w); }
+int lg_http_worker_start(lg_worker_t *w)
+{
+    return pthread_create(&w->thread, NULL, worker_main, w);
+}
 
-int http_worker_join(lg_worker_t *w) { return pthread_join(w->thread, NULL); }
+int lg_http_worker_join(lg_worker_t *w) { return pthread_join(w->thread, NULL); }

@@ -8,12 +8,12 @@
 
 /* Allocate a worker with conn_count connections (on its own cache lines).
  * Returns NULL with a message in err. */
-lg_worker_t *http_worker_new(lg_run_t *run, int index, size_t conn_count, char *err,
+lg_worker_t *lg_http_worker_new(lg_run_t *run, int index, size_t conn_count, char *err,
                              size_t err_len);
-void http_worker_free(lg_worker_t *w);
+void lg_http_worker_free(lg_worker_t *w);
 
 /* Start the thread. Returns 0 or a positive errno (pthread_create). */
-int http_worker_start(lg_worker_t *w);
-int http_worker_join(lg_worker_t *w);
+int lg_http_worker_start(lg_worker_t *w);
+int lg_http_worker_join(lg_worker_t *w);
 
 #endif

@@ -56,7 +56,7 @@ typedef struct lg_url {
     int port;
     char target[LG_TARGET_MAX];      /* path and query as sent: "/io?x=1" */
     char host_header[LG_HOST_MAX + 8]; /* "host:port" */
-    struct sockaddr_in addr;         /* filled by url_resolve */
+    struct sockaddr_in addr;         /* filled by lg_url_resolve */
 } lg_url_t;
 
 /* Everything the command line says. Unset optional numbers are < 0. */
@@ -143,7 +143,7 @@ typedef struct lg_req {
 
 /* One thread's statistics: the buckets, counted as requests end, and
  * every request as a sample (lab_sample_t, times on the monotonic clock
- * until stats_finish makes them relative to the run's start), from which
+ * until lg_stats_finish makes them relative to the run's start), from which
  * the latencies, series and steps are derived after the run. */
 typedef struct lg_stats {
     lg_buckets_t buckets;
@@ -159,7 +159,7 @@ typedef struct lg_stats {
     uint64_t sum_uncorrected_ns;
     uint64_t min_ns;
     uint64_t max_ns;
-    /* stats_finish: the count latencies, sorted, corrected (from the plan)
+    /* lg_stats_finish: the count latencies, sorted, corrected (from the plan)
      * and uncorrected (from the send); the same in a closed loop. */
     uint64_t *latency_ns;
     uint64_t *uncorrected_ns;

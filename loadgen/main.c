@@ -287,7 +287,7 @@ static void check_open_loop(lg_config_t *cfg)
 
 static void parse_args(int argc, char **argv, lg_config_t *cfg)
 {
-    run_config_defaults(cfg);
+    lg_run_config_defaults(cfg);
     int opt;
     opterr = 0; /* our messages, in our format */
     while ((opt = getopt_long(argc, argv, ":c:d:n:t:h", long_options, NULL)) != -1) {
@@ -396,14 +396,14 @@ static void parse_args(int argc, char **argv, lg_config_t *cfg)
         die_usage("one URL only, got \"%s\" after it", argv[optind + 1]);
     cfg->url_text = argv[optind];
     char err[LG_ERR_MAX];
-    if (url_parse(cfg->url_text, &cfg->url, err, sizeof err) < 0)
+    if (lg_url_parse(cfg->url_text, &cfg->url, err, sizeof err) < 0)
         die_usage("%s", err);
-    if (cfg->upstream_text && url_parse(cfg->upstream_text, &cfg->upstream, err, sizeof err) < 0)
+    if (cfg->upstream_text && lg_url_parse(cfg->upstream_text, &cfg->upstream, err, sizeof err) < 0)
         die_usage("--upstream: %s", err);
     if (cfg->grpc && !cfg->keepalive)
         die_usage("--no-keepalive does not apply to --grpc (one HTTP/2 connection per thread)");
     char method[LG_GRPC_METHOD_MAX];
-    if (cfg->grpc && grpc_client_method(&cfg->url, method, sizeof method, err, sizeof err) < 0)
+    if (cfg->grpc && lg_grpc_client_method(&cfg->url, method, sizeof method, err, sizeof err) < 0)
         die_usage("%s", err);
     if (cfg->threads == 0) {
         int cpus = cpu_count();
@@ -454,7 +454,7 @@ static void progress_file_wait(const lg_config_t *cfg)
         .planned_s = cfg->requests > 0 ? -1 : cfg->duration_s,
         .requests = cfg->requests,
     };
-    if (progress_file_write(cfg->progress_path, &st, err, sizeof err) < 0)
+    if (lg_progress_file_write(cfg->progress_path, &st, err, sizeof err) < 0)
         log_warn("--progress-file: %s (the run goes on)", err);
 }
 
@@ -506,9 +506,9 @@ static void verify_run(const lg_config_t *cfg, const lg_verify_reading_t *before
     if (before->ok)
         lg_verify_read(&cfg->upstream, "after the drain", &after);
     const lg_buckets_t *b = &stats->buckets;
-    lg_verify_make(v, before, &after, stats_answered(stats),
+    lg_verify_make(v, before, &after, lg_stats_answered(stats),
                    lg_verify_expected(workload, cfg->fanout),
-                   buckets_failures(b) + b->unfinished);
+                   lg_buckets_failures(b) + b->unfinished);
     if (!v->counted)
         fprintf(stderr, PROGRAM ": note: --upstream: %s\n", v->note);
 }
@@ -523,9 +523,9 @@ int main(int argc, char **argv)
     parse_args(argc, argv, &cfg);
     check_outputs(&cfg, &checks);
     char err[LG_ERR_MAX];
-    if (url_resolve(&cfg.url, err, sizeof err) < 0)
+    if (lg_url_resolve(&cfg.url, err, sizeof err) < 0)
         die_usage("%s", err);
-    if (cfg.upstream_text && url_resolve(&cfg.upstream, err, sizeof err) < 0)
+    if (cfg.upstream_text && lg_url_resolve(&cfg.upstream, err, sizeof err) < 0)
         die_usage("--upstream: %s", err);
     check_fd_limit(&cfg);
     /* Sockets use MSG_NOSIGNAL; this covers a closed stdout pipe too. */
@@ -537,7 +537,7 @@ int main(int argc, char **argv)
         progress_file_wait(&cfg);
     json_t *server = NULL;
     char why[LG_ERR_MAX * 2];
-    if (health_describe(&cfg, &server, why, sizeof why) < 0) {
+    if (lg_health_describe(&cfg, &server, why, sizeof why) < 0) {
         fprintf(stderr, PROGRAM ": %s\n", why);
         return 1;
     }
@@ -546,7 +546,7 @@ int main(int argc, char **argv)
     char workload_buf[LG_TARGET_MAX];
     const char *workload = cfg.workload;
     if (workload == NULL) {
-        url_workload(&cfg.url, workload_buf, sizeof workload_buf);
+        lg_url_workload(&cfg.url, workload_buf, sizeof workload_buf);
         workload = workload_buf;
     }
     /* Only io requests hold the server for the upstream delay: a cpu
@@ -576,21 +576,21 @@ int main(int argc, char **argv)
         lg_verify_read(&cfg.upstream, "before the load", &upstream_before);
     lg_run_result_t run;
     char run_err[LG_ERR_MAX * 2];
-    if (run_load(&cfg, sig_fd, &run, run_err, sizeof run_err) < 0) {
+    if (lg_run_load(&cfg, sig_fd, &run, run_err, sizeof run_err) < 0) {
         fprintf(stderr, PROGRAM ": %s\n", run_err);
         return 1;
     }
     /* The invariant of every run. If it fails, the numbers are wrong and
      * must not be published. */
     const lg_buckets_t *b = &run.stats.buckets;
-    if (!buckets_balanced(b, cfg.rate_text != NULL)) {
+    if (!lg_buckets_balanced(b, cfg.rate_text != NULL)) {
         fprintf(stderr,
                 PROGRAM ": BUG: accounting does not balance: issued %llu != ok %llu + http "
                 "errors %llu + timeouts %llu + connection errors %llu + unfinished %llu, or "
                 "issued + late %llu != planned %llu\n",
                 (unsigned long long)b->issued, (unsigned long long)b->ok,
-                (unsigned long long)buckets_http_errors(b), (unsigned long long)b->timeouts,
-                (unsigned long long)buckets_conn_errors(b), (unsigned long long)b->unfinished,
+                (unsigned long long)lg_buckets_http_errors(b), (unsigned long long)b->timeouts,
+                (unsigned long long)lg_buckets_conn_errors(b), (unsigned long long)b->unfinished,
                 (unsigned long long)b->late, (unsigned long long)b->planned);
         return EXIT_BUG;
     }
@@ -632,13 +632,13 @@ int main(int argc, char **argv)
     snprintf(res.kernel, sizeof res.kernel, "%s", uname(&uts) == 0 ? uts.release : "unknown");
     if (res.interrupted)
         fprintf(stderr, PROGRAM ": stopped by a signal: the report covers the run so far\n");
-    rc |= report_write_all(&res);
+    rc |= lg_report_write_all(&res);
     if (rc == 0 && checks_failed > 0) {
         fprintf(stderr, PROGRAM ": %d of %zu checks failed\n", checks_failed, checks.count);
         rc = EXIT_CHECK_FAILED;
     }
 
-    stats_free(&run.stats);
+    lg_stats_free(&run.stats);
     json_decref(server);
     (void)close(sig_fd);
     if (cfg.grpc)

@@ -32,7 +32,7 @@ void lg_plan_close(lg_worker_t *w, uint64_t end_ns)
         return;
     w->plan.late_counted = 1;
     while (w->plan.due_ns < end_ns) {
-        stats_late(&w->stats, w->plan.due_ns, w->plan.due_ns < w->run->warmup_end_ns);
+        lg_stats_late(&w->stats, w->plan.due_ns, w->plan.due_ns < w->run->warmup_end_ns);
         w->plan.k += (uint64_t)w->plan.stride;
         plan_set_due(w);
     }

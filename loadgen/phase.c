@@ -4,7 +4,7 @@
 
 void lg_phase_update(lg_phase_t *p, lg_run_t *run, uint64_t now)
 {
-    /* Acquire pairs with run_stop(): a stop level seen means its drain
+    /* Acquire pairs with lg_run_stop(): a stop level seen means its drain
      * deadline is seen too. */
     int stop = atomic_load_explicit(&run->stop_level, memory_order_acquire);
     if (p->issuing && (now >= run->load_end_ns || stop > 0)) {

@@ -14,7 +14,7 @@ typedef struct lg_phase {
     uint64_t drain_deadline_ns; /* in-flight requests have until then */
 } lg_phase_t;
 
-/* The load ends at run->load_end_ns or on a stop (run_stop); then nothing
+/* The load ends at run->load_end_ns or on a stop (lg_run_stop); then nothing
  * is issued and requests in flight have until the drain deadline. */
 void lg_phase_update(lg_phase_t *p, lg_run_t *run, uint64_t now);
 

@@ -8,7 +8,7 @@
 #include "atomic_file.h"
 #include "clock.h"
 
-void progress_init(lg_progress_t *p, uint64_t start_ns)
+void lg_progress_init(lg_progress_t *p, uint64_t start_ns)
 {
     p->enabled = isatty(STDERR_FILENO);
     p->shown = 0;
@@ -25,7 +25,7 @@ static void progress_write(const char *line, int len)
     (void)w;
 }
 
-void progress_update(lg_progress_t *p, uint64_t now_ns, double elapsed_s, uint64_t ended,
+void lg_progress_update(lg_progress_t *p, uint64_t now_ns, double elapsed_s, uint64_t ended,
                      uint64_t failed)
 {
     if (!p->enabled || now_ns <= p->last_ns)
@@ -43,7 +43,7 @@ void progress_update(lg_progress_t *p, uint64_t now_ns, double elapsed_s, uint64
     p->shown = 1;
 }
 
-void progress_clear(lg_progress_t *p)
+void lg_progress_clear(lg_progress_t *p)
 {
     if (!p->shown)
         return;
@@ -55,7 +55,7 @@ void progress_clear(lg_progress_t *p)
 /* Numbers with one decimal; JSON has no NaN or infinity. */
 static double progress_finite(double v) { return isfinite(v) ? v : 0; }
 
-int progress_file_format(const lg_progress_state_t *st, char *buf, size_t cap)
+int lg_progress_file_format(const lg_progress_state_t *st, char *buf, size_t cap)
 {
     char planned[32] = "null", requests[32] = "null";
     if (st->planned_s >= 0)
@@ -72,11 +72,11 @@ int progress_file_format(const lg_progress_state_t *st, char *buf, size_t cap)
     return n < 0 || (size_t)n >= cap ? -1 : n;
 }
 
-int progress_file_write(const char *path, const lg_progress_state_t *st, char *err,
+int lg_progress_file_write(const char *path, const lg_progress_state_t *st, char *err,
                         size_t err_len)
 {
     char line[512];
-    if (progress_file_format(st, line, sizeof line) < 0) {
+    if (lg_progress_file_format(st, line, sizeof line) < 0) {
         snprintf(err, err_len, "progress line too long");
         return -ENOSPC;
     }

@@ -17,12 +17,12 @@ typedef struct lg_progress {
     uint64_t last_ended;
 } lg_progress_t;
 
-void progress_init(lg_progress_t *p, uint64_t start_ns);
+void lg_progress_init(lg_progress_t *p, uint64_t start_ns);
 /* Show elapsed seconds, requests ended, the rate since the last update and
  * the failures (errors, timeouts, non-2xx). */
-void progress_update(lg_progress_t *p, uint64_t now_ns, double elapsed_s, uint64_t ended,
+void lg_progress_update(lg_progress_t *p, uint64_t now_ns, double elapsed_s, uint64_t ended,
                      uint64_t failed);
-void progress_clear(lg_progress_t *p);
+void lg_progress_clear(lg_progress_t *p);
 
 /* What the progress file says (docs/REPORT.md, "The progress file"). */
 typedef struct lg_progress_state {
@@ -36,12 +36,12 @@ typedef struct lg_progress_state {
 
 /* The progress file's one line of JSON, with its newline, into buf.
  * Returns its length, or -1 when cap is too small. */
-int progress_file_format(const lg_progress_state_t *st, char *buf, size_t cap);
+int lg_progress_file_format(const lg_progress_state_t *st, char *buf, size_t cap);
 
 /* Replace path with that line: a temporary file in path's folder, then
  * rename, so a reader sees the old line or the new one, never a part.
  * Returns 0 or -errno with a message in err. */
-int progress_file_write(const char *path, const lg_progress_state_t *st, char *err,
+int lg_progress_file_write(const char *path, const lg_progress_state_t *st, char *err,
                         size_t err_len);
 
 #endif

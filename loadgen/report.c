@@ -34,16 +34,22 @@ static double report_per_second(const lg_result_t *r, double sum)
     return r->duration_s > 0 ? sum / r->duration_s : 0;
 }
 
-double report_rps(const lg_result_t *r) { return report_per_second(r, r->stats->served_in_window); }
+double lg_report_rps(const lg_result_t *r)
+{
+    return report_per_second(r, r->stats->served_in_window);
+}
 
-double report_rps_time_share(const lg_result_t *r)
+double lg_report_rps_time_share(const lg_result_t *r)
 {
     return report_per_second(r, r->stats->ok_in_window);
 }
 
-double report_rps_error(const lg_result_t *r) { return report_per_second(r, r->stats->edge_error); }
+double lg_report_rps_error(const lg_result_t *r)
+{
+    return report_per_second(r, r->stats->edge_error);
+}
 
-void report_ceiling(const lg_result_t *r, lg_ceiling_t *out)
+void lg_report_ceiling(const lg_result_t *r, lg_ceiling_t *out)
 {
     const lg_config_t *cfg = r->cfg;
     memset(out, 0, sizeof *out);
@@ -83,7 +89,7 @@ void report_ceiling(const lg_result_t *r, lg_ceiling_t *out)
         if (out->offered_rps < out->rps)
             out->rps = out->offered_rps;
     }
-    out->measured_over_ceiling = report_rps(r) / out->rps;
+    out->measured_over_ceiling = lg_report_rps(r) / out->rps;
 }
 
 /* A JSON number rounded to `decimals` places (JSON has no NaN: null). */
@@ -191,19 +197,20 @@ static json_t *json_summary(const lg_result_t *r, int *failed)
     int open = r->cfg->rate_text != NULL;
     lg_jset(o, "issued", lg_jint(b->issued), failed);
     lg_jset(o, "ok", lg_jint(b->ok), failed);
-    lg_jset(o, "failures", lg_jint(buckets_failures(b)), failed);
+    lg_jset(o, "failures", lg_jint(lg_buckets_failures(b)), failed);
     lg_jset(o, "http_errors", http, failed);
     lg_jset(o, "timeouts", lg_jint(b->timeouts), failed);
     lg_jset(o, "unfinished", lg_jint(b->unfinished), failed);
     lg_jset(o, "warmup_excluded", lg_jint(b->warmup_excluded), failed);
     lg_jset(o, "errors", errors, failed);
-    lg_jset(o, "rps", lg_jnum(report_rps(r), 3), failed);
-    lg_jset(o, "rps_error", lg_jnum(report_rps_error(r), 3), failed);
-    lg_jset(o, "rps_time_share", lg_jnum(report_rps_time_share(r), 3), failed);
+    lg_jset(o, "rps", lg_jnum(lg_report_rps(r), 3), failed);
+    lg_jset(o, "rps_error", lg_jnum(lg_report_rps_error(r), 3), failed);
+    lg_jset(o, "rps_time_share", lg_jnum(lg_report_rps_time_share(r), 3), failed);
     lg_jset(o, "ok_in_window", lg_jnum(s->ok_in_window, 3), failed);
     lg_jset(o, "served_in_window", lg_jnum(s->served_in_window, 3), failed);
-    lg_jset(o, "service_s", r->cfg->service_s > 0 ? lg_jnum(r->cfg->service_s, 6) : json_null(), failed);
-    lg_jset(o, "window_latencies", lg_jnum(report_window_latencies(r), 2), failed);
+    lg_jset(o, "service_s", r->cfg->service_s > 0 ? lg_jnum(r->cfg->service_s, 6) : json_null(),
+            failed);
+    lg_jset(o, "window_latencies", lg_jnum(lg_report_window_latencies(r), 2), failed);
     lg_jset(o, "mean_ms", have ? lg_jnum(ns_to_ms_d(s->sum_ns) / (double)responses, 3) : json_null(),
          failed);
     lg_jset(o, "min_ms", have ? lg_jnum(ns_to_ms_d(s->min_ns), 3) : json_null(), failed);
@@ -218,7 +225,7 @@ static json_t *json_summary(const lg_result_t *r, int *failed)
             open && have ? lg_jnum(ns_to_ms_d(s->sum_uncorrected_ns) / (double)responses, 3)
                          : json_null(),
             failed);
-    lg_jset(o, "send_lag_ms", report_send_lag_json(r, failed), failed);
+    lg_jset(o, "send_lag_ms", lg_report_send_lag_json(r, failed), failed);
     return o;
 }
 
@@ -233,8 +240,8 @@ static json_t *json_percentiles(const lg_result_t *r, int corrected, int *failed
     }
     for (int i = 0; i < LG_PERCENTILE_COUNT; i++) {
         unsigned pm = lg_percentiles[i].per_mille;
-        uint64_t ns = corrected ? stats_percentile_ns(r->stats, pm)
-                                : stats_percentile_uncorrected_ns(r->stats, pm);
+        uint64_t ns = corrected ? lg_stats_percentile_ns(r->stats, pm)
+                                : lg_stats_percentile_uncorrected_ns(r->stats, pm);
         lg_jset(o, lg_percentiles[i].label, lg_jnum(ns_to_ms_d(ns), 3), failed);
     }
     return o;
@@ -264,7 +271,7 @@ static json_t *json_environment(const lg_result_t *r, int *failed)
  * credits a request in flight at the window's end for time it spent
  * queued: with N latencies in the window it can read high by up to about
  * 1/N. The summary says so when there is no served share (no --delay). */
-double report_window_latencies(const lg_result_t *r)
+double lg_report_window_latencies(const lg_result_t *r)
 {
     const lg_stats_t *s = r->stats;
     uint64_t responses = s->count + s->samples_dropped;
@@ -281,7 +288,8 @@ static json_t *json_verify(const lg_verify_t *v, int *failed)
         *failed = 1;
         return NULL;
     }
-    lg_jset(o, "upstream_calls", v->counted ? json_integer(v->upstream_calls) : json_null(), failed);
+    lg_jset(o, "upstream_calls", v->counted ? json_integer(v->upstream_calls) : json_null(),
+            failed);
     lg_jset(o, "answered", lg_jint(v->answered), failed);
     lg_jset(o, "calls_per_answer",
          v->calls_per_answer >= 0 ? lg_jnum(v->calls_per_answer, 2) : json_null(), failed);
@@ -318,14 +326,14 @@ static json_t *json_checks(const lg_result_t *r, const json_t *root, int *failed
     return a;
 }
 
-json_t *report_json(const lg_result_t *r)
+json_t *lg_report_json(const lg_result_t *r)
 {
     int failed = 0;
     json_t *root = json_object();
     if (root == NULL)
         return NULL;
     lg_ceiling_t ceiling;
-    report_ceiling(r, &ceiling);
+    lg_report_ceiling(r, &ceiling);
     lg_jset(root, "schema_version", json_integer(LG_SCHEMA_VERSION), &failed);
     lg_jset(root, "variant", json_string(r->variant), &failed);
     lg_jset(root, "workload", json_string(r->workload), &failed);
@@ -336,9 +344,9 @@ json_t *report_json(const lg_result_t *r)
     lg_jset(root, "percentiles_ms", json_percentiles(r, 1, &failed), &failed);
     lg_jset(root, "percentiles_uncorrected_ms",
             r->cfg->rate_text ? json_percentiles(r, 0, &failed) : json_null(), &failed);
-    lg_jset(root, "latency_spectrum", report_spectrum_json(r, &failed), &failed);
-    lg_jset(root, "series", report_series_json(r, &failed), &failed);
-    lg_jset(root, "steps", report_steps_json(r, ceiling.known ? ceiling.rps : 0, &failed),
+    lg_jset(root, "latency_spectrum", lg_report_spectrum_json(r, &failed), &failed);
+    lg_jset(root, "series", lg_report_series_json(r, &failed), &failed);
+    lg_jset(root, "steps", lg_report_steps_json(r, ceiling.known ? ceiling.rps : 0, &failed),
             &failed);
     if (ceiling.known) {
         json_t *c = json_object();
@@ -369,11 +377,11 @@ json_t *report_json(const lg_result_t *r)
     return root;
 }
 
-int report_build(const lg_result_t *r, char **json_text, json_t **parsed)
+int lg_report_build(const lg_result_t *r, char **json_text, json_t **parsed)
 {
     *json_text = NULL;
     *parsed = NULL;
-    json_t *json = report_json(r);
+    json_t *json = lg_report_json(r);
     char *text = json ? json_dumps(json, JSON_INDENT(2) | JSON_REAL_PRECISION(15)) : NULL;
     json_decref(json);
     if (text == NULL)
@@ -411,7 +419,7 @@ static void safe_name(const char *in, char *out, size_t cap)
         snprintf(out, cap, "unknown");
 }
 
-void report_basename(const lg_result_t *r, char *out, size_t cap)
+void lg_report_basename(const lg_result_t *r, char *out, size_t cap)
 {
     char stamp[32], variant[64], workload[64];
     format_started(r, "%Y%m%dT%H%M%SZ", stamp, sizeof stamp);
@@ -452,7 +460,7 @@ static int publish_md(const char *md_tmp, const char *md_path)
     return errno == ENOENT ? 0 : -errno;
 }
 
-int report_publish(const char *dir, const char *base, const char *json_text, const char *md_text,
+int lg_report_publish(const char *dir, const char *base, const char *json_text, const char *md_text,
                    char *json_path, char *md_path, size_t path_cap, char *err, size_t err_len)
 {
     char json_tmp[PATH_MAX], md_tmp[PATH_MAX] = "";
@@ -504,7 +512,7 @@ int report_publish(const char *dir, const char *base, const char *json_text, con
     return rc;
 }
 
-int report_write_file(const char *path, const char *text, char *err, size_t err_len)
+int lg_report_write_file(const char *path, const char *text, char *err, size_t err_len)
 {
     if (strcmp(path, "-") == 0) {
         if (fputs(text, stdout) == EOF || fflush(stdout) == EOF)
@@ -529,7 +537,7 @@ static int print_summary(const lg_config_t *cfg, const char *summary)
 static int write_json_file(const lg_config_t *cfg, const char *json_text)
 {
     char err[LG_ERR_MAX * 2];
-    if (report_write_file(cfg->json_path, json_text, err, sizeof err) < 0) {
+    if (lg_report_write_file(cfg->json_path, json_text, err, sizeof err) < 0) {
         fprintf(stderr, "loadgen: --json: %s\n", err);
         return 1;
     }
@@ -543,12 +551,12 @@ static int write_out_dir(const lg_config_t *cfg, const lg_result_t *res, const c
                          const char *md)
 {
     char err[LG_ERR_MAX * 2], base[256], json_path[PATH_MAX], md_path[PATH_MAX];
-    report_basename(res, base, sizeof base);
+    lg_report_basename(res, base, sizeof base);
     if (mkdir(cfg->out_dir, 0755) < 0 && errno != EEXIST) {
         fprintf(stderr, "loadgen: --out: mkdir(%s): %s\n", cfg->out_dir, strerror(errno));
         return 1;
     }
-    if (report_publish(cfg->out_dir, base, json_text, md, json_path, md_path, sizeof json_path,
+    if (lg_report_publish(cfg->out_dir, base, json_text, md, json_path, md_path, sizeof json_path,
                        err, sizeof err) < 0) {
         fprintf(stderr, "loadgen: --out: %s\n", err);
         return 1;
@@ -559,14 +567,14 @@ static int write_out_dir(const lg_config_t *cfg, const lg_result_t *res, const c
     return 0;
 }
 
-int report_write_all(const lg_result_t *res)
+int lg_report_write_all(const lg_result_t *res)
 {
     const lg_config_t *cfg = res->cfg;
     char *json_text = NULL, *summary = NULL, *md = NULL;
     json_t *parsed = NULL;
     int want_md = cfg->out_dir != NULL && !cfg->no_markdown;
     int rc = 0;
-    if (report_build(res, &json_text, &parsed) == 0) {
+    if (lg_report_build(res, &json_text, &parsed) == 0) {
         summary = run_report_summary(parsed, NULL);
         md = want_md ? run_report_markdown(parsed, NULL) : NULL;
     }

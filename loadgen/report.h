@@ -34,7 +34,7 @@ typedef struct lg_result {
     int machine_cpus; /* CPUs online on the machine */
     char kernel[128];
     const run_check_list_t *checks; /* --check, or NULL */
-    run_check_result_t *check_results; /* report_json fills them (checks' count) */
+    run_check_result_t *check_results; /* lg_report_json fills them (checks' count) */
     int *checks_failed;                /* and counts the failed ones there */
     const char *samples_path;          /* --samples, written before the report */
     size_t samples_rows;
@@ -63,34 +63,34 @@ void lg_jset(json_t *obj, const char *key, json_t *value, int *failed);
  * --rate R1,R2,... --step S (null otherwise), the wrk2-style percentile
  * spectrum of the latencies (null without a response) and, in an open
  * loop, how late requests were sent after their plan (null otherwise). */
-json_t *report_series_json(const lg_result_t *r, int *failed);
-json_t *report_steps_json(const lg_result_t *r, double ceiling_rps, int *failed);
-json_t *report_spectrum_json(const lg_result_t *r, int *failed);
-json_t *report_send_lag_json(const lg_result_t *r, int *failed);
+json_t *lg_report_series_json(const lg_result_t *r, int *failed);
+json_t *lg_report_steps_json(const lg_result_t *r, double ceiling_rps, int *failed);
+json_t *lg_report_spectrum_json(const lg_result_t *r, int *failed);
+json_t *lg_report_send_lag_json(const lg_result_t *r, int *failed);
 
 /* The headline: served_in_window / window (phase.h, lg_window_count_ok). */
-double report_rps(const lg_result_t *r);
+double lg_report_rps(const lg_result_t *r);
 /* Schema 2's figure: ok_in_window / window. */
-double report_rps_time_share(const lg_result_t *r);
+double lg_report_rps_time_share(const lg_result_t *r);
 /* The headline's stated error: edge_error / window; it bounds
- * |report_rps - report_rps_time_share|. */
-double report_rps_error(const lg_result_t *r);
+ * |lg_report_rps - lg_report_rps_time_share|. */
+double lg_report_rps_error(const lg_result_t *r);
 /* The window's length in mean latencies (docs/REPORT.md); 0: no answer. */
-double report_window_latencies(const lg_result_t *r);
-void report_ceiling(const lg_result_t *r, lg_ceiling_t *out);
+double lg_report_window_latencies(const lg_result_t *r);
+void lg_report_ceiling(const lg_result_t *r, lg_ceiling_t *out);
 
 /* A new reference, or NULL when out of memory. With checks, their
  * results are evaluated on the report itself and added to it (and to
  * r->check_results and *r->checks_failed). */
-json_t *report_json(const lg_result_t *r);
+json_t *lg_report_json(const lg_result_t *r);
 
 /* The JSON text as written (indented, ending in a newline; malloc'd) and
  * that text parsed back, which the summary and the Markdown are rendered
  * from (run_report.h). Returns 0, or -ENOMEM with both NULL. */
-int report_build(const lg_result_t *r, char **json_text, json_t **parsed);
+int lg_report_build(const lg_result_t *r, char **json_text, json_t **parsed);
 
 /* "<YYYYmmddTHHMMSSZ>_<variant>_<workload>", names made file-safe. */
-void report_basename(const lg_result_t *r, char *out, size_t cap);
+void lg_report_basename(const lg_result_t *r, char *out, size_t cap);
 
 /* Write DIR/<base>.json and DIR/<base>.md atomically: each to a temporary
  * file in DIR, fsync, then link(2) to its name, which fails instead of
@@ -98,7 +98,7 @@ void report_basename(const lg_result_t *r, char *out, size_t cap);
  * (--no-markdown): the JSON alone, under a name whose .md is free too
  * (md_path is then ""). The final paths go to json_path and md_path.
  * Returns 0 or -errno with a message in err. */
-int report_publish(const char *dir, const char *base, const char *json_text, const char *md_text,
+int lg_report_publish(const char *dir, const char *base, const char *json_text, const char *md_text,
                    char *json_path, char *md_path, size_t path_cap, char *err, size_t err_len);
 
 /* Everything the run's report goes to: the summary on stdout (stderr when
@@ -107,10 +107,10 @@ int report_publish(const char *dir, const char *base, const char *json_text, con
  * from that (lib/run_report.c), as labreport renders them from the file,
  * so a rebuild is byte-identical. Returns 0, or 1 when something could not
  * be written (said on stderr). */
-int report_write_all(const lg_result_t *res);
+int lg_report_write_all(const lg_result_t *res);
 
 /* Write text to path (replacing it) through a temporary file and rename,
  * or to stdout when path is "-". Returns 0 or -errno with a message. */
-int report_write_file(const char *path, const char *text, char *err, size_t err_len);
+int lg_report_write_file(const char *path, const char *text, char *err, size_t err_len);
 
 #endif

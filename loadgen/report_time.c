@@ -135,7 +135,7 @@ static json_t *series_point(const point_t *p, uint64_t t, int64_t in_flight, con
     return o;
 }
 
-json_t *report_series_json(const lg_result_t *r, int *failed)
+json_t *lg_report_series_json(const lg_result_t *r, int *failed)
 {
     const lg_stats_t *s = r->stats;
     size_t n = (size_t)bin_of(samples_last_ns(s)) + 1;
@@ -244,7 +244,7 @@ static void steps_count(const lg_result_t *r, step_t *st, tagged_t *cor, tagged_
     }
 }
 
-json_t *report_steps_json(const lg_result_t *r, double ceiling_rps, int *failed)
+json_t *lg_report_steps_json(const lg_result_t *r, double ceiling_rps, int *failed)
 {
     const lg_config_t *cfg = r->cfg;
     if (cfg->rate_text == NULL || cfg->schedule.kind != LG_RATE_STEPS)
@@ -279,7 +279,7 @@ oom:
     return NULL;
 }
 
-json_t *report_spectrum_json(const lg_result_t *r, int *failed)
+json_t *lg_report_spectrum_json(const lg_result_t *r, int *failed)
 {
     const lg_stats_t *s = r->stats;
     if (s->latency_count == 0)
@@ -313,7 +313,7 @@ static int cmp_u64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-json_t *report_send_lag_json(const lg_result_t *r, int *failed)
+json_t *lg_report_send_lag_json(const lg_result_t *r, int *failed)
 {
     const lg_stats_t *s = r->stats;
     if (r->cfg->rate_text == NULL)

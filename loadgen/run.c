@@ -19,7 +19,7 @@
 #include "url.h"
 
 /* The two transports: HTTP/1.1 (http_worker.c) and, with --grpc, gRPC
- * (grpc_worker.c). Each embeds the same lg_worker_t, all run_load sees. */
+ * (grpc_worker.c). Each embeds the same lg_worker_t, all lg_run_load sees. */
 typedef struct worker_ops {
     lg_worker_t *(*create)(lg_run_t *run, int index, size_t conns, char *err, size_t err_len);
     void (*destroy)(lg_worker_t *w);
@@ -27,12 +27,12 @@ typedef struct worker_ops {
     int (*join)(lg_worker_t *w);
 } worker_ops_t;
 
-static const worker_ops_t http_workers = {http_worker_new, http_worker_free, http_worker_start,
-                                          http_worker_join};
-static const worker_ops_t grpc_workers = {grpc_worker_new, grpc_worker_free, grpc_worker_start,
-                                          grpc_worker_join};
+static const worker_ops_t http_workers = {lg_http_worker_new, lg_http_worker_free,
+                                          lg_http_worker_start, lg_http_worker_join};
+static const worker_ops_t grpc_workers = {lg_grpc_worker_new, lg_grpc_worker_free,
+                                          lg_grpc_worker_start, lg_grpc_worker_join};
 
-void run_stop(lg_run_t *run, int level, uint64_t now_ns)
+void lg_run_stop(lg_run_t *run, int level, uint64_t now_ns)
 {
     uint64_t deadline = level >= 2 ? now_ns : now_ns + (uint64_t)(run->cfg->drain_s * 1e9);
     /* Only the main thread stores: load-compare-store is enough. The
@@ -97,7 +97,7 @@ static void run_file_write(run_file_t *pf, const lg_run_t *run, lg_worker_t **wo
     st.rps = pf->rps;
     pf->last_ns = now;
     char err[LG_ERR_MAX];
-    if (progress_file_write(pf->path, &st, err, sizeof err) < 0 && !pf->warned) {
+    if (lg_progress_file_write(pf->path, &st, err, sizeof err) < 0 && !pf->warned) {
         log_warn("--progress-file: %s (the run goes on)", err);
         pf->warned = 1;
     }
@@ -122,8 +122,8 @@ static void run_signal(lg_run_t *run, int sig_fd, int *stop_level, lg_progress_t
     if (read(sig_fd, &si, sizeof si) != (ssize_t)sizeof si || *stop_level >= 2)
         return;
     (*stop_level)++;
-    run_stop(run, *stop_level, clock_now_ns());
-    progress_clear(progress);
+    lg_run_stop(run, *stop_level, clock_now_ns());
+    lg_progress_clear(progress);
     fprintf(stderr, "loadgen: %s: %s\n", strsignal((int)si.ssi_signo),
             *stop_level == 1 ? "no new requests, draining (again: end the drain)"
                              : "ending the drain");
@@ -141,7 +141,7 @@ static void run_show(lg_run_t *run, lg_worker_t **workers, long threads, lg_prog
         return;
     lg_progress_state_t st;
     run_tally(workers, threads, &st);
-    progress_update(progress, now, (double)(now - run->start_ns) / 1e9, st.done, st.errors);
+    lg_progress_update(progress, now, (double)(now - run->start_ns) / 1e9, st.done, st.errors);
 }
 
 /* The main thread during the run: signals stop it, the progress line and
@@ -151,7 +151,7 @@ static int run_wait(lg_run_t *run, lg_worker_t **workers, long threads, int sig_
                     run_file_t *pf)
 {
     lg_progress_t progress;
-    progress_init(&progress, run->start_ns);
+    lg_progress_init(&progress, run->start_ns);
     long finished = 0;
     int stop_level = 0;
     while (finished < threads) {
@@ -160,7 +160,7 @@ static int run_wait(lg_run_t *run, lg_worker_t **workers, long threads, int sig_
         int rc = poll(fds, sig_fd >= 0 ? 2 : 1, run_wait_ms(&progress, pf, clock_now_ns()));
         if (rc < 0 && errno != EINTR) {
             log_error("poll: %s", strerror(errno));
-            run_stop(run, 2, clock_now_ns());
+            lg_run_stop(run, 2, clock_now_ns());
             break;
         }
         if (rc > 0 && (fds[0].revents & POLLIN)) {
@@ -172,11 +172,11 @@ static int run_wait(lg_run_t *run, lg_worker_t **workers, long threads, int sig_
             run_signal(run, sig_fd, &stop_level, &progress);
         run_show(run, workers, threads, &progress, pf);
     }
-    progress_clear(&progress);
+    lg_progress_clear(&progress);
     return stop_level;
 }
 
-void run_config_defaults(lg_config_t *cfg)
+void lg_run_config_defaults(lg_config_t *cfg)
 {
     *cfg = (lg_config_t){
         .connections = LG_DEFAULT_CONNECTIONS,
@@ -208,16 +208,16 @@ static int run_merge(const lg_run_t *run, lg_worker_t **workers, long threads,
                      lg_run_result_t *out, char *err, size_t err_len)
 {
     uint64_t finish_ns = run->start_ns;
-    if (stats_init(&out->stats, 0) < 0) {
+    if (lg_stats_init(&out->stats, 0) < 0) {
         snprintf(err, err_len, "out of memory");
         return -1;
     }
     for (long i = 0; i < threads; i++) {
         if (run->schedule != NULL)
             workers[i]->stats.buckets.planned = run_planned(run, workers[i]);
-        if (stats_merge(&out->stats, &workers[i]->stats) < 0) {
+        if (lg_stats_merge(&out->stats, &workers[i]->stats) < 0) {
             snprintf(err, err_len, "out of memory merging statistics");
-            stats_free(&out->stats);
+            lg_stats_free(&out->stats);
             return -1;
         }
         if (workers[i]->finish_ns > finish_ns)
@@ -225,9 +225,9 @@ static int run_merge(const lg_run_t *run, lg_worker_t **workers, long threads,
         if (workers[i]->fatal_errno)
             log_error("worker %ld stopped early: %s", i, strerror(workers[i]->fatal_errno));
     }
-    if (stats_finish(&out->stats, run->start_ns) < 0) {
+    if (lg_stats_finish(&out->stats, run->start_ns) < 0) {
         snprintf(err, err_len, "out of memory sorting latencies");
-        stats_free(&out->stats);
+        lg_stats_free(&out->stats);
         return -1;
     }
     /* The measured window: warm-up end .. load end (docs/REPORT.md). */
@@ -239,7 +239,7 @@ static int run_merge(const lg_run_t *run, lg_worker_t **workers, long threads,
     return 0;
 }
 
-int run_load(const lg_config_t *cfg, int sig_fd, lg_run_result_t *out, char *err, size_t err_len)
+int lg_run_load(const lg_config_t *cfg, int sig_fd, lg_run_result_t *out, char *err, size_t err_len)
 {
     char request[LG_REQUEST_MAX];
     int rc = -1;
@@ -248,7 +248,7 @@ int run_load(const lg_config_t *cfg, int sig_fd, lg_run_result_t *out, char *err
     const worker_ops_t *ops = cfg->grpc ? &grpc_workers : &http_workers;
     memset(out, 0, sizeof *out);
 
-    int request_len = url_request(&cfg->url, cfg->url.target, cfg->keepalive, request,
+    int request_len = lg_url_request(&cfg->url, cfg->url.target, cfg->keepalive, request,
                                   sizeof request);
     if (request_len < 0) {
         snprintf(err, err_len, "URL too long for a request");
@@ -291,14 +291,15 @@ int run_load(const lg_config_t *cfg, int sig_fd, lg_run_result_t *out, char *err
     out->started_at = time(NULL);
     run.start_ns = clock_now_ns();
     run.warmup_end_ns = run.start_ns + (uint64_t)(cfg->warmup_s * 1e9);
-    run.load_end_ns = run.count_mode ? UINT64_MAX : run.start_ns + (uint64_t)(cfg->duration_s * 1e9);
+    run.load_end_ns =
+        run.count_mode ? UINT64_MAX : run.start_ns + (uint64_t)(cfg->duration_s * 1e9);
     run.drain_end_ns =
         run.count_mode ? UINT64_MAX : run.load_end_ns + (uint64_t)(cfg->drain_s * 1e9);
     for (; started < threads; started++) {
         int e = ops->start(workers[started]);
         if (e != 0) {
             snprintf(err, err_len, "pthread_create: %s", strerror(e));
-            run_stop(&run, 2, clock_now_ns());
+            lg_run_stop(&run, 2, clock_now_ns());
             break;
         }
     }

@@ -98,8 +98,8 @@ int lg_schedule_parse(const char *text, double step_s, double duration_s, lg_sch
         return parse_steps(text, step_s, out, err, err_len);
     }
     if (step_s > 0)
-        return bad(err, err_len, "--step: applies to a list of rates (--rate 50,100,...), not --rate %s",
-                   text);
+        return bad(err, err_len,
+                   "--step: applies to a list of rates (--rate 50,100,...), not --rate %s", text);
     if (strchr(text, ':') != NULL) {
         rc = parse_ramp(text, out, err, err_len);
     } else {

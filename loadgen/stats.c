@@ -13,7 +13,7 @@ const lg_percentile_t lg_percentiles[LG_PERCENTILE_COUNT] = {
 
 const char *const lg_err_names[LG_ERR_KINDS] = {"connect", "read", "write", "parse"};
 
-int stats_init(lg_stats_t *s, size_t samples_hint)
+int lg_stats_init(lg_stats_t *s, size_t samples_hint)
 {
     memset(s, 0, sizeof *s);
     s->min_ns = UINT64_MAX;
@@ -26,7 +26,7 @@ int stats_init(lg_stats_t *s, size_t samples_hint)
     return 0;
 }
 
-void stats_free(lg_stats_t *s)
+void lg_stats_free(lg_stats_t *s)
 {
     free(s->samples);
     free(s->latency_ns);
@@ -67,7 +67,7 @@ static void stats_keep(lg_stats_t *s, const lab_sample_t *sample)
         s->samples[s->sample_count++] = *sample;
 }
 
-void stats_issue(lg_stats_t *s, int in_warmup)
+void lg_stats_issue(lg_stats_t *s, int in_warmup)
 {
     if (in_warmup)
         s->buckets.warmup_excluded++;
@@ -109,7 +109,7 @@ static void stats_response(lg_stats_t *s, const lg_req_t *r, uint64_t end_ns)
         s->max_ns = latency;
 }
 
-void stats_end(lg_stats_t *s, const lg_req_t *r, enum lg_outcome outcome, int status,
+void lg_stats_end(lg_stats_t *s, const lg_req_t *r, enum lg_outcome outcome, int status,
                uint64_t end_ns)
 {
     lg_buckets_t *b = &s->buckets;
@@ -151,7 +151,7 @@ void stats_end(lg_stats_t *s, const lg_req_t *r, enum lg_outcome outcome, int st
     }
 }
 
-void stats_late(lg_stats_t *s, uint64_t planned_ns, int in_warmup)
+void lg_stats_late(lg_stats_t *s, uint64_t planned_ns, int in_warmup)
 {
     lab_sample_t sample = {
         .planned_ns = (int64_t)planned_ns,
@@ -167,7 +167,7 @@ void stats_late(lg_stats_t *s, uint64_t planned_ns, int in_warmup)
         s->buckets.late++;
 }
 
-int stats_merge(lg_stats_t *dst, const lg_stats_t *src)
+int lg_stats_merge(lg_stats_t *dst, const lg_stats_t *src)
 {
     if (src->sample_count > 0) {
         if (stats_reserve(dst, src->sample_count) < 0)
@@ -210,7 +210,7 @@ static int cmp_u64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-int stats_finish(lg_stats_t *s, uint64_t start_ns)
+int lg_stats_finish(lg_stats_t *s, uint64_t start_ns)
 {
     size_t n = 0;
     for (size_t i = 0; i < s->sample_count; i++) {
@@ -246,17 +246,17 @@ uint64_t lg_percentile_of(const uint64_t *sorted, size_t n, unsigned per_mille)
     return sorted[lab_nearest_rank(n, per_mille) - 1];
 }
 
-uint64_t stats_percentile_ns(const lg_stats_t *s, unsigned per_mille)
+uint64_t lg_stats_percentile_ns(const lg_stats_t *s, unsigned per_mille)
 {
     return lg_percentile_of(s->latency_ns, s->latency_count, per_mille);
 }
 
-uint64_t stats_percentile_uncorrected_ns(const lg_stats_t *s, unsigned per_mille)
+uint64_t lg_stats_percentile_uncorrected_ns(const lg_stats_t *s, unsigned per_mille)
 {
     return lg_percentile_of(s->uncorrected_ns, s->latency_count, per_mille);
 }
 
-uint64_t buckets_http_errors(const lg_buckets_t *b)
+uint64_t lg_buckets_http_errors(const lg_buckets_t *b)
 {
     uint64_t sum = 0;
     for (int i = 0; i < LG_STATUS_MAX; i++)
@@ -264,7 +264,7 @@ uint64_t buckets_http_errors(const lg_buckets_t *b)
     return sum;
 }
 
-uint64_t buckets_conn_errors(const lg_buckets_t *b)
+uint64_t lg_buckets_conn_errors(const lg_buckets_t *b)
 {
     uint64_t sum = 0;
     for (int i = 0; i < LG_ERR_KINDS; i++)
@@ -272,19 +272,19 @@ uint64_t buckets_conn_errors(const lg_buckets_t *b)
     return sum;
 }
 
-uint64_t buckets_failures(const lg_buckets_t *b)
+uint64_t lg_buckets_failures(const lg_buckets_t *b)
 {
-    return buckets_http_errors(b) + b->timeouts + buckets_conn_errors(b);
+    return lg_buckets_http_errors(b) + b->timeouts + lg_buckets_conn_errors(b);
 }
 
-uint64_t buckets_ended(const lg_buckets_t *b)
+uint64_t lg_buckets_ended(const lg_buckets_t *b)
 {
-    return b->ok + buckets_failures(b) + b->unfinished;
+    return b->ok + lg_buckets_failures(b) + b->unfinished;
 }
 
-int buckets_balanced(const lg_buckets_t *b, int open_loop)
+int lg_buckets_balanced(const lg_buckets_t *b, int open_loop)
 {
-    return b->issued == buckets_ended(b) && (!open_loop || b->issued + b->late == b->planned);
+    return b->issued == lg_buckets_ended(b) && (!open_loop || b->issued + b->late == b->planned);
 }
 
-uint64_t stats_answered(const lg_stats_t *s) { return s->count + s->buckets.warmup_responses; }
+uint64_t lg_stats_answered(const lg_stats_t *s) { return s->count + s->buckets.warmup_responses; }

@@ -28,7 +28,7 @@ static int host_char_ok(char c)
  * would break the request line. */
 static int target_char_ok(char c) { return c > 0x20 && c < 0x7f && c != '#'; }
 
-int url_parse(const char *text, lg_url_t *url, char *err, size_t err_len)
+int lg_url_parse(const char *text, lg_url_t *url, char *err, size_t err_len)
 {
     memset(url, 0, sizeof *url);
     size_t scheme_len = strlen(URL_SCHEME);
@@ -86,7 +86,7 @@ int url_parse(const char *text, lg_url_t *url, char *err, size_t err_len)
     return 0;
 }
 
-int url_resolve(lg_url_t *url, char *err, size_t err_len)
+int lg_url_resolve(lg_url_t *url, char *err, size_t err_len)
 {
     struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM};
     struct addrinfo *res = NULL;
@@ -102,7 +102,7 @@ int url_resolve(lg_url_t *url, char *err, size_t err_len)
     return 0;
 }
 
-int url_request(const lg_url_t *url, const char *target, int keepalive, char *buf, size_t cap)
+int lg_url_request(const lg_url_t *url, const char *target, int keepalive, char *buf, size_t cap)
 {
     int n = snprintf(buf, cap, "GET %s HTTP/1.1\r\nHost: %s\r\n%s\r\n", target, url->host_header,
                      keepalive ? "" : "Connection: close\r\n");
@@ -111,7 +111,7 @@ int url_request(const lg_url_t *url, const char *target, int keepalive, char *bu
     return n;
 }
 
-void url_workload(const lg_url_t *url, char *out, size_t cap)
+void lg_url_workload(const lg_url_t *url, char *out, size_t cap)
 {
     size_t n = 0;
     for (const char *p = url->target; *p != '\0' && *p != '?' && n + 1 < cap; p++) {

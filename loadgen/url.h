@@ -11,19 +11,19 @@
 
 /* Parse http://host[:port]/path?query (port 80 by default, path "/" when
  * empty). Returns 0, or -EINVAL with a message in err. */
-int url_parse(const char *text, lg_url_t *url, char *err, size_t err_len);
+int lg_url_parse(const char *text, lg_url_t *url, char *err, size_t err_len);
 
 /* getaddrinfo(host) for IPv4 into url->addr. Returns 0, or -1 with a
  * message in err. */
-int url_resolve(lg_url_t *url, char *err, size_t err_len);
+int lg_url_resolve(lg_url_t *url, char *err, size_t err_len);
 
 /* "GET <target> HTTP/1.1\r\nHost: <host:port>\r\n\r\n", with
  * "Connection: close" when keepalive is 0. Returns the length or -ENOSPC. */
-int url_request(const lg_url_t *url, const char *target, int keepalive, char *buf,
+int lg_url_request(const lg_url_t *url, const char *target, int keepalive, char *buf,
                 size_t cap);
 
 /* The default workload name: the path without its slashes and query
  * ("/io?x=1" -> "io", "/a/b" -> "a-b", "/" -> "root"). */
-void url_workload(const lg_url_t *url, char *out, size_t cap);
+void lg_url_workload(const lg_url_t *url, char *out, size_t cap);
 
 #endif

@@ -52,7 +52,7 @@ int lg_verify_read_calls(const lg_url_t *url, long long *calls, char *err, size_
         snprintf(err, err_len, "--upstream: path too long");
         return -ENAMETOOLONG;
     }
-    int rc = health_http_get(url, target, LG_UPSTREAM_TIMEOUT_MS, &status, body, sizeof body, err,
+    int rc = lg_health_http_get(url, target, LG_UPSTREAM_TIMEOUT_MS, &status, body, sizeof body, err,
                              err_len);
     if (rc < 0)
         return rc;

@@ -23,14 +23,14 @@ static void test_format_timed(void **state)
     lg_progress_state_t st = {.phase = "load", .elapsed_s = 12.04, .planned_s = 30, .requests = 0,
                               .issued = 1200, .done = 1190, .ok = 1188, .errors = 2, .rps = 99.47};
     char line[512];
-    int n = progress_file_format(&st, line, sizeof line);
+    int n = lg_progress_file_format(&st, line, sizeof line);
     static const char want[] = "{\"phase\":\"load\",\"elapsed_s\":12.0,\"planned_s\":30.0,"
                                "\"requests\":null,\"issued\":1200,\"done\":1190,\"ok\":1188,"
                                "\"errors\":2,\"rps\":99.5}\n";
     assert_string_equal(line, want);
     assert_int_equal(n, (int)strlen(want));
     /* Too small a buffer is said, not cut. */
-    assert_int_equal(progress_file_format(&st, line, 20), -1);
+    assert_int_equal(lg_progress_file_format(&st, line, 20), -1);
 }
 
 /* -n: no planned seconds, the requests instead; JSON a reader can load. */
@@ -41,7 +41,7 @@ static void test_format_count_mode(void **state)
                               .requests = 300, .issued = 300, .done = 300, .ok = 299,
                               .errors = 1, .rps = 9.9};
     char line[512];
-    assert_true(progress_file_format(&st, line, sizeof line) > 0);
+    assert_true(lg_progress_file_format(&st, line, sizeof line) > 0);
     json_error_t err;
     json_t *j = json_loads(line, 0, &err);
     assert_non_null(j);
@@ -86,12 +86,12 @@ static void test_write_replaces(void **state)
     char path[PATH_MAX], err[256], line[512];
     snprintf(path, sizeof path, "%s/progress.json", dir);
     lg_progress_state_t st = {.phase = "warmup", .planned_s = 10, .issued = 5};
-    assert_int_equal(progress_file_write(path, &st, err, sizeof err), 0);
+    assert_int_equal(lg_progress_file_write(path, &st, err, sizeof err), 0);
     read_line(path, line, sizeof line);
     assert_non_null(strstr(line, "\"phase\":\"warmup\""));
     st.phase = "drain";
     st.issued = 77;
-    assert_int_equal(progress_file_write(path, &st, err, sizeof err), 0);
+    assert_int_equal(lg_progress_file_write(path, &st, err, sizeof err), 0);
     read_line(path, line, sizeof line);
     assert_non_null(strstr(line, "\"phase\":\"drain\""));
     assert_non_null(strstr(line, "\"issued\":77,"));
@@ -100,7 +100,7 @@ static void test_write_replaces(void **state)
     /* A folder that is not there: an error that names it. */
     char missing[PATH_MAX + 32];
     snprintf(missing, sizeof missing, "%s/nope/progress.json", dir);
-    assert_true(progress_file_write(missing, &st, err, sizeof err) < 0);
+    assert_true(lg_progress_file_write(missing, &st, err, sizeof err) < 0);
     assert_non_null(strstr(err, "nope"));
     assert_int_equal(unlink(path), 0);
     assert_int_equal(rmdir(dir), 0);

@@ -28,7 +28,7 @@ static void end_after(lg_stats_t *s, int in_warmup, enum lg_outcome outcome, int
                       uint64_t latency_ns)
 {
     lg_req_t r = {.planned_ns = 0, .sent_ns = 0, .in_warmup = in_warmup};
-    stats_end(s, &r, outcome, status, latency_ns);
+    lg_stats_end(s, &r, outcome, status, latency_ns);
 }
 
 typedef struct fixture {
@@ -61,28 +61,28 @@ static int setup(void **state)
         .capacity = -1,
     };
     char err[LG_ERR_MAX];
-    if (url_parse(f->cfg.url_text, &f->cfg.url, err, sizeof err) < 0)
+    if (lg_url_parse(f->cfg.url_text, &f->cfg.url, err, sizeof err) < 0)
         return -1;
-    if (stats_init(&f->stats, 0) < 0)
+    if (lg_stats_init(&f->stats, 0) < 0)
         return -1;
     for (int i = 0; i < 2990; i++) {
-        stats_issue(&f->stats, 0);
+        lg_stats_issue(&f->stats, 0);
         end_after(&f->stats, 0, LG_OUTCOME_RESPONSE, 200, 1003000000ULL + (uint64_t)i * 1000);
     }
     for (int i = 0; i < 4; i++) {
-        stats_issue(&f->stats, 0);
+        lg_stats_issue(&f->stats, 0);
         end_after(&f->stats, 0, LG_OUTCOME_RESPONSE, 502, 5000000);
     }
     enum lg_outcome others[] = {LG_OUTCOME_TIMEOUT, LG_OUTCOME_TIMEOUT, LG_OUTCOME_ERR_CONNECT,
                                 LG_OUTCOME_UNFINISHED, LG_OUTCOME_UNFINISHED,
                                 LG_OUTCOME_UNFINISHED};
     for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
-        stats_issue(&f->stats, 0);
+        lg_stats_issue(&f->stats, 0);
         end_after(&f->stats, 0, others[i], 0, 0);
     }
     for (int i = 0; i < 5; i++)
-        stats_issue(&f->stats, 1);
-    assert_int_equal(stats_finish(&f->stats, 0), 0);
+        lg_stats_issue(&f->stats, 1);
+    assert_int_equal(lg_stats_finish(&f->stats, 0), 0);
     f->server = json_pack("{s:s, s:s, s:s, s:i, s:b}", "status", "ok", "variant", "event-loop",
                           "model", "one libuv event loop", "capacity", 0, "keep_alive", 1);
     /* The time share reads over the ceiling (a queue's wait counted),
@@ -109,7 +109,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture_t *f = *state;
-    stats_free(&f->stats);
+    lg_stats_free(&f->stats);
     json_decref(f->server);
     free(f);
     return 0;
@@ -141,7 +141,7 @@ static char *render(const lg_result_t *r, char *(*fn)(const json_t *, const json
 {
     char *text = NULL;
     json_t *parsed = NULL;
-    if (report_build(r, &text, &parsed) < 0)
+    if (lg_report_build(r, &text, &parsed) < 0)
         return NULL;
     char *out = fn(parsed, NULL);
     free(text);
@@ -157,7 +157,7 @@ static void test_json_shape(void **state)
     fixture_t *f = *state;
     assert_int_equal(setenv("LAB_GIT_COMMIT", "abc123", 1), 0);
     assert_int_equal(unsetenv("LAB_DOCKER_VERSION"), 0);
-    json_t *j = report_json(&f->res);
+    json_t *j = lg_report_json(&f->res);
     assert_non_null(j);
 
     static const char *const top[] = {"schema_version", "variant", "workload", "mode", "url",
@@ -268,24 +268,24 @@ static void test_ceiling_capacity(void **state)
     /* --capacity overrides the server: min(100, 10) / 0.5 s = 20 rps. */
     f->cfg.capacity = 10;
     f->cfg.delay_s = 0.5;
-    report_ceiling(&f->res, &c);
+    lg_report_ceiling(&f->res, &c);
     assert_true(c.known);
     assert_float_equal(c.rps, 20.0, 1e-9);
     assert_int_equal(c.capacity, 10);
     /* A capacity above c: c bounds it. */
     f->cfg.capacity = 1000;
-    report_ceiling(&f->res, &c);
+    lg_report_ceiling(&f->res, &c);
     assert_float_equal(c.rps, 200.0, 1e-9);
     /* No capacity anywhere: no ceiling, and the note says why. */
     f->cfg.capacity = -1;
     f->res.server = NULL;
-    report_ceiling(&f->res, &c);
+    lg_report_ceiling(&f->res, &c);
     assert_false(c.known);
     assert_non_null(strstr(c.note, "capacity"));
     /* No delay: none either. */
     f->res.server = f->server;
     f->cfg.delay_s = -1;
-    report_ceiling(&f->res, &c);
+    lg_report_ceiling(&f->res, &c);
     assert_false(c.known);
     assert_non_null(strstr(c.note, "delay"));
 }
@@ -298,7 +298,7 @@ static void test_no_delay_no_service_time(void **state)
     fixture_t *f = *state;
     f->cfg.delay_s = -1;
     f->cfg.service_s = 0;
-    json_t *j = report_json(&f->res);
+    json_t *j = lg_report_json(&f->res);
     assert_non_null(j);
     assert_true(json_is_null(get(get(j, "summary"), "service_s")));
     assert_true(json_is_null(get(j, "ceiling")));
@@ -316,7 +316,7 @@ static void test_ceiling_null_for_cpu(void **state)
 {
     fixture_t *f = *state;
     f->res.workload = "cpu";
-    json_t *j = report_json(&f->res);
+    json_t *j = lg_report_json(&f->res);
     assert_non_null(j);
     assert_true(json_is_null(get(j, "ceiling")));
     const char *note = json_string_value(get(j, "ceiling_note"));
@@ -329,14 +329,14 @@ static void test_no_responses(void **state)
 {
     fixture_t *f = *state;
     lg_stats_t empty;
-    assert_int_equal(stats_init(&empty, 0), 0);
+    assert_int_equal(lg_stats_init(&empty, 0), 0);
     for (int i = 0; i < 3; i++) {
-        stats_issue(&empty, 0);
+        lg_stats_issue(&empty, 0);
         end_after(&empty, 0, LG_OUTCOME_ERR_CONNECT, 0, 0);
     }
     f->res.stats = &empty;
     f->res.duration_s = 0;
-    json_t *j = report_json(&f->res);
+    json_t *j = lg_report_json(&f->res);
     assert_non_null(j);
     assert_true(json_is_null(get(j, "percentiles_ms")));
     json_t *s = get(j, "summary");
@@ -350,7 +350,7 @@ static void test_no_responses(void **state)
     assert_non_null(strstr(text, "Number of failure:    3\n"));
     assert_non_null(strstr(text, " 50%   n/a\n"));
     free(text);
-    stats_free(&empty);
+    lg_stats_free(&empty);
 }
 
 static void test_summary_text(void **state)
@@ -388,10 +388,10 @@ static void test_summary_text(void **state)
     free(md);
 
     char base[256];
-    report_basename(&f->res, base, sizeof base);
+    lg_report_basename(&f->res, base, sizeof base);
     assert_string_equal(base, "20261126T214501Z_event-loop_io");
     f->res.variant = "a b/../c";
-    report_basename(&f->res, base, sizeof base);
+    lg_report_basename(&f->res, base, sizeof base);
     assert_string_equal(base, "20261126T214501Z_a-b-..-c_io");
 }
 
@@ -426,7 +426,7 @@ static void test_summary_text_grpc(void **state)
 {
     fixture_t *f = *state;
     f->cfg.grpc = 1;
-    stats_issue(&f->stats, 0);
+    lg_stats_issue(&f->stats, 0);
     end_after(&f->stats, 0, LG_OUTCOME_RESPONSE, 14, 5000000);
     f->stats.buckets.issued--; /* keep 3000: one of the 502s becomes a 14 */
     f->stats.buckets.http_status[502]--;
@@ -439,7 +439,7 @@ static void test_summary_text_grpc(void **state)
     assert_non_null(md);
     assert_non_null(strstr(md, "| grpc 14 UNAVAILABLE | 1 |"));
     free(md);
-    json_t *j = report_json(&f->res);
+    json_t *j = lg_report_json(&f->res);
     assert_non_null(j);
     json_t *c = get(j, "config");
     assert_string_equal(json_string_value(get(c, "protocol")), "grpc");
@@ -456,7 +456,7 @@ static void test_publish_never_overwrites(void **state)
     char jp[PATH_MAX], mp[PATH_MAX], err[512];
     const char *base = "20261126T214501Z_event-loop_io";
 
-    assert_int_equal(report_publish(dir, base, "{\"n\":1}\n", "# one\n", jp, mp, sizeof jp, err,
+    assert_int_equal(lg_report_publish(dir, base, "{\"n\":1}\n", "# one\n", jp, mp, sizeof jp, err,
                                     sizeof err),
                      0);
     char want[PATH_MAX];
@@ -466,7 +466,7 @@ static void test_publish_never_overwrites(void **state)
     assert_string_equal(mp, want);
 
     /* Same name again: the first stays, the second gets -2, then -3. */
-    assert_int_equal(report_publish(dir, base, "{\"n\":2}\n", "# two\n", jp, mp, sizeof jp, err,
+    assert_int_equal(lg_report_publish(dir, base, "{\"n\":2}\n", "# two\n", jp, mp, sizeof jp, err,
                                     sizeof err),
                      0);
     snprintf(want, sizeof want, "%s/%s-2.json", dir, base);
@@ -481,7 +481,7 @@ static void test_publish_never_overwrites(void **state)
     FILE *fp = fopen(want, "w");
     assert_non_null(fp);
     fclose(fp);
-    assert_int_equal(report_publish(dir, base, "{\"n\":4}\n", "# four\n", jp, mp, sizeof jp, err,
+    assert_int_equal(lg_report_publish(dir, base, "{\"n\":4}\n", "# four\n", jp, mp, sizeof jp, err,
                                     sizeof err),
                      0);
     snprintf(want, sizeof want, "%s/%s-4.json", dir, base);
@@ -495,14 +495,14 @@ static void test_publish_never_overwrites(void **state)
     /* A missing directory fails with a message. */
     char missing[PATH_MAX + 16];
     snprintf(missing, sizeof missing, "%s/nope", dir);
-    assert_true(report_publish(missing, base, "{}", "#", jp, mp, sizeof jp, err, sizeof err) < 0);
+    assert_true(lg_report_publish(missing, base, "{}", "#", jp, mp, sizeof jp, err, sizeof err) < 0);
     assert_non_null(strstr(err, "nope"));
 
-    /* report_write_file replaces (that file is the caller's choice). */
+    /* lg_report_write_file replaces (that file is the caller's choice). */
     char file[PATH_MAX + 16];
     snprintf(file, sizeof file, "%s/out.json", dir);
-    assert_int_equal(report_write_file(file, "{\"a\":1}\n", err, sizeof err), 0);
-    assert_int_equal(report_write_file(file, "{\"a\":2}\n", err, sizeof err), 0);
+    assert_int_equal(lg_report_write_file(file, "{\"a\":1}\n", err, sizeof err), 0);
+    assert_int_equal(lg_report_write_file(file, "{\"a\":2}\n", err, sizeof err), 0);
     assert_string_equal(slurp(file), "{\"a\":2}\n");
     assert_int_equal(count_entries(dir), 8);
 
@@ -520,7 +520,7 @@ static void test_verify_in_report(void **state)
     lg_verify_t v = {.counted = 1, .upstream_calls = 29950, .answered = 2999, .expected = 10};
     lg_verify_judge(&v, NULL, 10);
     f->res.verify = &v;
-    json_t *j = report_json(&f->res);
+    json_t *j = lg_report_json(&f->res);
     assert_non_null(j);
     assert_string_equal(json_string_value(get(get(j, "config"), "upstream")),
                         "http://slowapi:8001");
@@ -552,7 +552,7 @@ static void test_verify_in_report(void **state)
     lg_verify_t unread = {.answered = 3000, .expected = 10};
     lg_verify_judge(&unread, "before the load: GET /stats has no calls_total", 0);
     f->res.verify = &unread;
-    j = report_json(&f->res);
+    j = lg_report_json(&f->res);
     assert_non_null(j);
     vj = get(j, "verify");
     assert_true(json_is_null(get(vj, "upstream_calls")));
@@ -594,7 +594,7 @@ static void test_markdown_rebuilds_identically(void **state)
     f->stats.ok_in_window = 2991.23456789; /* more digits than the report keeps */
     char *text = NULL;
     json_t *parsed = NULL;
-    assert_int_equal(report_build(&f->res, &text, &parsed), 0);
+    assert_int_equal(lg_report_build(&f->res, &text, &parsed), 0);
     char *md = run_report_markdown(parsed, NULL);
     char *summary = run_report_summary(parsed, NULL);
     assert_non_null(md);
@@ -604,7 +604,7 @@ static void test_markdown_rebuilds_identically(void **state)
     assert_non_null(mkdtemp(dir));
     char path[PATH_MAX], err[512];
     snprintf(path, sizeof path, "%s/run.json", dir);
-    assert_int_equal(report_write_file(path, text, err, sizeof err), 0);
+    assert_int_equal(lg_report_write_file(path, text, err, sizeof err), 0);
     json_error_t jerr;
     json_t *loaded = json_load_file(path, 0, &jerr);
     assert_non_null(loaded);
@@ -639,7 +639,7 @@ static void test_publish_without_markdown(void **state)
     assert_non_null(mkdtemp(dir));
     char jp[PATH_MAX], mp[PATH_MAX], err[512], want[PATH_MAX];
     const char *base = "20261126T214501Z_event-loop_io";
-    assert_int_equal(report_publish(dir, base, "{\"n\":1}\n", NULL, jp, mp, sizeof jp, err,
+    assert_int_equal(lg_report_publish(dir, base, "{\"n\":1}\n", NULL, jp, mp, sizeof jp, err,
                                     sizeof err),
                      0);
     snprintf(want, sizeof want, "%s/%s.json", dir, base);
@@ -653,7 +653,7 @@ static void test_publish_without_markdown(void **state)
     FILE *fp = fopen(want, "w");
     assert_non_null(fp);
     assert_int_equal(fclose(fp), 0);
-    assert_int_equal(report_publish(dir, base, "{\"n\":2}\n", NULL, jp, mp, sizeof jp, err,
+    assert_int_equal(lg_report_publish(dir, base, "{\"n\":2}\n", NULL, jp, mp, sizeof jp, err,
                                     sizeof err),
                      0);
     snprintf(want, sizeof want, "%s/%s-2.json", dir, base);

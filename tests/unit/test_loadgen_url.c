@@ -30,7 +30,7 @@ static void test_good_urls(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         lg_url_t u;
         char err[LG_ERR_MAX] = "";
-        assert_int_equal(url_parse(cases[i].text, &u, err, sizeof err), 0);
+        assert_int_equal(lg_url_parse(cases[i].text, &u, err, sizeof err), 0);
         assert_string_equal(u.host, cases[i].host);
         assert_int_equal(u.port, cases[i].port);
         assert_string_equal(u.target, cases[i].target);
@@ -64,7 +64,7 @@ static void test_bad_urls(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         lg_url_t u;
         char err[LG_ERR_MAX] = "";
-        int rc = url_parse(bad[i], &u, err, sizeof err);
+        int rc = lg_url_parse(bad[i], &u, err, sizeof err);
         if (rc != -EINVAL)
             fail_msg("\"%s\" parsed (rc %d)", bad[i], rc);
         assert_non_null(strstr(err, "bad URL"));
@@ -75,7 +75,7 @@ static void test_bad_urls(void **state)
     longhost[307] = '\0';
     lg_url_t u;
     char err[LG_ERR_MAX];
-    assert_int_equal(url_parse(longhost, &u, err, sizeof err), -EINVAL);
+    assert_int_equal(lg_url_parse(longhost, &u, err, sizeof err), -EINVAL);
 }
 
 static void test_resolve(void **state)
@@ -83,13 +83,13 @@ static void test_resolve(void **state)
     (void)state;
     lg_url_t u;
     char err[LG_ERR_MAX];
-    assert_int_equal(url_parse("http://127.0.0.1:4567/x", &u, err, sizeof err), 0);
-    assert_int_equal(url_resolve(&u, err, sizeof err), 0);
+    assert_int_equal(lg_url_parse("http://127.0.0.1:4567/x", &u, err, sizeof err), 0);
+    assert_int_equal(lg_url_resolve(&u, err, sizeof err), 0);
     assert_int_equal(u.addr.sin_family, AF_INET);
     assert_int_equal(ntohs(u.addr.sin_port), 4567);
     assert_int_equal(ntohl(u.addr.sin_addr.s_addr), 0x7f000001);
-    assert_int_equal(url_parse("http://no-such-host.invalid/", &u, err, sizeof err), 0);
-    assert_int_equal(url_resolve(&u, err, sizeof err), -1);
+    assert_int_equal(lg_url_parse("http://no-such-host.invalid/", &u, err, sizeof err), 0);
+    assert_int_equal(lg_url_resolve(&u, err, sizeof err), -1);
     assert_non_null(strstr(err, "no-such-host.invalid"));
 }
 
@@ -98,14 +98,14 @@ static void test_request(void **state)
     (void)state;
     lg_url_t u;
     char err[LG_ERR_MAX], buf[LG_REQUEST_MAX];
-    assert_int_equal(url_parse("http://sut:3000/io?x=1", &u, err, sizeof err), 0);
+    assert_int_equal(lg_url_parse("http://sut:3000/io?x=1", &u, err, sizeof err), 0);
     const char keep[] = "GET /io?x=1 HTTP/1.1\r\nHost: sut:3000\r\n\r\n";
-    assert_int_equal(url_request(&u, u.target, 1, buf, sizeof buf), (int)strlen(keep));
+    assert_int_equal(lg_url_request(&u, u.target, 1, buf, sizeof buf), (int)strlen(keep));
     assert_string_equal(buf, keep);
     const char close_[] = "GET /io?x=1 HTTP/1.1\r\nHost: sut:3000\r\nConnection: close\r\n\r\n";
-    assert_int_equal(url_request(&u, u.target, 0, buf, sizeof buf), (int)strlen(close_));
+    assert_int_equal(lg_url_request(&u, u.target, 0, buf, sizeof buf), (int)strlen(close_));
     assert_string_equal(buf, close_);
-    assert_int_equal(url_request(&u, u.target, 1, buf, 10), -ENOSPC);
+    assert_int_equal(lg_url_request(&u, u.target, 1, buf, 10), -ENOSPC);
 }
 
 static void test_workload(void **state)
@@ -119,8 +119,8 @@ static void test_workload(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         lg_url_t u;
         char err[LG_ERR_MAX], name[64];
-        assert_int_equal(url_parse(cases[i][0], &u, err, sizeof err), 0);
-        url_workload(&u, name, sizeof name);
+        assert_int_equal(lg_url_parse(cases[i][0], &u, err, sizeof err), 0);
+        lg_url_workload(&u, name, sizeof name);
         assert_string_equal(name, cases[i][1]);
     }
 }

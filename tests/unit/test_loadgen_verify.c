@@ -66,8 +66,8 @@ static int read_calls_from(const char *response, long long *calls, char *request
     /* A base URL with a query and a slash: /stats replaces both. */
     snprintf(url_text, sizeof url_text, "http://127.0.0.1:%d/?delay=1", s.port);
     lg_url_t url;
-    assert_int_equal(url_parse(url_text, &url, err, err_len), 0);
-    assert_int_equal(url_resolve(&url, err, err_len), 0);
+    assert_int_equal(lg_url_parse(url_text, &url, err, err_len), 0);
+    assert_int_equal(lg_url_resolve(&url, err, err_len), 0);
     int rc = lg_verify_read_calls(&url, calls, err, err_len);
     assert_int_equal(pthread_join(s.thread, NULL), 0);
     close(s.fd);
@@ -128,8 +128,8 @@ static void test_read_refused(void **state)
     assert_true(fd >= 0);
     snprintf(url_text, sizeof url_text, "http://127.0.0.1:%d", net_local_port(fd));
     lg_url_t url;
-    assert_int_equal(url_parse(url_text, &url, err, sizeof err), 0);
-    assert_int_equal(url_resolve(&url, err, sizeof err), 0);
+    assert_int_equal(lg_url_parse(url_text, &url, err, sizeof err), 0);
+    assert_int_equal(lg_url_resolve(&url, err, sizeof err), 0);
     lg_verify_reading_t r;
     lg_verify_read(&url, "before the load", &r);
     close(fd);

@@ -211,7 +211,7 @@ static int server_teardown(void **state)
 
 static void config(lg_config_t *cfg, int port, long c, long t)
 {
-    run_config_defaults(cfg);
+    lg_run_config_defaults(cfg);
     cfg->connections = c;
     cfg->threads = t;
     cfg->duration_s = 5;
@@ -219,19 +219,19 @@ static void config(lg_config_t *cfg, int port, long c, long t)
     cfg->drain_s = 1;
     char url[64], err[LG_ERR_MAX];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/x", port);
-    assert_int_equal(url_parse(url, &cfg->url, err, sizeof err), 0);
-    assert_int_equal(url_resolve(&cfg->url, err, sizeof err), 0);
+    assert_int_equal(lg_url_parse(url, &cfg->url, err, sizeof err), 0);
+    assert_int_equal(lg_url_resolve(&cfg->url, err, sizeof err), 0);
 }
 
 static void run(const lg_config_t *cfg, lg_run_result_t *res)
 {
     char err[512];
-    if (run_load(cfg, -1, res, err, sizeof err) < 0)
-        fail_msg("run_load: %s", err);
-    if (!buckets_balanced(&res->stats.buckets, 0))
+    if (lg_run_load(cfg, -1, res, err, sizeof err) < 0)
+        fail_msg("lg_run_load: %s", err);
+    if (!lg_buckets_balanced(&res->stats.buckets, 0))
         fail_msg("unbalanced: issued %llu, ended %llu",
                  (unsigned long long)res->stats.buckets.issued,
-                 (unsigned long long)buckets_ended(&res->stats.buckets));
+                 (unsigned long long)lg_buckets_ended(&res->stats.buckets));
 }
 
 static uint64_t err_count(const lg_run_result_t *r, enum lg_outcome o)
@@ -252,9 +252,9 @@ static void run_ok_mode(server_t *s, int mode, long n, long c, long t, int keepa
     assert_int_equal(r.stats.buckets.issued, n);
     assert_int_equal(r.stats.buckets.ok, n);
     assert_int_equal(r.stats.count, n);
-    assert_int_equal(buckets_failures(&r.stats.buckets), 0);
+    assert_int_equal(lg_buckets_failures(&r.stats.buckets), 0);
     assert_int_equal(atomic_load(&g_requests), n);
-    stats_free(&r.stats);
+    lg_stats_free(&r.stats);
 }
 
 static void test_keepalive_exact_count(void **state)
@@ -328,7 +328,7 @@ static void test_http_errors(void **state)
     assert_int_equal(r.stats.buckets.ok, 0);
     assert_int_equal(r.stats.count, 30); /* http errors have latencies too */
     assert_int_equal(atomic_load(&g_accepted), 3);
-    stats_free(&r.stats);
+    lg_stats_free(&r.stats);
 }
 
 static void test_parse_and_read_errors(void **state)
@@ -342,13 +342,13 @@ static void test_parse_and_read_errors(void **state)
     run(&cfg, &r);
     assert_int_equal(err_count(&r, LG_OUTCOME_ERR_PARSE), 10);
     assert_int_equal(r.stats.count, 0);
-    stats_free(&r.stats);
+    lg_stats_free(&r.stats);
 
     atomic_store(&g_mode, M_CUT);
     run(&cfg, &r);
     assert_int_equal(err_count(&r, LG_OUTCOME_ERR_READ), 10);
-    assert_int_equal(buckets_failures(&r.stats.buckets), 10);
-    stats_free(&r.stats);
+    assert_int_equal(lg_buckets_failures(&r.stats.buckets), 10);
+    lg_stats_free(&r.stats);
 }
 
 /* Requests time out at 0.3 s and reconnect; the load ends at 0.5 s and the
@@ -373,7 +373,7 @@ static void test_timeout_then_unfinished(void **state)
     assert_int_equal(atomic_load(&g_accepted), 8);
     /* From the first issue (just after the start) to the load's end. */
     assert_true(r.duration_s > 0.49 && r.duration_s <= 0.5);
-    stats_free(&r.stats);
+    lg_stats_free(&r.stats);
 }
 
 /* 100 ms requests for 0.35 s: the round issued at 0.3 s finishes in the
@@ -398,7 +398,7 @@ static void test_drain_lets_last_round_finish(void **state)
     /* Each latency is the 100 ms delay plus little. */
     assert_true(r.stats.latency_ns[0] >= 100 * NS_PER_MS);
     assert_true(r.stats.max_ns < 150 * NS_PER_MS);
-    stats_free(&r.stats);
+    lg_stats_free(&r.stats);
 }
 
 /* 100 ms requests, warm-up 0.25 s of 0.5 s: those issued at 0, 0.1, 0.2
@@ -424,8 +424,8 @@ static void test_warmup(void **state)
     /* The warm-up's answers are in no bucket, but slowapi's counter saw
      * their calls: --upstream's "answered" counts them. */
     assert_int_equal(r.stats.buckets.warmup_responses, 3);
-    assert_int_equal(stats_answered(&r.stats), 5);
-    stats_free(&r.stats);
+    assert_int_equal(lg_stats_answered(&r.stats), 5);
+    lg_stats_free(&r.stats);
 }
 
 /* --progress-file: the run writes it as it starts and with phase "done"
@@ -452,7 +452,7 @@ static void test_progress_file(void **state)
                                  "\"errors\":0,"));
     assert_int_equal(unlink(path), 0);
     assert_int_equal(rmdir(dir), 0); /* nothing else left in it */
-    stats_free(&r.stats);
+    lg_stats_free(&r.stats);
 }
 
 /* --ramp 0.4 with 4 connections: they start at 0, 0.1, 0.2 and 0.3 s, and
@@ -470,7 +470,7 @@ static void test_ramp(void **state)
     assert_int_equal(r.stats.buckets.issued, 14);
     assert_int_equal(r.stats.buckets.ok, 14);
     assert_int_equal(atomic_load(&g_accepted), 4);
-    stats_free(&r.stats);
+    lg_stats_free(&r.stats);
 }
 
 /* A refused port: every request is a connect error, retried after the
@@ -492,7 +492,7 @@ static void test_connect_refused_backs_off(void **state)
     uint64_t elapsed = clock_now_ns() - t0;
     assert_int_equal(err_count(&r, LG_OUTCOME_ERR_CONNECT), 6);
     assert_true(elapsed >= 5 * LG_CONNECT_BACKOFF_NS);
-    stats_free(&r.stats);
+    lg_stats_free(&r.stats);
 
     /* By duration: bounded number of attempts (about one per backoff). */
     config(&cfg, port, 2, 1);
@@ -501,7 +501,7 @@ static void test_connect_refused_backs_off(void **state)
     uint64_t n = err_count(&r, LG_OUTCOME_ERR_CONNECT);
     assert_true(n >= 2 && n <= 2 * (200 / 10 + 2));
     assert_int_equal(r.stats.buckets.issued, n);
-    stats_free(&r.stats);
+    lg_stats_free(&r.stats);
 }
 
 static void *send_signal_later(void *arg)
@@ -530,16 +530,16 @@ static void test_stop_signal_drains(void **state)
     pthread_t t;
     assert_int_equal(pthread_create(&t, NULL, send_signal_later, NULL), 0);
     char err[256];
-    assert_int_equal(run_load(&cfg, sig_fd, &r, err, sizeof err), 0);
+    assert_int_equal(lg_run_load(&cfg, sig_fd, &r, err, sizeof err), 0);
     pthread_join(t, NULL);
     close(sig_fd);
     assert_int_equal(r.stop_level, 1);
-    assert_true(buckets_balanced(&r.stats.buckets, 0));
+    assert_true(lg_buckets_balanced(&r.stats.buckets, 0));
     assert_int_equal(r.stats.buckets.unfinished, 0);
     /* About 3 rounds of 3 before the signal at 0.25 s. */
     assert_true(r.stats.buckets.ok >= 6 && r.stats.buckets.ok <= 12);
     assert_int_equal(r.stats.buckets.ok, r.stats.buckets.issued);
-    stats_free(&r.stats);
+    lg_stats_free(&r.stats);
 }
 
 int main(void)
