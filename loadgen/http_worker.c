@@ -21,9 +21,9 @@
 #include "http_worker.h"
 
 #include <errno.h>
-#include <stdatomic.h>
 #include <limits.h>
 #include <netinet/tcp.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
