@@ -149,8 +149,8 @@ check "the matrix wrote report.md, report.json and its charts (lab/labreport)" \
     test -s "$matrix/report.md" -a -s "$matrix/report.json" -a -s "$matrix/rps.svg" \
          -a -s "$matrix/latency.svg" -a -s "$matrix/cpu.svg"
 check "the matrix's rows: event-loop and threadpool-50, 10 upstream calls per answer" \
-    jq -e '[.rows[] | select(.runs == 1 and .calls_per_answer.median == 10)] | length == 2' \
-        "$matrix/report.json" >/dev/null
+    jq_true '[.rows[] | select(.runs == 1 and .calls_per_answer.median == 10)] | length == 2' \
+        "$matrix/report.json"
 check "every JSON run.sh wrote validates against schemas/" schemas_valid "$out" "$tmp/matrix"
 for project in $(grep -o 'project lab-run-[0-9]*' "$tmp/matrix.log" | cut -d' ' -f2); do
     check "the matrix's run left no container or network ($project)" nothing_left "$project"
@@ -167,9 +167,9 @@ else
 fi
 open_report=$(find "$tmp/open" -maxdepth 1 -name '*_event-loop_io.json' | head -n 1)
 check "open loop in Docker: 100 planned, issued + late = planned, the checks passed" \
-    jq -e '.config.load == "open" and .summary.planned == 100 and
-           .summary.issued + .summary.late == 100 and (.checks | all(.pass))' \
-        "${open_report:-/nonexistent}" >/dev/null
+    jq_true '.config.load == "open" and .summary.planned == 100 and
+             .summary.issued + .summary.late == 100 and (.checks | all(.pass))' \
+        "${open_report:-/nonexistent}"
 open_samples=$(jq -r '.samples.path // "none"' "${open_report:-/nonexistent}" 2>/dev/null)
 check "open loop in Docker: the samples beside the report, one row per planned request" \
     bash -c "[ \$(gzip -dc '$tmp/open/$open_samples' | grep -vc '^[#p]') = 100 ]"
