@@ -453,19 +453,23 @@ static double row_c_or_nan(const json_t *row)
     return c > 0 ? (double)c : NAN;
 }
 
-/* The x axis of a sweep chart: a tick at each concurrency, log when they
- * span a decade or more. */
-static void sweep_axis(lr_buf_t *b, const double *c, size_t n)
+/* The x axis of a sweep chart: a tick at each value (concurrency, offered
+ * rate), log when they span a decade or more. */
+static void sweep_axis(lr_buf_t *b, const double *v, size_t n, const char *xlabel)
 {
-    if (n > 0 && c[0] > 0 && c[n - 1] / c[0] >= LOG_X_RATIO)
-        lr_buf_printf(b, "set logscale x 10\nset xrange [%g:%g]\n", c[0] / 1.5, c[n - 1] * 1.5);
+    if (n > 0 && v[0] > 0 && v[n - 1] / v[0] >= LOG_X_RATIO)
+        lr_buf_printf(b, "set logscale x 10\nset xrange [%g:%g]\n", v[0] / 1.5, v[n - 1] * 1.5);
     else if (n > 0)
-        lr_buf_printf(b, "set xrange [%g:%g]\n", c[0] * 0.9, c[n - 1] * 1.1);
+        lr_buf_printf(b, "set xrange [%g:%g]\n", v[0] * 0.9, v[n - 1] * 1.1);
     lr_buf_puts(b, "set xtics (");
-    for (size_t k = 0; k < n; k++)
-        lr_buf_printf(b, "%s\"%.0f\" %.0f", k ? ", " : "", c[k], c[k]);
-    lr_buf_puts(b, ")\nunset mxtics\nset xlabel \"concurrency (clients)\"\nset grid xtics ytics\n"
-                   "set key outside right top vertical\n");
+    for (size_t k = 0; k < n; k++) {
+        /* Whole numbers in full (a concurrency of 1000000 is no 1e+06). */
+        const char *fmt = v[k] == floor(v[k]) ? "%s\"%.0f\" %.0f" : "%s\"%g\" %g";
+        lr_buf_printf(b, fmt, k ? ", " : "", v[k], v[k]);
+    }
+    lr_buf_printf(b, ")\nunset mxtics\nset xlabel \"%s\"\nset grid xtics ytics\n"
+                     "set key outside right top vertical\n",
+                  xlabel);
 }
 
 /* The variants of the rows, in the order of their first row. */
@@ -554,7 +558,7 @@ static char *sweep_script(const json_t *report, const char *file, const char *ke
     snprintf(title, sizeof title, "%s against concurrency (%s%s)", ylabel, workload_of(report),
              with_ceiling ? "; dashed: each variant's ceiling" : "");
     gp_header(&b, file, LINES_WIDTH_PX, title);
-    sweep_axis(&b, c, nc);
+    sweep_axis(&b, c, nc, "concurrency (clients)");
     lr_buf_printf(&b, "set ylabel \"%s\"\n", ylabel);
     log_y_if_wide(&b, lo, hi);
     free(c);
@@ -584,21 +588,6 @@ static void rate_block(lr_buf_t *data, const json_t *rows, const char *variant, 
         }
     }
     lr_buf_puts(data, "EOD\n");
-}
-
-/* The x axis of latency-vs-rate.svg: a tick at each offered rate, log
- * when they span a decade or more. */
-static void rate_axis(lr_buf_t *b, const double *r, size_t n)
-{
-    if (n > 0 && r[0] > 0 && r[n - 1] / r[0] >= LOG_X_RATIO)
-        lr_buf_printf(b, "set logscale x 10\nset xrange [%g:%g]\n", r[0] / 1.5, r[n - 1] * 1.5);
-    else if (n > 0)
-        lr_buf_printf(b, "set xrange [%g:%g]\n", r[0] * 0.9, r[n - 1] * 1.1);
-    lr_buf_puts(b, "set xtics (");
-    for (size_t k = 0; k < n; k++)
-        lr_buf_printf(b, "%s\"%g\" %g", k ? ", " : "", r[k], r[k]);
-    lr_buf_puts(b, ")\nunset mxtics\nset xlabel \"offered rate (requests/s)\"\n"
-                   "set grid xtics ytics\nset key outside right top vertical\n");
 }
 
 /* latency-vs-rate.svg, the capacity-planning chart: x = offered rate, y =
@@ -647,7 +636,7 @@ static char *rate_script(const json_t *report)
                  "connections)", workload_of(report), c);
     }
     gp_header(&b, "latency-vs-rate.svg", LINES_WIDTH_PX, title);
-    rate_axis(&b, rates, nr);
+    sweep_axis(&b, rates, nr, "offered rate (requests/s)");
     lr_buf_puts(&b, "set ylabel \"p99 latency (ms), from the planned send\"\n");
     if (lo > 0)
         log_y(&b, lo, hi);
