@@ -513,26 +513,135 @@ static void verify_run(const lg_config_t *cfg, const lg_verify_reading_t *before
         fprintf(stderr, PROGRAM ": note: --upstream: %s\n", v->note);
 }
 
-int main(int argc, char **argv)
+/* The command line, checked as far as it can be before any load: the
+ * URLs resolved, the descriptors the connections need, the checks parsed. */
+static void setup(int argc, char **argv, lg_config_t *cfg, run_check_list_t *checks)
 {
     if (log_init(PROGRAM) < 0)
         die_usage("LOG_LEVEL: expected error, warn, info or debug");
-    lg_config_t cfg;
-    static run_check_list_t checks;
-    static run_check_result_t check_results[RUN_CHECK_MAX];
-    parse_args(argc, argv, &cfg);
-    check_outputs(&cfg, &checks);
+    parse_args(argc, argv, cfg);
+    check_outputs(cfg, checks);
     char err[LG_ERR_MAX];
-    if (lg_url_resolve(&cfg.url, err, sizeof err) < 0)
+    if (lg_url_resolve(&cfg->url, err, sizeof err) < 0)
         die_usage("%s", err);
-    if (cfg.upstream_text && lg_url_resolve(&cfg.upstream, err, sizeof err) < 0)
+    if (cfg->upstream_text && lg_url_resolve(&cfg->upstream, err, sizeof err) < 0)
         die_usage("--upstream: %s", err);
-    check_fd_limit(&cfg);
+    check_fd_limit(cfg);
     /* Sockets use MSG_NOSIGNAL; this covers a closed stdout pipe too. */
     signal(SIGPIPE, SIG_IGN);
-    if (cfg.grpc)
+    if (cfg->grpc)
         grpc_init();
+}
 
+/* SIGINT and SIGTERM as a signalfd, blocked before the workers start
+ * (they inherit the mask), so that only the main thread sees them.
+ * Returns the descriptor, or -1 (said on stderr). */
+static int stop_signal_fd(void)
+{
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    int rc = pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    int fd = rc == 0 ? signalfd(-1, &stop_signals, SFD_CLOEXEC | SFD_NONBLOCK) : -1;
+    if (fd < 0)
+        fprintf(stderr, PROGRAM ": signalfd: %s\n", strerror(rc ? rc : errno));
+    return fd;
+}
+
+/* The invariants of every run. If one fails, the numbers are wrong and
+ * must not be published. */
+static int accounting_balances(const lg_buckets_t *b, int open_loop)
+{
+    if (lg_buckets_balanced(b, open_loop))
+        return 1;
+    fprintf(stderr,
+            PROGRAM ": BUG: accounting does not balance: issued %llu != ok %llu + http "
+            "errors %llu + timeouts %llu + connection errors %llu + unfinished %llu, or "
+            "issued + late %llu != planned %llu\n",
+            (unsigned long long)b->issued, (unsigned long long)b->ok,
+            (unsigned long long)lg_buckets_http_errors(b), (unsigned long long)b->timeouts,
+            (unsigned long long)lg_buckets_conn_errors(b), (unsigned long long)b->unfinished,
+            (unsigned long long)b->late, (unsigned long long)b->planned);
+    return 0;
+}
+
+/* What the run is called in its report: the workload (--workload, else
+ * the URL's path) and the variant (--variant, else the server's own). */
+typedef struct names {
+    const char *variant;
+    const char *workload;
+    char workload_buf[LG_TARGET_MAX];
+} names_t;
+
+static void name_run(lg_config_t *cfg, const json_t *server, names_t *n)
+{
+    n->workload = cfg->workload;
+    if (n->workload == NULL) {
+        lg_url_workload(&cfg->url, n->workload_buf, sizeof n->workload_buf);
+        n->workload = n->workload_buf;
+    }
+    /* Only io requests hold the server for the upstream delay: a cpu
+     * request's service time is its own, so its rate is the time share. */
+    cfg->service_s = strcmp(n->workload, "io") == 0 && cfg->delay_s > 0 ? cfg->delay_s : 0;
+    n->variant = cfg->variant;
+    if (n->variant == NULL) {
+        json_t *v = server ? json_object_get(server, "variant") : NULL;
+        n->variant = json_is_string(v) ? json_string_value(v) : "unknown";
+    }
+}
+
+/* The samples, then the report with the checks' verdicts. Returns the
+ * exit status: 0, 1 (something could not be written) or 3 (a check
+ * failed). */
+static int publish(const lg_config_t *cfg, const run_check_list_t *checks, lg_run_result_t *run,
+                   const json_t *server, const lg_verify_t *verify, const names_t *n)
+{
+    static run_check_result_t check_results[RUN_CHECK_MAX];
+    int checks_failed = 0, rc = 0;
+    lg_result_t res = {
+        .cfg = cfg,
+        .stats = &run->stats,
+        .threads = cfg->threads,
+        .duration_s = run->duration_s,
+        .warmup_end_s = run->warmup_end_s,
+        .window_end_s = run->window_end_s,
+        .server = server,
+        .verify = verify,
+        .variant = n->variant,
+        .workload = n->workload,
+        .started_at = run->started_at,
+        .interrupted = run->stop_level > 0,
+        .cpus = cpu_count(),
+        .machine_cpus = machine_cpu_count(),
+        .checks = cfg->check_text ? checks : NULL,
+        .check_results = check_results,
+        .checks_failed = &checks_failed,
+    };
+    if (cfg->samples_path != NULL) {
+        if (write_samples(cfg, run, n->variant, n->workload) < 0)
+            rc = 1;
+        else
+            res.samples_path = samples_name(cfg);
+        res.samples_rows = run->stats.sample_count;
+    }
+    struct utsname uts;
+    snprintf(res.kernel, sizeof res.kernel, "%s", uname(&uts) == 0 ? uts.release : "unknown");
+    if (res.interrupted)
+        fprintf(stderr, PROGRAM ": stopped by a signal: the report covers the run so far\n");
+    rc |= lg_report_write_all(&res);
+    if (rc == 0 && checks_failed > 0) {
+        fprintf(stderr, PROGRAM ": %d of %zu checks failed\n", checks_failed, checks->count);
+        rc = EXIT_CHECK_FAILED;
+    }
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    lg_config_t cfg;
+    static run_check_list_t checks;
+    setup(argc, argv, &cfg, &checks);
     if (cfg.progress_path && cfg.wait_s > 0)
         progress_file_wait(&cfg);
     json_t *server = NULL;
@@ -543,33 +652,11 @@ int main(int argc, char **argv)
     }
     if (server == NULL && why[0] != '\0')
         fprintf(stderr, PROGRAM ": note: %s\n", why);
-    char workload_buf[LG_TARGET_MAX];
-    const char *workload = cfg.workload;
-    if (workload == NULL) {
-        lg_url_workload(&cfg.url, workload_buf, sizeof workload_buf);
-        workload = workload_buf;
-    }
-    /* Only io requests hold the server for the upstream delay: a cpu
-     * request's service time is its own, so its rate is the time share. */
-    cfg.service_s = strcmp(workload, "io") == 0 && cfg.delay_s > 0 ? cfg.delay_s : 0;
-    const char *variant = cfg.variant;
-    if (variant == NULL) {
-        json_t *v = server ? json_object_get(server, "variant") : NULL;
-        variant = json_is_string(v) ? json_string_value(v) : "unknown";
-    }
-
-    /* Blocked before the workers start, which inherit the mask: SIGINT and
-     * SIGTERM reach only the signalfd. */
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGINT);
-    sigaddset(&stop_signals, SIGTERM);
-    int rc = pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
-    int sig_fd = rc == 0 ? signalfd(-1, &stop_signals, SFD_CLOEXEC | SFD_NONBLOCK) : -1;
-    if (sig_fd < 0) {
-        fprintf(stderr, PROGRAM ": signalfd: %s\n", strerror(rc ? rc : errno));
+    static names_t names;
+    name_run(&cfg, server, &names);
+    int sig_fd = stop_signal_fd();
+    if (sig_fd < 0)
         return 1;
-    }
 
     lg_verify_reading_t upstream_before = {0};
     if (cfg.upstream_text)
@@ -580,64 +667,13 @@ int main(int argc, char **argv)
         fprintf(stderr, PROGRAM ": %s\n", run_err);
         return 1;
     }
-    /* The invariant of every run. If it fails, the numbers are wrong and
-     * must not be published. */
-    const lg_buckets_t *b = &run.stats.buckets;
-    if (!lg_buckets_balanced(b, cfg.rate_text != NULL)) {
-        fprintf(stderr,
-                PROGRAM ": BUG: accounting does not balance: issued %llu != ok %llu + http "
-                "errors %llu + timeouts %llu + connection errors %llu + unfinished %llu, or "
-                "issued + late %llu != planned %llu\n",
-                (unsigned long long)b->issued, (unsigned long long)b->ok,
-                (unsigned long long)lg_buckets_http_errors(b), (unsigned long long)b->timeouts,
-                (unsigned long long)lg_buckets_conn_errors(b), (unsigned long long)b->unfinished,
-                (unsigned long long)b->late, (unsigned long long)b->planned);
+    if (!accounting_balances(&run.stats.buckets, cfg.rate_text != NULL))
         return EXIT_BUG;
-    }
     lg_verify_t verify;
     if (cfg.upstream_text)
-        verify_run(&cfg, &upstream_before, &run.stats, workload, &verify);
+        verify_run(&cfg, &upstream_before, &run.stats, names.workload, &verify);
 
-    lg_result_t res = {
-        .cfg = &cfg,
-        .stats = &run.stats,
-        .threads = cfg.threads,
-        .duration_s = run.duration_s,
-        .warmup_end_s = run.warmup_end_s,
-        .window_end_s = run.window_end_s,
-        .server = server,
-        .verify = cfg.upstream_text ? &verify : NULL,
-        .variant = variant,
-        .workload = workload,
-        .started_at = run.started_at,
-        .interrupted = run.stop_level > 0,
-        .cpus = cpu_count(),
-        .machine_cpus = machine_cpu_count(),
-    };
-    int checks_failed = 0;
-    rc = 0;
-    if (cfg.check_text != NULL) {
-        res.checks = &checks;
-        res.check_results = check_results;
-        res.checks_failed = &checks_failed;
-    }
-    if (cfg.samples_path != NULL) {
-        if (write_samples(&cfg, &run, variant, workload) < 0)
-            rc = 1;
-        else
-            res.samples_path = samples_name(&cfg);
-        res.samples_rows = run.stats.sample_count;
-    }
-    struct utsname uts;
-    snprintf(res.kernel, sizeof res.kernel, "%s", uname(&uts) == 0 ? uts.release : "unknown");
-    if (res.interrupted)
-        fprintf(stderr, PROGRAM ": stopped by a signal: the report covers the run so far\n");
-    rc |= lg_report_write_all(&res);
-    if (rc == 0 && checks_failed > 0) {
-        fprintf(stderr, PROGRAM ": %d of %zu checks failed\n", checks_failed, checks.count);
-        rc = EXIT_CHECK_FAILED;
-    }
-
+    int rc = publish(&cfg, &checks, &run, server, cfg.upstream_text ? &verify : NULL, &names);
     lg_stats_free(&run.stats);
     json_decref(server);
     (void)close(sig_fd);
