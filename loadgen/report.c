@@ -83,7 +83,7 @@ void lg_report_ceiling(const lg_result_t *r, lg_ceiling_t *out)
     long served = capacity == 0 || capacity > cfg->connections ? cfg->connections : capacity;
     out->known = 1;
     out->capacity = capacity;
-    out->rps = (double)served / cfg->delay_s;
+    out->rps = out->closed_rps = (double)served / cfg->delay_s;
     if (cfg->rate_text != NULL) {
         out->offered_rps = lg_schedule_mean_rate(&cfg->schedule);
         if (out->offered_rps < out->rps)
@@ -346,7 +346,7 @@ json_t *lg_report_json(const lg_result_t *r)
             r->cfg->rate_text ? json_percentiles(r, 0, &failed) : json_null(), &failed);
     lg_jset(root, "latency_spectrum", lg_report_spectrum_json(r, &failed), &failed);
     lg_jset(root, "series", lg_report_series_json(r, &failed), &failed);
-    lg_jset(root, "steps", lg_report_steps_json(r, ceiling.known ? ceiling.rps : 0, &failed),
+    lg_jset(root, "steps", lg_report_steps_json(r, ceiling.known ? ceiling.closed_rps : 0, &failed),
             &failed);
     if (ceiling.known) {
         json_t *c = json_object();

@@ -46,6 +46,8 @@ typedef struct lg_ceiling {
     int known;
     double rps;
     double offered_rps; /* open loop: the plan's mean rate; 0 closed */
+    double closed_rps;  /* min(c, capacity) / delay, whatever the rate: a step's
+                         * expected rps is min(its rate, this) */
     long capacity; /* as configured or reported: 0 = unbounded */
     double measured_over_ceiling;
     char note[192]; /* why there is no ceiling */
@@ -64,7 +66,7 @@ void lg_jset(json_t *obj, const char *key, json_t *value, int *failed);
  * spectrum of the latencies (null without a response) and, in an open
  * loop, how late requests were sent after their plan (null otherwise). */
 json_t *lg_report_series_json(const lg_result_t *r, int *failed);
-json_t *lg_report_steps_json(const lg_result_t *r, double ceiling_rps, int *failed);
+json_t *lg_report_steps_json(const lg_result_t *r, double closed_rps, int *failed);
 json_t *lg_report_spectrum_json(const lg_result_t *r, int *failed);
 json_t *lg_report_send_lag_json(const lg_result_t *r, int *failed);
 

@@ -191,7 +191,7 @@ static json_t *step_percentiles_json(const tagged_t *run, size_t n, int *failed)
     return o;
 }
 
-static json_t *step_json(const lg_result_t *r, size_t i, const step_t *st, double ceiling_rps,
+static json_t *step_json(const lg_result_t *r, size_t i, const step_t *st, double closed_rps,
                          const tagged_t *cor, const tagged_t *unc, size_t nrun, int *failed)
 {
     const lg_schedule_t *sch = &r->cfg->schedule;
@@ -201,7 +201,7 @@ static json_t *step_json(const lg_result_t *r, size_t i, const step_t *st, doubl
         *failed = 1;
         return NULL;
     }
-    double expected = ceiling_rps > 0 && ceiling_rps < rate ? ceiling_rps : rate;
+    double expected = closed_rps > 0 && closed_rps < rate ? closed_rps : rate;
     lg_jset(o, "index", json_integer((json_int_t)i), failed);
     lg_jset(o, "rate", lg_jnum(rate, 3), failed);
     lg_jset(o, "start_s", lg_jnum((double)i * sch->step_s, 3), failed);
@@ -212,7 +212,7 @@ static json_t *step_json(const lg_result_t *r, size_t i, const step_t *st, doubl
     lg_jset(o, "ok", lg_jint(st->ok), failed);
     lg_jset(o, "failures", lg_jint(st->failures), failed);
     lg_jset(o, "rps", lg_jnum((double)st->ok / sch->step_s, 3), failed);
-    lg_jset(o, "expected_rps", ceiling_rps > 0 ? lg_jnum(expected, 3) : json_null(), failed);
+    lg_jset(o, "expected_rps", closed_rps > 0 ? lg_jnum(expected, 3) : json_null(), failed);
     lg_jset(o, "percentiles_ms", step_percentiles_json(cor, nrun, failed), failed);
     lg_jset(o, "percentiles_uncorrected_ms", step_percentiles_json(unc, nrun, failed), failed);
     return o;
@@ -244,7 +244,7 @@ static void steps_count(const lg_result_t *r, step_t *st, tagged_t *cor, tagged_
     }
 }
 
-json_t *lg_report_steps_json(const lg_result_t *r, double ceiling_rps, int *failed)
+json_t *lg_report_steps_json(const lg_result_t *r, double closed_rps, int *failed)
 {
     const lg_config_t *cfg = r->cfg;
     if (cfg->rate_text == NULL || cfg->schedule.kind != LG_RATE_STEPS)
@@ -261,7 +261,7 @@ json_t *lg_report_steps_json(const lg_result_t *r, double ceiling_rps, int *fail
     qsort(unc, nlat, sizeof *unc, cmp_tagged);
     for (size_t i = 0, at = 0; i < n; i++) {
         size_t nrun = bin_run(cor, nlat, at, i);
-        json_t *o = step_json(r, i, &st[i], ceiling_rps, cor + at, unc + at, nrun, failed);
+        json_t *o = step_json(r, i, &st[i], closed_rps, cor + at, unc + at, nrun, failed);
         at += nrun;
         if (o == NULL || json_array_append_new(steps, o) < 0)
             goto oom;

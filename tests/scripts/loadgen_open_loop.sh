@@ -128,6 +128,13 @@ check "steps: two steps at 20 and 40 req/s, each accounted" \
     "$tmp/steps.json"
 check "steps: the checks are in the report" \
     jq_true '(.checks | length) == 3 and all(.checks[]; .pass)' "$tmp/steps.json"
+# A step's expected rps is min(its rate, the ceiling at -c), not the
+# plan's mean: two connections at 50 ms carry 40/s; steps of 10 and 60
+# average 35.
+build/bin/loadgen -c 2 --rate 10,60 --step 1 --delay "$delay" --json "$tmp/expected.json" "$url" \
+    >"$tmp/expected.out" 2>&1 || fail "expected: loadgen failed"
+check "steps: each step expects min(its rate, the ceiling at -c): 10 and 40" \
+    jq_true '[.steps[].expected_rps] == [10, 40] and .ceiling.rps == 35' "$tmp/expected.json"
 build/bin/labreport samples --json "$tmp/steps.csv.gz" >"$tmp/merged.json" 2>"$tmp/merged.err" ||
     fail "labreport samples failed: $(cat "$tmp/merged.err")"
 check "samples: the file round-trips into the same percentiles" \
