@@ -228,23 +228,11 @@ static void gp_data_string(lr_buf_t *b, const char *s)
     lr_buf_puts(b, "\"");
 }
 
-/* A number for a data block; gnuplot skips "NaN" (set datafile missing). */
-static void gp_num(lr_buf_t *b, double v)
-{
-    if (isfinite(v))
-        lr_buf_printf(b, " %.6g", v);
-    else
-        lr_buf_puts(b, " NaN");
-}
-
 static void gp_header(lr_buf_t *b, const char *file, int width, const char *title)
 {
     lr_buf_printf(b, "# %s: drawn by labreport from report.json (gnuplot this > %s)\n", file,
                   file);
-    lr_buf_printf(b, "set terminal svg size %d,%d dynamic font \"sans,10\" background "
-                     "rgb \"white\"\n", width, CHART_HEIGHT_PX);
-    lr_buf_puts(b, "set termoption noenhanced\nset decimalsign '.'\n"
-                   "set datafile missing \"NaN\"\n");
+    lr_gnuplot_svg_terminal(b, width, CHART_HEIGHT_PX);
     lr_buf_puts(b, "set title ");
     lr_gnuplot_string(b, title);
     lr_buf_puts(b, "\n");
@@ -288,10 +276,10 @@ static char *bars_script(const json_t *report, const char *file, const char *key
         top = fmax(top, fmax(s.max, with_ceiling && isfinite(ceiling) ? ceiling : 0));
         lr_buf_printf(&data, "%zu ", n++);
         gp_data_string(&data, lr_jstr_get(row, "variant") ? lr_jstr_get(row, "variant") : "?");
-        gp_num(&data, s.median);
-        gp_num(&data, s.min);
-        gp_num(&data, s.max);
-        gp_num(&data, with_ceiling ? ceiling : NAN);
+        lr_gnuplot_num(&data, s.median);
+        lr_gnuplot_num(&data, s.min);
+        lr_gnuplot_num(&data, s.max);
+        lr_gnuplot_num(&data, with_ceiling ? ceiling : NAN);
         lr_buf_puts(&data, "\n");
     }
     char title[256], where[128];
@@ -394,8 +382,8 @@ static char *latency_script(const json_t *report)
         for (size_t p = 0; p < SPECTRUM_COUNT; p++) {
             double ms = lr_jnum_at(row, "percentiles_ms", spectrum_keys[p]);
             track(ms, &lo, &hi);
-            gp_num(&data, 1.0 / (1.0 - spectrum_p[p]));
-            gp_num(&data, ms);
+            lr_gnuplot_num(&data, 1.0 / (1.0 - spectrum_p[p]));
+            lr_gnuplot_num(&data, ms);
             lr_buf_puts(&data, "\n");
         }
         lr_buf_puts(&data, "EOD\n");
@@ -517,9 +505,9 @@ static void sweep_block(lr_buf_t *data, const json_t *rows, const char *variant,
             track(m, lo, hi);
             if (with_ceiling)
                 track(lr_jnum_get(row, "ceiling_rps"), lo, hi);
-            gp_num(data, c[j]);
-            gp_num(data, m);
-            gp_num(data, lr_jnum_get(row, "ceiling_rps"));
+            lr_gnuplot_num(data, c[j]);
+            lr_gnuplot_num(data, m);
+            lr_gnuplot_num(data, lr_jnum_get(row, "ceiling_rps"));
             lr_buf_puts(data, "\n");
             break;
         }
@@ -581,8 +569,8 @@ static void rate_block(lr_buf_t *data, const json_t *rows, const char *variant, 
                 continue;
             double p99 = row_median(row, "p99_ms");
             track(p99, lo, hi);
-            gp_num(data, rates[j]);
-            gp_num(data, p99);
+            lr_gnuplot_num(data, rates[j]);
+            lr_gnuplot_num(data, p99);
             lr_buf_puts(data, "\n");
             break;
         }
@@ -670,7 +658,7 @@ static size_t pairs_data(lr_buf_t *data, lr_buf_t *xtics, const json_t *report, 
                        lr_jnum_get(pair, "published_rps")};
         lr_buf_printf(data, "%zu", n);
         for (int k = 0; k < 3; k++) {
-            gp_num(data, v[k]);
+            lr_gnuplot_num(data, v[k]);
             has[k] |= isfinite(v[k]);
             *top = isfinite(v[k]) ? fmax(*top, v[k]) : *top;
         }

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,4 +152,20 @@ void lr_gnuplot_string(lr_buf_t *b, const char *s)
         lr_buf_puts(b, c);
     }
     lr_buf_puts(b, "\"");
+}
+
+void lr_gnuplot_num(lr_buf_t *b, double v)
+{
+    if (isfinite(v))
+        lr_buf_printf(b, " %.6g", v);
+    else
+        lr_buf_puts(b, " NaN");
+}
+
+void lr_gnuplot_svg_terminal(lr_buf_t *b, int width, int height)
+{
+    lr_buf_printf(b, "set terminal svg size %d,%d dynamic font \"sans,10\" background "
+                     "rgb \"white\"\n", width, height);
+    lr_buf_puts(b, "set termoption noenhanced\nset decimalsign '.'\n"
+                   "set datafile missing \"NaN\"\n");
 }

@@ -19,6 +19,14 @@ int lr_gnuplot_found(void);
  * backslashes escaped, control characters as blanks. */
 void lr_gnuplot_string(lr_buf_t *b, const char *s);
 
+/* A number for a data block, after a blank; "NaN" (which the terminal's
+ * "set datafile missing" skips) for one that is not finite. */
+void lr_gnuplot_num(lr_buf_t *b, double v);
+
+/* The lab's chart terminal: an SVG of width x height px on white, text as
+ * written (no enhanced mode), '.' decimals, NaN as a missing value. */
+void lr_gnuplot_svg_terminal(lr_buf_t *b, int width, int height);
+
 /* Draw script's output into path. Returns 0, or -1 with the reason in
  * err (gnuplot's own messages go to stderr). */
 int lr_gnuplot_draw(const char *path, const char *script, char *err, size_t err_len);

@@ -44,14 +44,6 @@ int lr_run_chart_wanted(const json_t *run)
     return json_array_size(points_of(run)) > 0;
 }
 
-static void gp_num(lr_buf_t *b, double v)
-{
-    if (isfinite(v))
-        lr_buf_printf(b, " %.6g", v);
-    else
-        lr_buf_puts(b, " NaN");
-}
-
 /* "threadpool-50 / io: open loop at 90 req/s (constant)"; a closed loop
  * says its clients. */
 static void chart_title(lr_buf_t *b, const json_t *run)
@@ -102,12 +94,12 @@ static double data_block(lr_buf_t *b, const json_t *run, int has[COL_COUNT], ran
         double t = lr_jnum_get(point, "t_s");
         double v[COL_COUNT] = {0, 0, lr_jnum_get(point, "p50_ms"), lr_jnum_get(point, "p99_ms"),
                                lr_jnum_get(point, "rps"), lr_jnum_get(point, "in_flight")};
-        gp_num(b, t + interval / 2);
+        lr_gnuplot_num(b, t + interval / 2);
         for (int k = COL_P50; k < COL_COUNT; k++) {
-            gp_num(b, v[k]);
+            lr_gnuplot_num(b, v[k]);
             has[k] |= isfinite(v[k]);
         }
-        gp_num(b, t + interval);
+        lr_gnuplot_num(b, t + interval);
         track(r, v);
         lr_buf_puts(b, "\n");
         end = isfinite(t) && t + interval > end ? t + interval : end;
@@ -187,10 +179,7 @@ char *lr_run_chart_script(const json_t *run, const char *file)
     for (const char *c = file; *c; c++)
         lr_buf_printf(&b, "%c", (unsigned char)*c < 0x20 ? ' ' : *c);
     lr_buf_puts(&b, ": drawn by labreport from the run's series (gnuplot this > the chart)\n");
-    lr_buf_printf(&b, "set terminal svg size %d,%d dynamic font \"sans,10\" background "
-                      "rgb \"white\"\n", CHART_WIDTH_PX, CHART_HEIGHT_PX);
-    lr_buf_puts(&b, "set termoption noenhanced\nset decimalsign '.'\n"
-                    "set datafile missing \"NaN\"\n");
+    lr_gnuplot_svg_terminal(&b, CHART_WIDTH_PX, CHART_HEIGHT_PX);
     chart_title(&b, run);
     axes(&b, x_end, &r);
     marks(&b, run);

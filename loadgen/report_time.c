@@ -307,12 +307,6 @@ oom:
     return NULL;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
 json_t *lg_report_send_lag_json(const lg_result_t *r, int *failed)
 {
     const lg_stats_t *s = r->stats;
@@ -332,7 +326,7 @@ json_t *lg_report_send_lag_json(const lg_result_t *r, int *failed)
         if (!x->warmup && x->sent_ns >= 0)
             lag[n++] = (uint64_t)(x->sent_ns - x->planned_ns);
     }
-    qsort(lag, n, sizeof *lag, cmp_u64);
+    lg_sort_u64(lag, n);
     static const lg_percentile_t lag_percentiles[] = {{"50", 500}, {"99", 990}, {"99.9", 999},
                                                       {"100", 1000}};
     for (size_t i = 0; i < sizeof lag_percentiles / sizeof lag_percentiles[0]; i++)

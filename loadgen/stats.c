@@ -210,6 +210,8 @@ static int cmp_u64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+void lg_sort_u64(uint64_t *v, size_t n) { qsort(v, n, sizeof *v, cmp_u64); }
+
 int lg_stats_finish(lg_stats_t *s, uint64_t start_ns)
 {
     size_t n = 0;
@@ -236,8 +238,8 @@ int lg_stats_finish(lg_stats_t *s, uint64_t start_ns)
         s->latency_ns[s->latency_count] = (uint64_t)lab_sample_corrected_ns(x);
         s->uncorrected_ns[s->latency_count++] = (uint64_t)lab_sample_uncorrected_ns(x);
     }
-    qsort(s->latency_ns, n, sizeof *s->latency_ns, cmp_u64);
-    qsort(s->uncorrected_ns, n, sizeof *s->uncorrected_ns, cmp_u64);
+    lg_sort_u64(s->latency_ns, n);
+    lg_sort_u64(s->uncorrected_ns, n);
     return 0;
 }
 

@@ -42,6 +42,9 @@ int lg_stats_merge(lg_stats_t *dst, const lg_stats_t *src);
  * Returns 0 or -ENOMEM. */
 int lg_stats_finish(lg_stats_t *s, uint64_t start_ns);
 
+/* Sort n values ascending, as the percentiles below need. */
+void lg_sort_u64(uint64_t *v, size_t n);
+
 /* Nearest rank on sorted values: the value at index ceil(p/100 * n) - 1
  * (index 0 for p = 0). n must be > 0. */
 uint64_t lg_percentile_of(const uint64_t *sorted, size_t n, unsigned per_mille);
