@@ -325,13 +325,7 @@ static void *worker_main(void *arg)
         if (ev.type == GRPC_OP_COMPLETE)
             call_done(g, ev.tag);
     }
-    if (run->count_mode)
-        g->base.finish_ns = g->in_flight > 0 ? now : g->last_end_ns;
-    else
-        g->base.finish_ns = g->phase.issuing ? now : g->phase.issuing_end_ns;
-    g->base.issuing_end_ns = g->phase.issuing ? now : g->phase.issuing_end_ns;
-    if (g->open)
-        lg_plan_close(&g->base, g->base.issuing_end_ns);
+    lg_phase_finish(&g->phase, &g->base, g->in_flight > 0, g->last_end_ns, now);
     cancel_in_flight(g);
     uint64_t one = 1;
     if (write(run->done_fd, &one, sizeof one) != (ssize_t)sizeof one)

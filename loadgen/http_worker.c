@@ -562,17 +562,7 @@ static void loop_start(loop_t *l)
 static void loop_finish(loop_t *l, uint64_t now)
 {
     lg_worker_t *w = l->w;
-    /* The measured window of a timed run ends with the load (requests
-     * that straddle its end count for their share in it,
-     * lg_window_count_ok); a run of -n requests ends with its last
-     * request (or now, when a stop's deadline cut some short). */
-    if (l->run->count_mode)
-        w->finish_ns = l->inflight.len > 0 ? now : l->last_end_ns;
-    else
-        w->finish_ns = l->phase.issuing ? now : l->phase.issuing_end_ns;
-    w->issuing_end_ns = l->phase.issuing ? now : l->phase.issuing_end_ns;
-    if (l->open)
-        lg_plan_close(w, w->issuing_end_ns);
+    lg_phase_finish(&l->phase, w, l->inflight.len > 0, l->last_end_ns, now);
     while (l->inflight.head != NULL) {
         lg_conn_t *c = l->inflight.head;
         list_remove(&l->inflight, c);

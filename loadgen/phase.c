@@ -2,6 +2,8 @@
 
 #include <stdatomic.h>
 
+#include "open_loop.h"
+
 void lg_phase_update(lg_phase_t *p, lg_run_t *run, uint64_t now)
 {
     /* Acquire pairs with lg_run_stop(): a stop level seen means its drain
@@ -26,6 +28,18 @@ int lg_phase_may_issue(lg_phase_t *p, lg_run_t *run, uint64_t now)
         return 0;
     }
     return 1;
+}
+
+void lg_phase_finish(const lg_phase_t *p, lg_worker_t *w, int in_flight, uint64_t last_end_ns,
+                     uint64_t now)
+{
+    w->issuing_end_ns = p->issuing ? now : p->issuing_end_ns;
+    if (w->run->count_mode)
+        w->finish_ns = in_flight ? now : last_end_ns;
+    else
+        w->finish_ns = w->issuing_end_ns;
+    if (w->run->schedule != NULL)
+        lg_plan_close(w, w->issuing_end_ns);
 }
 
 const char *lg_phase_name(lg_run_t *run, uint64_t now)

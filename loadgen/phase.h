@@ -24,6 +24,16 @@ void lg_phase_update(lg_phase_t *p, lg_run_t *run, uint64_t now);
  * (taking one). */
 int lg_phase_may_issue(lg_phase_t *p, lg_run_t *run, uint64_t now);
 
+/* The worker's loop has ended at now: when its measured window ended
+ * (w->finish_ns) and its issuing (w->issuing_end_ns), and in an open loop
+ * the requests planned before that and never sent are counted late. A
+ * timed run's window ends with the load (requests that straddle its end
+ * count for their share in it, lg_window_count_ok); a run of -n requests
+ * ends with its last request (last_end_ns), or now when a stop's deadline
+ * cut some short (in_flight). */
+void lg_phase_finish(const lg_phase_t *p, lg_worker_t *w, int in_flight, uint64_t last_end_ns,
+                     uint64_t now);
+
 /* The run's phase as the main thread sees it at now, for the progress
  * file: "warmup", "load" or "drain" (the load is over: its end, a stop,
  * or -n's requests all handed out). */
