@@ -201,7 +201,6 @@ typedef struct lg_plan {
     uint64_t k;
     uint64_t due_ns; /* absolute; UINT64_MAX: the plan has no more */
     long stride;     /* the threads: this worker takes every stride-th */
-    int late_counted;
 } lg_plan_t;
 
 /* What every worker thread has, whatever its protocol: the HTTP worker
