@@ -24,7 +24,8 @@ LAB_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP \
 LIBS_UV   := $(shell pkg-config --libs libuv 2>/dev/null || echo -luv)
 LIBS_CURL := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
 LIBS_JSON := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
-# nghttp2 (Debian libnghttp2-dev): slowapi's h2c.
+# nghttp2 (Debian libnghttp2-dev): slowapi's h2c, and the loop models' h2c
+# upstream client (services/core/upstream_h2.c).
 LIBS_NGHTTP2 := $(shell pkg-config --libs libnghttp2 2>/dev/null || echo -lnghttp2)
 # zlib (Debian zlib1g-dev): the samples file (lib/samples_file.c), written by
 # loadgen and read by labreport and the tests.
@@ -134,13 +135,13 @@ $(BUILD)/bin/labreport: $(call obj,$(LABREPORT_SRC)) $(LIBLAB)
 
 $(addprefix $(BUILD)/bin/,$(VARIANTS)): $(BUILD)/bin/%: $(BUILD)/obj/services/%.o $(LIBCORE) $(LIBLAB) $(LIBLLHTTP)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(VARIANT_LIBS) $(LIBS_CURL) $(LIBS_UV) $(LIBS_JSON) -lpthread -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(VARIANT_LIBS) $(LIBS_CURL) $(LIBS_UV) $(LIBS_NGHTTP2) $(LIBS_JSON) -lpthread -lm
 
 # The gRPC variants (programs grpc-*) also link the gRPC core archive; it
 # comes after libcore.a in $^, so the core is named again after it.
 GRPC_VARIANT_BINS := $(addprefix $(BUILD)/bin/,$(filter grpc-%,$(VARIANTS)))
 $(GRPC_VARIANT_BINS): $(LIBGRPCCORE)
-$(GRPC_VARIANT_BINS): VARIANT_LIBS = $(LIBCORE) $(LIBLAB) $(LIBS_GRPC)
+$(GRPC_VARIANT_BINS): VARIANT_LIBS = $(LIBCORE) $(LIBLAB) $(LIBLLHTTP) $(LIBS_GRPC)
 
 # Variant sources use underscores (C file names), binaries use dashes.
 $(BUILD)/obj/services/%.o: services/$$(subst -,_,%).c
@@ -155,7 +156,7 @@ $(BUILD)/obj/services/%.o: services/$$(subst -,_,%).c
 UNIT_TESTS        := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 INTEGRATION_TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/integration/test_*.c))
 HARNESS_SRC       := $(wildcard tests/harness/*.c)
-LIBS_TEST := -lcmocka $(LIBS_CURL) $(LIBS_UV) $(LIBS_JSON) $(LIBS_Z) -lpthread -lm
+LIBS_TEST := -lcmocka $(LIBS_CURL) $(LIBS_UV) $(LIBS_NGHTTP2) $(LIBS_JSON) $(LIBS_Z) -lpthread -lm
 
 $(BUILD)/obj/tests/%.o: LAB_CFLAGS += -Itests/harness
 

@@ -11,16 +11,23 @@
  * monkey patching, in spirit. Reading this file beside event_loop.c shows
  * the same loop with the state machine moved onto stacks.
  *
+ * The loop, its fan-out driver, accepting and the stop signals are the
+ * loop host's (services/core/loop_host.c), as for event_loop.c: it hands
+ * this file each accepted socket (conn_cb), which becomes a coroutine,
+ * and on a stop asks it to wake the coroutines waiting for a request
+ * (stop_cb), which then close.
+ *
  * At most CONNECTIONS coroutines per process (uwsgi's --gevent N,
- * gunicorn's worker_connections, 1000 by default). At the limit the loop
- * stops accepting: further connections wait in the listen queue until a
- * coroutine ends, then are served, never refused. Capacity is CONNECTIONS
- * x WORKERS; the ceiling min(c, capacity) / delay. Connections are kept
- * alive, as gevent's servers do, except when more connections wait in
- * the listen queue than there are free places: then an answered
- * connection closes so that its place goes to the next in the queue. Otherwise kept-alive clients would hold every
- * place and the waiting ones would starve (the thread pools close every
- * connection for the same reason).
+ * gunicorn's worker_connections, 1000 by default): the host's limit. At
+ * the limit it stops accepting: further connections wait in the listen
+ * queue until a coroutine ends, then are served, never refused. Capacity
+ * is CONNECTIONS x WORKERS; the ceiling min(c, capacity) / delay.
+ * Connections are kept alive, as gevent's servers do, except when more
+ * connections wait in the listen queue than there are free places: then
+ * an answered connection closes so that its place goes to the next in the
+ * queue. Otherwise kept-alive clients would hold every place and the
+ * waiting ones would starve (the thread pools close every connection for
+ * the same reason).
  *
  * Processes as in event_loop.c: with WORKERS > 1 or --master they run
  * under the master of supervisor.c; one process alone has none. */
@@ -32,7 +39,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <uv.h>
 
@@ -41,16 +47,9 @@
 #include "coro_io.h"
 #include "fanout.h"
 #include "log.h"
+#include "loop_host.h"
 #include "net.h"
 #include "server.h"
-#include "supervisor.h"
-
-/* Connections accepted per turn of the loop, so that a burst of them does
- * not hold up the timers and wake-ups that are due. */
-#define ACCEPT_BATCH 32
-/* When accept fails for want of descriptors or memory, try again after
- * this long (or when a connection ends); the queue keeps the connection. */
-#define ACCEPT_RETRY_MS 100
 
 static const variant_t VARIANT = {
     .name = "coroutine",
@@ -67,16 +66,7 @@ typedef struct conn_s {
 } conn_t;
 
 static server_config_t cfg;
-static uv_loop_t *loop;
-static fanout_loop_t *fanout;
-static int listen_fd = -1;
-static uv_poll_t listener;     /* listen_fd, watched while there is room */
-static uv_timer_t accept_retry;
-static uv_signal_t sigterm, sigint;
 static conn_t *conns;
-static int live;               /* coroutines serving a connection */
-static int accepting;
-static int stopping;
 static unsigned long conn_count;
 
 /* ---- the handler's I/O: calls that park the coroutine ---- */
@@ -99,7 +89,7 @@ static int conn_peer_gone(void *ctx)
 static void conn_fanout(void *ctx, fanout_result_t *res)
 {
     (void)ctx;
-    coro_fanout(fanout, res);
+    coro_fanout(loop_host_fanout(), res);
 }
 
 /* Keep the connection unless stopping, or unless more connections wait in
@@ -111,14 +101,15 @@ static void conn_fanout(void *ctx, fanout_result_t *res)
 static int conn_may_keep(void *ctx)
 {
     (void)ctx;
-    if (stopping)
+    if (loop_host_stopping())
         return 0;
+    int listen_fd = loop_host_listen_fd();
     int waiting = net_listen_queue_length(listen_fd);
     if (waiting < 0) { /* the kernel does not say: readable means some wait */
         struct pollfd pfd = {.fd = listen_fd, .events = POLLIN};
         waiting = poll(&pfd, 1, 0) > 0 ? cfg.connections : 0;
     }
-    return waiting <= cfg.connections - live;
+    return waiting <= cfg.connections - loop_host_live();
 }
 
 static void conn_close(void *ctx, int linger)
@@ -140,38 +131,7 @@ static const blocking_io_t conn_io = {
     .close = conn_close,
 };
 
-/* ---- accepting, within the limit ---- */
-
-static void accept_cb(uv_poll_t *poll, int status, int events);
-
-static void start_accepting(void)
-{
-    int rc = uv_poll_start(&listener, UV_READABLE, accept_cb);
-    if (rc != 0)
-        log_error("watching the listening socket: %s", uv_strerror(rc));
-    accepting = rc == 0;
-}
-
-static void stop_accepting(void)
-{
-    (void)uv_poll_stop(&listener);
-    accepting = 0;
-}
-
-static void accept_retry_cb(uv_timer_t *timer)
-{
-    (void)timer;
-    if (!stopping && !accepting && live < cfg.connections)
-        start_accepting();
-}
-
-/* Stopping, with no connection left: close the fan-out driver (on the
- * loop's next turn: the last coroutine may end in its fan-out's wake-up). */
-static void close_when_idle(void)
-{
-    if (stopping && live == 0)
-        fanout_loop_close_soon(fanout);
-}
+/* ---- a connection: a coroutine ---- */
 
 static void conn_main(void *arg)
 {
@@ -179,7 +139,7 @@ static void conn_main(void *arg)
     int fd = (int)(intptr_t)arg, one = 1;
     if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0)
         log_warn("setsockopt(TCP_NODELAY): %s", strerror(errno));
-    int rc = coro_sock_open(&c.sock, loop, fd);
+    int rc = coro_sock_open(&c.sock, loop_host_loop(), fd);
     if (rc == 0) {
         c.prev = NULL;
         c.next = conns;
@@ -196,118 +156,48 @@ static void conn_main(void *arg)
     } else {
         log_warn("cannot watch a connection: %s", uv_strerror(rc));
     }
-    live--;
-    if (stopping)
-        close_when_idle();
-    else if (!accepting)
-        start_accepting(); /* a place is free (or resources, perhaps) */
+    loop_host_conn_ended();
 }
 
-static void spawn(int fd)
+/* The loop host's: a connection was accepted; its coroutine runs until
+ * it first parks. */
+static int conn_cb(int fd)
 {
     char name[CORO_NAME_MAX];
     snprintf(name, sizeof name, "conn %lu", ++conn_count);
     coro_t *co = coro_new(name, 0, conn_main, (void *)(intptr_t)fd);
-    if (co == NULL) {
-        log_error("no coroutine for a connection: %s", strerror(errno));
-        (void)close(fd);
-        return;
-    }
-    live++;
-    coro_io_wake(co); /* runs until it first parks */
+    if (co == NULL)
+        return -errno;
+    coro_io_wake(co);
+    return 0;
 }
 
-static void accept_cb(uv_poll_t *poll, int status, int events)
+/* The loop host's, on a stop: idle connections (parked waiting for a
+ * request) close now, those in a request answer it first (with
+ * Connection: close). */
+static void stop_cb(void)
 {
-    (void)poll;
-    (void)events;
-    if (status < 0) {
-        log_error("listening socket: %s", uv_strerror(status));
-        return;
-    }
-    for (int i = 0; i < ACCEPT_BATCH && live < cfg.connections; i++) {
-        int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd >= 0) {
-            spawn(fd);
-            continue;
-        }
-        if (errno == EAGAIN || errno == EWOULDBLOCK)
-            return; /* another worker took it, or the queue is empty */
-        if (errno == EINTR || errno == ECONNABORTED)
-            continue;
-        log_warn("accept: %s", strerror(errno));
-        stop_accepting();
-        if (uv_timer_start(&accept_retry, accept_retry_cb, ACCEPT_RETRY_MS, 0) != 0)
-            log_error("cannot schedule accepting again");
-        return;
-    }
-    if (live >= cfg.connections)
-        stop_accepting(); /* the rest wait in the listen queue */
-}
-
-/* ---- stopping ---- */
-
-/* Stop accepting; idle connections (parked waiting for a request) close
- * now, those in a request answer it first (with Connection: close). The
- * loop ends when the last coroutine and the fan-out driver are gone. */
-static void stop_cb(uv_signal_t *sig, int signum)
-{
-    (void)sig;
-    log_info("signal %d: stopping", signum);
-    stopping = 1;
-    uv_close((uv_handle_t *)&listener, NULL);
-    (void)close(listen_fd); /* this process's copy; a master keeps its own */
-    uv_close((uv_handle_t *)&accept_retry, NULL);
-    uv_close((uv_handle_t *)&sigterm, NULL);
-    uv_close((uv_handle_t *)&sigint, NULL);
     conn_t *next;
     for (conn_t *c = conns; c != NULL; c = next) {
         next = c->next; /* c runs now, but only until it parks in its close */
         if (coro_sock_reading(&c->sock))
             coro_sock_cancel(&c->sock);
     }
-    close_when_idle();
-}
-
-/* ---- start-up ---- */
-
-/* Serve on fd (non-blocking, listening) until SIGTERM or SIGINT; returns
- * the exit status. in_worker: under the master, which waits for us. */
-static int serve(int fd, int in_worker)
-{
-    listen_fd = fd;
-    loop = uv_default_loop();
-    int rc = coro_thread_init();
-    if (rc != 0) {
-        log_error("coroutines: %s", strerror(-rc));
-        return 1;
-    }
-    fanout = fanout_loop_new(loop, &cfg);
-    if (fanout == NULL) {
-        log_error("cannot set up the upstream client");
-        return 1;
-    }
-    if ((rc = uv_poll_init(loop, &listener, fd)) != 0 ||
-        (rc = uv_timer_init(loop, &accept_retry)) != 0 ||
-        (rc = uv_signal_init(loop, &sigterm)) != 0 ||
-        (rc = uv_signal_start(&sigterm, stop_cb, SIGTERM)) != 0 ||
-        (rc = uv_signal_init(loop, &sigint)) != 0 ||
-        (rc = uv_signal_start(&sigint, stop_cb, SIGINT)) != 0) {
-        log_error("libuv set-up: %s", uv_strerror(rc));
-        return 1;
-    }
-    start_accepting();
-    if (!accepting)
-        return 1;
-    rc = supervisor_run_loop(loop, in_worker);
-    coro_thread_cleanup();
-    curl_global_cleanup();
-    return rc;
 }
 
 int main(int argc, char **argv)
 {
     server_config_load(&cfg, &VARIANT, argc, argv);
     server_capacity = cfg.connections * cfg.workers;
-    return supervisor_main(&cfg, serve);
+    /* Before any fork: the workers inherit the overflow handler. */
+    int rc = coro_thread_init();
+    if (rc != 0) {
+        log_error("coroutines: %s", strerror(-rc));
+        return 1;
+    }
+    loop_host_model_t model = {.conn_cb = conn_cb, .stop_cb = stop_cb,
+                               .max_connections = cfg.connections};
+    rc = loop_host_run(&cfg, &model);
+    coro_thread_cleanup();
+    return rc;
 }

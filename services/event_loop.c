@@ -7,6 +7,12 @@
  * last call ends (io_done_cb). Nothing ever blocks, so one thread holds
  * every connection at once: capacity is unbounded, the ceiling c/delay.
  *
+ * The loop itself, its fan-out driver, accepting and the stop signals are
+ * the loop host's (services/core/loop_host.c), shared with coroutine.c:
+ * it hands this file each accepted socket (conn_cb), which libuv adopts
+ * (uv_tcp_open), and on a stop asks it to close its idle connections
+ * (stop_cb). Accepting has no limit here: every connection is served.
+ *
  * Several processes (WORKERS, or --master) run under the master of
  * supervisor.c, each with a loop of its own, as uvicorn --workers and
  * gunicorn's uvicorn workers do: ACCEPT=reuseport gives each worker a
@@ -14,17 +20,19 @@
  * ACCEPT=shared one inherited socket that every loop watches (whichever
  * wakes first accepts). One process alone has no master: it listens itself,
  * with SO_REUSEPORT, and stops on its own signals. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <uv.h>
 
 #include "fanout.h"
 #include "http_request.h"
 #include "log.h"
+#include "loop_host.h"
 #include "routes.h"
 #include "server.h"
-#include "supervisor.h"
 
 #define CONN_BUF_BYTES (HTTP_MAX_HEADER_BYTES + 8192)
 #define READ_CHUNK_BYTES 65536
@@ -53,24 +61,9 @@ typedef struct conn_s {
     char buf[CONN_BUF_BYTES];
 } conn_t;
 
-static uv_loop_t *loop;
-static uv_tcp_t listener;
-static uv_signal_t sigterm, sigint;
-static fanout_loop_t *fanout;
 static server_config_t cfg;
-static int connections;
-static int stopping;
 
 static void process_input(conn_t *c);
-
-/* When stopping and the last connection is gone, close the fan-out driver
- * (on the loop's next turn: the last connection may end inside the
- * driver's own callback, its fan-out finished). */
-static void close_when_idle(void)
-{
-    if (stopping && connections == 0)
-        fanout_loop_close_soon(fanout);
-}
 static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
 static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
 
@@ -79,8 +72,7 @@ static void conn_unref(conn_t *c)
     if (--c->refs > 0)
         return;
     free(c);
-    connections--;
-    close_when_idle();
+    loop_host_conn_ended();
 }
 
 static void handle_closed_cb(uv_handle_t *h) { conn_unref(h->data); }
@@ -115,7 +107,7 @@ static void write_cb(uv_write_t *w, int status)
         conn_close(c);
         return;
     }
-    if (!c->keep || stopping) {
+    if (!c->keep || loop_host_stopping()) {
         c->shutdown.data = c;
         if (uv_shutdown(&c->shutdown, (uv_stream_t *)&c->tcp, shutdown_cb) != 0)
             conn_close(c);
@@ -161,7 +153,7 @@ static void client_timeout_cb(uv_timer_t *t)
 static void dispatch(conn_t *c)
 {
     c->busy = 1;
-    c->keep = VARIANT.keep_alive && c->req.keep_alive && !stopping;
+    c->keep = VARIANT.keep_alive && c->req.keep_alive && !loop_host_stopping();
     (void)uv_timer_stop(&c->timer);
     route_t route = route_of(&c->req);
     if (route != ROUTE_IO) {
@@ -170,7 +162,7 @@ static void dispatch(conn_t *c)
         return;
     }
     c->refs++;
-    if (fanout_loop_start(fanout, io_done_cb, c) != 0) {
+    if (fanout_loop_start(loop_host_fanout(), io_done_cb, c) != 0) {
         c->refs--;
         fanout_result_t failed = {.calls = cfg.fanout, .failed = cfg.fanout};
         snprintf(failed.first_error, sizeof failed.first_error, "cannot start the fan-out");
@@ -237,93 +229,57 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     process_input(c);
 }
 
-static void connection_cb(uv_stream_t *server, int status)
+/* The loop host's: a connection was accepted. Once libuv has the socket,
+ * a failure closes the connection the usual way (its handles exist). */
+static int conn_cb(int fd)
 {
-    if (status < 0) {
-        log_warn("accept: %s", uv_strerror(status));
-        return;
-    }
     conn_t *c = calloc(1, sizeof *c);
-    if (c == NULL) {
-        log_error("out of memory for a connection");
-        return;
+    if (c == NULL)
+        return -ENOMEM;
+    int rc = uv_tcp_init(loop_host_loop(), &c->tcp);
+    if (rc != 0) {
+        free(c);
+        return rc;
     }
     http_request_init(&c->req);
+    (void)uv_timer_init(loop_host_loop(), &c->timer); /* cannot fail */
     c->tcp.data = c->timer.data = c;
-    if (uv_tcp_init(loop, &c->tcp) != 0) {
-        free(c);
-        return;
-    }
     c->refs = 2;
-    connections++;
-    if (uv_timer_init(loop, &c->timer) != 0) {
-        c->refs = 1;
-        c->closing = 1;
-        uv_close((uv_handle_t *)&c->tcp, handle_closed_cb);
-        return;
-    }
-    if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0 ||
-        uv_tcp_nodelay(&c->tcp, 1) != 0 ||
-        uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb) != 0) {
+    if (uv_tcp_open(&c->tcp, fd) != 0) {
+        (void)close(fd); /* the handle did not take it */
         conn_close(c);
-        return;
+    } else if (uv_tcp_nodelay(&c->tcp, 1) != 0 ||
+               uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb) != 0) {
+        conn_close(c);
+    } else {
+        process_input(c); /* arms the client timeout */
     }
-    process_input(c); /* arms the client timeout */
+    return 0;
 }
 
+/* Every TCP handle on the loop is a connection: the loop host watches the
+ * listening socket, and the fan-out its sockets, with other handles. */
 static void close_idle_cb(uv_handle_t *h, void *arg)
 {
     (void)arg;
-    if (h->type == UV_TCP && h != (uv_handle_t *)&listener) {
+    if (h->type == UV_TCP) {
         conn_t *c = h->data;
         if (!c->busy)
             conn_close(c);
     }
 }
 
-/* Stop accepting, close idle connections, let requests in flight finish;
- * the loop ends when the last connection and the fan-out driver close. */
-static void stop_cb(uv_signal_t *sig, int signum)
+/* The loop host's, on a stop: idle connections close now; those in a
+ * request answer it (Connection: close) and then close. */
+static void stop_cb(void)
 {
-    (void)sig;
-    log_info("signal %d: stopping", signum);
-    stopping = 1;
-    uv_close((uv_handle_t *)&listener, NULL);
-    uv_close((uv_handle_t *)&sigterm, NULL);
-    uv_close((uv_handle_t *)&sigint, NULL);
-    uv_walk(loop, close_idle_cb, NULL);
-    close_when_idle();
-}
-
-/* Serve on listen_fd until SIGTERM or SIGINT; returns the exit status.
- * in_worker: under the master, which waits for this worker to be ready. */
-static int serve(int listen_fd, int in_worker)
-{
-    loop = uv_default_loop();
-    fanout = fanout_loop_new(loop, &cfg);
-    int rc;
-    if (fanout == NULL) {
-        log_error("cannot set up the upstream client");
-        return 1;
-    }
-    if ((rc = uv_tcp_init(loop, &listener)) != 0 ||
-        (rc = uv_tcp_open(&listener, listen_fd)) != 0 ||
-        (rc = uv_listen((uv_stream_t *)&listener, cfg.backlog, connection_cb)) != 0 ||
-        (rc = uv_signal_init(loop, &sigterm)) != 0 ||
-        (rc = uv_signal_start(&sigterm, stop_cb, SIGTERM)) != 0 ||
-        (rc = uv_signal_init(loop, &sigint)) != 0 ||
-        (rc = uv_signal_start(&sigint, stop_cb, SIGINT)) != 0) {
-        log_error("libuv set-up: %s", uv_strerror(rc));
-        return 1;
-    }
-    rc = supervisor_run_loop(loop, in_worker);
-    curl_global_cleanup();
-    return rc;
+    uv_walk(loop_host_loop(), close_idle_cb, NULL);
 }
 
 int main(int argc, char **argv)
 {
     server_config_load(&cfg, &VARIANT, argc, argv);
     server_capacity = 0; /* unbounded: every connection is served at once */
-    return supervisor_main(&cfg, serve);
+    static const loop_host_model_t model = {.conn_cb = conn_cb, .stop_cb = stop_cb};
+    return loop_host_run(&cfg, &model);
 }

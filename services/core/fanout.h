@@ -1,9 +1,10 @@
-/* The upstream fan-out of GET /io: FANOUT concurrent calls to SLOW_API_URL
- * through libcurl's multi interface, then one verdict. Two drivers share
- * the easy-handle setup and the tally:
- *   - blocking (fanout_client_*): the calling thread waits, as grequests did;
- *     one client per thread, its connections reused from call to call.
- *   - libuv (fanout_loop_*): curl_multi_socket_action driven by the loop. */
+/* The upstream fan-out of GET /io: FANOUT concurrent calls to SLOW_API_URL,
+ * then one verdict. Two drivers:
+ *   - blocking (fanout_client_*): libcurl's multi interface; the calling
+ *     thread waits, as grequests did; one client per thread, its
+ *     connections reused from call to call.
+ *   - libuv (fanout_loop_*): the lab's own client (upstream.c) on the
+ *     loop, HTTP/1.1 or h2c. */
 #ifndef LAB_FANOUT_H
 #define LAB_FANOUT_H
 
@@ -20,7 +21,7 @@ typedef struct fanout_result_s {
     int failed;      /* connection error or non-2xx answer */
     int timed_out;   /* exceeded UPSTREAM_TIMEOUT */
     uint64_t elapsed_ns;
-    char first_error[128]; /* curl's message for the first failure */
+    char first_error[128]; /* the client's message for the first failure */
 } fanout_result_t;
 
 /* The HTTP status /io answers with: 504 if any call timed out, else 502

@@ -17,10 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <uv.h>
-
 #include "clock.h"
-#include "fanout.h"
 #include "log.h"
 #include "net.h"
 
@@ -278,36 +275,4 @@ int supervisor_run(const server_config_t *cfg, int nonblock, supervisor_worker_f
     (void)close(m.ready_wr);
     free(m.slot);
     return status;
-}
-
-static supervisor_serve_fn loop_serve;
-
-/* curl's global state is made in each worker, after the fork. */
-static int loop_worker(int listen_fd, int index)
-{
-    (void)index;
-    return fanout_global_init() < 0 ? 1 : loop_serve(listen_fd, 1);
-}
-
-int supervisor_main(const server_config_t *cfg, supervisor_serve_fn serve)
-{
-    loop_serve = serve;
-    if (cfg->workers > 1 || cfg->master)
-        return supervisor_run(cfg, 1, loop_worker); /* libuv needs non-blocking sockets */
-    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR || fanout_global_init() < 0)
-        return 1;
-    /* SO_REUSEPORT: more such processes, started by hand, can share the port. */
-    return serve(server_listen(cfg, 1, 1), 0);
-}
-
-int supervisor_run_loop(uv_loop_t *loop, int in_worker)
-{
-    if (in_worker) {
-        server_unblock_stop_signals();
-        supervisor_worker_ready();
-    }
-    int rc = uv_run(loop, UV_RUN_DEFAULT);
-    if (uv_loop_close(loop) != 0)
-        log_warn("loop closed with handles still open");
-    return rc == 0 ? 0 : 1;
 }

@@ -597,6 +597,44 @@ static long json_number(const char *json, const char *name)
  * connections grew by at most one per fan-out (HTTP/1.1: FANOUT each).
  * The base is what was open at the reset: ours, and perhaps a previous
  * test's that slowapi has not yet seen close. */
+/* The upstream restarts between two requests: the connections the server
+ * kept alive to it are dead, and the next request must still be answered
+ * with 200 (a closed idle connection is dropped, or the call sent again on
+ * a new one), over HTTP/1.1 and h2c alike. */
+static void upstream_restart_case(const variant_case_t *base, const char *http)
+{
+    variant_case_t vc = *base;
+    int n = 0;
+    while (n < VARIANT_SETTINGS_MAX - 3 && vc.settings[n] != NULL)
+        n++;
+    vc.settings[n] = "--upstream-http";
+    vc.settings[n + 1] = http;
+    vc.settings[n + 2] = NULL;
+    proc_t up, server;
+    const char *first[] = {bin_path("slowapi"), "--host", "127.0.0.1", "--port", "0", NULL};
+    assert_int_equal(proc_start(&up, first, NULL, STOP_TIMEOUT_MS), 0);
+    char url[128], port[16], body[1024];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/?delay=0.05", up.port);
+    snprintf(port, sizeof port, "%d", up.port);
+    assert_int_equal(variant_start(&server, &vc, url, "5"), 0);
+    assert_int_equal(http_get(server.port, "/io", body, sizeof body, IO_TIMEOUT_MS), 200);
+    assert_int_equal(proc_stop(&up, STOP_TIMEOUT_MS), 0);
+    const char *again[] = {bin_path("slowapi"), "--host", "127.0.0.1", "--port", port, NULL};
+    assert_int_equal(proc_start(&up, again, NULL, STOP_TIMEOUT_MS), 0);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(http_get(server.port, "/io", body, sizeof body, IO_TIMEOUT_MS), 200);
+        assert_non_null(strstr(body, "\"ok\":10"));
+    }
+    assert_int_equal(proc_stop(&server, STOP_TIMEOUT_MS), 0);
+    assert_int_equal(proc_stop(&up, STOP_TIMEOUT_MS), 0);
+}
+
+static void test_upstream_restarted(void **state)
+{
+    upstream_restart_case(*state, "1.1");
+    upstream_restart_case(*state, "2");
+}
+
 static void test_upstream_http2(void **state)
 {
     enum { REQUESTS = 3 };
@@ -659,11 +697,13 @@ int main(void)
     const struct CMUnitTest event_loop[] = {
         VARIANT_TESTS(EVENT_LOOP),
         cmocka_unit_test_prestate(test_upstream_http2, &cases[EVENT_LOOP]),
+        cmocka_unit_test_prestate(test_upstream_restarted, &cases[EVENT_LOOP]),
     };
     const struct CMUnitTest thread_per_request[] = {VARIANT_TESTS(THREAD_PER_REQUEST)};
     const struct CMUnitTest threadpool[] = {
         VARIANT_TESTS(THREADPOOL),
         cmocka_unit_test_prestate(test_upstream_http2, &cases[THREADPOOL]),
+        cmocka_unit_test_prestate(test_upstream_restarted, &cases[THREADPOOL]),
     };
     const struct CMUnitTest prefork[] = {
         VARIANT_TESTS(PREFORK),
@@ -688,6 +728,7 @@ int main(void)
     const struct CMUnitTest coroutine[] = {
         VARIANT_TESTS(COROUTINE),
         cmocka_unit_test_prestate(test_upstream_http2, &cases[COROUTINE]),
+        cmocka_unit_test_prestate(test_upstream_restarted, &cases[COROUTINE]),
         cmocka_unit_test(test_coroutine_limit),
     };
     const struct CMUnitTest coroutine_2x5[] = {
