@@ -12,6 +12,7 @@
 #   progress.sh  the run's progress on the terminal
 #   labreport.sh the report program, built locally or from its image
 #   ready.sh     lab_start: start a program, wait on its ready pipe
+#   limits.sh    what a run needs of the machine, checked before it starts
 set -euo pipefail
 
 lab_dir=$(cd "$(dirname "$0")" && pwd)
@@ -34,7 +35,7 @@ python_ready_timeout_s=35
 # this many, more slowapi processes share the port.
 slowapi_conns_per_worker=15000
 
-for part in cli ready sampler progress labreport docker native matrix; do
+for part in cli ready sampler progress labreport docker native limits matrix; do
     # shellcheck source=/dev/null
     . "$lab_dir/run/$part.sh"
 done
@@ -53,10 +54,14 @@ esac
 
 # The report folder, absolute (the containers and `cd` need that), and how
 # to show it to the user: relative to where they are when it is under it.
+# Made once the run is known to fit (make_out): a refused run writes nothing.
 out=$(absolute "${out:-$lab_dir/results}")
-mkdir -p "$out"
-out=$(cd "$out" && pwd)
 shown_out=${out#"$user_dir"/}
+make_out() {
+    mkdir -p "$out" || die "cannot make the report folder $shown_out"
+    out=$(cd "$out" && pwd)
+    shown_out=${out#"$user_dir"/}
+}
 shown_command="./run.sh $*"
 in_matrix=${LAB_IN_MATRIX:-0}
 
@@ -117,6 +122,21 @@ if [ "$native" = 0 ]; then
     fi
 fi
 [ "$lab_mode" = docker ] || native=1
+# The network the run's traffic takes: native (the loopback), or in Docker
+# Compose's bridge network or the host's namespace (--network host).
+if [ "$lab_mode" = docker ]; then
+    network=${network:-bridge}
+else
+    [ -z "$network" ] || die "--network $network needs Docker, which is not usable here (above)"
+    network=native
+fi
+# NOFILE natively: the open-file limit the programs get, as in Docker
+# (ulimit -n sets the soft and hard limits of run.sh and its children).
+if [ "$lab_mode" = native ] && [ -n "${NOFILE:-}" ]; then
+    [[ $NOFILE =~ ^[1-9][0-9]*$ ]] || bad_usage "NOFILE wants a whole number, not '$NOFILE'"
+    ulimit -n "$NOFILE" 2>/dev/null ||
+        die "NOFILE=$NOFILE: cannot set the open-file limit (this shell's hard limit is $(ulimit -Hn))"
+fi
 # The tests' small variants have no images.
 [ -z "${LAB_VARIANTS_TABLE:-}" ] || [ "$lab_mode" = native ] ||
     bad_usage "LAB_VARIANTS_TABLE (another table of variants) runs natively only: add --native"
@@ -209,8 +229,10 @@ loadgen_protocol=
 case "$program $settings" in grpc-* | *"--server grpc-"*) loadgen_protocol=--grpc ;; esac
 
 slowapi_workers=$(( (concurrency * fanout + slowapi_conns_per_worker - 1) / slowapi_conns_per_worker ))
-reason=$(point_check "$variant" "$concurrency")
-[ -z "$reason" ] || echo "run.sh: warning: $variant at c=$concurrency $reason; the run goes on, and what fails is data (502s)" >&2
+# Before anything starts or is written (a matrix checked its points in its
+# plan): a run that cannot fit is refused with its figures, exit 1.
+[ "$in_matrix" = 1 ] || limits_enforce "$variant" "$concurrency"
+make_out
 
 # The report this run wrote: the newest <...>_<variant>_<workload>.json in
 # the report folder that is newer than the marker made before the run.

@@ -409,8 +409,12 @@ static void md_title(lr_buf_t *b, const json_t *report)
         done += (size_t)runs_of(row);
     size_t skipped = json_array_size(json_object_get(report, "skipped"));
     size_t failed = json_array_size(json_object_get(report, "failed"));
-    lr_buf_printf(b, "# Matrix: %s workload (%s)\n\n", workload ? workload : "?",
-                  mode ? mode : "mode unknown");
+    /* Docker's network when the report has it (bridge or host). */
+    const char *network = lr_jstr_get(report, "network");
+    int docker_network = mode != NULL && network != NULL && strcmp(mode, "docker") == 0;
+    lr_buf_printf(b, "# Matrix: %s workload (%s%s%s)\n\n", workload ? workload : "?",
+                  mode ? mode : "mode unknown", docker_network ? ", network " : "",
+                  docker_network ? network : "");
     const char *command = lr_jstr_get(report, "command");
     const char *created = lr_jstr_get(report, "created_at");
     if (command != NULL)

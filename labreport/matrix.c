@@ -370,6 +370,9 @@ static json_t *assemble(build_t *b, const json_t *study)
     lr_jset(r, "schema_version", json_integer(LR_MATRIX_SCHEMA), &failed);
     lr_jset(r, "workload", json_string(workload), &failed);
     lr_jset(r, "mode", copy_or_null(json_object_get(plan, "mode")), &failed);
+    /* The network (native, bridge, host): in plans since issue 12 only. */
+    if (json_is_string(json_object_get(plan, "network")))
+        lr_jset(r, "network", json_deep_copy(json_object_get(plan, "network")), &failed);
     lr_jset(r, "created_at", copy_or_null(json_object_get(plan, "created_at")), &failed);
     lr_jset(r, "command", copy_or_null(json_object_get(plan, "command")), &failed);
     lr_jset(r, "settings", copy_or_null(json_object_get(plan, "settings")), &failed);

@@ -399,6 +399,14 @@ static void rr_md_resources(FILE *f, const json_t *run, const json_t *resources)
     const char *measured = rr_str(resources, "measured", NULL);
     if (measured != NULL)
         fprintf(f, " Measured: %s.", measured);
+    /* run.sh's network (native, bridge or host), in files since it records it. */
+    const char *network = rr_str(resources, "network", NULL);
+    if (network != NULL) {
+        fprintf(f, " Network: %s", network);
+        if (json_is_integer(rr_get(resources, "somaxconn")))
+            fprintf(f, " (somaxconn %lld)", rr_int(resources, "somaxconn"));
+        fputc('.', f);
+    }
     fputc('\n', f);
     if (run_report_server_busy(resources) >= RUN_REPORT_CPU_BOUND) {
         fputc('\n', f);

@@ -62,6 +62,16 @@ options:
                             p99 against offered load (latency-vs-rate.svg)
       --repeat K            each point K times, interleaved (A B A B) (1)
       --native              local processes from build/bin instead of Docker
+      --network bridge|host Docker: the containers on Compose's own bridge
+                            network (bridge, the default), or on the host's
+                            network namespace (host: no bridge, no NAT, as
+                            TechEmpower runs; free ports are picked, the
+                            host's somaxconn applies). Every report records
+                            the network: native, bridge or host
+      --no-limit-check      skip the check of descriptors, ephemeral ports,
+                            threads and memory made before each run (a run
+                            that cannot fit is refused with its figures,
+                            exit 1; a matrix skips such a point)
       --no-build            Docker: use the images as they are (a series of
                             runs after one 'make images'); default: build
       --out DIR             folder for the reports (results/)
@@ -72,7 +82,10 @@ results/: every run and matrix, and the index results/README.md). compare A B
 sets two reports or matrix folders side by side, a verdict per metric.
 
 Docker mode builds the images when needed (make images) and removes every
-container and network of the run afterwards. CPU sets come from SERVER_CPUS,
+container and network of the run afterwards. Before a run, run.sh checks
+that it fits: descriptors per server process and loadgen's (NOFILE or
+ulimit -Hn), ephemeral ports per destination, threads, memory (run/limits.sh
+has the arithmetic). CPU sets come from SERVER_CPUS,
 LOADGEN_CPUS and SLOWAPI_CPUS (1, 0, 0: the server alone on CPU 1), in
 Docker and, with taskset, natively. Exit status: 0 when the runs were done
 (failed requests are data), 2 for bad arguments (loadgen's refusal of a
@@ -199,6 +212,8 @@ step=
 check=
 samples=0
 native=0
+network=
+limit_check=1
 build=1
 out=
 only=
@@ -219,12 +234,14 @@ parse_args() {
         case $arg in
             -h | --help) usage; exit 0 ;;
             --native) native=1; continue ;;
+            --no-limit-check) limit_check=0; continue ;;
             --no-build) build=0; continue ;;
             --samples) samples=1; continue ;;
             --fail-on-regression) compare_args+=("$arg"); continue ;;
             -c | --concurrency | -d | --duration | -n | --requests | --fanout | \
             --delay | --timeout | --warmup | --upstream-timeout | --upstream-http | --out | \
-            --only | --sweep | --repeat | --noise | --impl | --rate | --step | --check)
+            --only | --sweep | --repeat | --noise | --impl | --rate | --step | --check | \
+            --network)
                 [ $# -gt 0 ] || bad_usage "$arg needs a value" ;;
             --) positional+=("$@"); break ;;
             -?*) bad_usage "unknown option '$arg'" ;;
@@ -248,6 +265,11 @@ parse_args() {
             --rate) rate=$value ;;
             --step) step=$value ;;
             --check) check=$value ;;
+            --network)
+                case $value in
+                    bridge | host) network=$value ;;
+                    *) bad_usage "--network wants bridge or host, not '$value'" ;;
+                esac ;;
             --repeat) check_number "$arg" "$value" integer; repeat=$value ;;
             --impl)
                 case $value in
@@ -261,6 +283,8 @@ parse_args() {
         1.1 | 2) ;;
         *) bad_usage "--upstream-http wants 1.1 or 2, not '$upstream_http'" ;;
     esac
+    [ -z "$network" ] || [ "$native" = 0 ] ||
+        bad_usage "--network $network goes with Docker runs (a native run is on the loopback)"
     check_open_loop
     plan_command
 }

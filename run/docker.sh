@@ -43,6 +43,42 @@ docker_versions() {
     export LAB_DOCKER_VERSION LAB_COMPOSE_VERSION
 }
 
+# compose_files: the Compose files of the run's network (docker-compose.yml
+# says how they go together).
+compose_files() {
+    printf '%s\n' --file "$lab_dir/docker-compose.yml"
+    if [ "$network" = host ]; then
+        printf '%s\n' --file "$lab_dir/docker-compose.host.yml"
+    else
+        printf '%s\n' --file "$lab_dir/docker-compose.override.yml"
+    fi
+}
+
+# free_ports N: N TCP ports that no socket of the host holds (listening or
+# connected: /proc/net/tcp and tcp6), outside the ephemeral range (no
+# client's connect takes one meanwhile), searched from a start that differs
+# from run to run (two runs at once do not race for the same one).
+free_ports() {
+    local n=$1 low high first last port used=() found=0 tries=0 hex
+    read -r low high </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || { low=32768 high=60999; }
+    if [ "$low" -gt 12000 ]; then first=10000 last=$((low - 1)); else first=$((high + 1)) last=65535; fi
+    [ "$last" -gt "$first" ] || die "--network host: no port range outside the ephemeral ports ($low-$high) to pick from"
+    while read -r hex; do used[16#$hex]=1; done < <(awk 'FNR > 1 { split($2, a, ":"); print a[2] }' \
+        /proc/net/tcp /proc/net/tcp6 2>/dev/null)
+    port=$((first + ($$ * 97 + RANDOM) % (last - first + 1)))
+    while [ "$found" -lt "$n" ]; do
+        tries=$((tries + 1))
+        [ "$tries" -le $((last - first + 1)) ] || die "--network host: no $n free ports in $first-$last"
+        if [ -z "${used[$port]:-}" ]; then
+            echo "$port"
+            used[port]=1
+            found=$((found + 1))
+        fi
+        port=$((port + 1))
+        [ "$port" -le "$last" ] || port=$first
+    done
+}
+
 # run_docker: one run of $variant; the report lands in $out.
 run_docker() {
     docker_versions
@@ -59,6 +95,16 @@ run_docker() {
     export UPSTREAM_TIMEOUT=$upstream_timeout UPSTREAM_HTTP=$upstream_http
     export SERVER_CPUS=$server_cpus
     export SLOWAPI_WORKERS=$slowapi_workers
+    # The ports: the bridge network is the run's own (8001 and 3000); on the
+    # host's, ports free there.
+    export SLOWAPI_PORT=8001 SUT_PORT=3000
+    local network_shown="bridge network"
+    if [ "$network" = host ]; then
+        local ports
+        ports=$(free_ports 2) || exit 1
+        SLOWAPI_PORT=${ports%%$'\n'*} SUT_PORT=${ports##*$'\n'}
+        network_shown="host network, ports $SLOWAPI_PORT and $SUT_PORT, somaxconn $(somaxconn)"
+    fi
     export LOADGEN_CPUS=$loadgen_cpus SLOWAPI_CPUS=$slowapi_cpus
     export LOADGEN_EXTRA_ARGS="--warmup $warmup${requests:+ -n $requests}${loadgen_protocol:+ $loadgen_protocol} --no-markdown --progress-file /results/$progress"
     # Compose splits the command like a shell; the checks' < and > are
@@ -69,10 +115,11 @@ run_docker() {
         # Under /results, the report folder in the container.
         LOADGEN_EXTRA_ARGS+=" --samples /results/$(samples_name)"
     fi
-    compose=("${compose_cmd[@]}" --project-directory "$lab_dir" --file "$lab_dir/docker-compose.yml")
+    compose=("${compose_cmd[@]}" --project-directory "$lab_dir")
+    readarray -t -O ${#compose[@]} compose < <(compose_files)
     temporary+=("$out/$progress")
 
-    say "starting slowapi and $variant (project $COMPOSE_PROJECT_NAME)"
+    say "starting slowapi and $variant (project $COMPOSE_PROJECT_NAME, $network_shown)"
     local log=$work_dir/containers.log
     if ! in_background "${compose[@]}" up --detach --no-build slowapi sut >"$log" 2>&1; then
         cat "$log" >&2
@@ -94,7 +141,7 @@ run_docker() {
         --exit-code-from loadgen slowapi sut loadgen >>"$log" 2>&1 || status=$?
     stop_progress
     loadgen_outcome "$status" "$log" "the containers' logs above"
-    usage_what="container cgroup: CPU time, peak memory with page cache"
+    usage_what="container processes, not its health checks: CPU time, summed peak RSS (VmHWM)"
 }
 
 # container_id SERVICE: the full ID of the run's container of SERVICE, or

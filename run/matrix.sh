@@ -7,67 +7,6 @@
 # report go into results/<UTC>_matrix_<workload>/ (docs/REPORT.md, "A
 # matrix").
 
-# variant_capacity NAME: the requests the variant serves at once (0:
-# unbounded), from its settings and its program's defaults.
-variant_capacity() {
-    local workers threads
-    workers=$(variant_setting "$1" --workers 1)
-    case $(variant_field "$1" 2) in
-        single-thread) echo 1 ;;
-        threadpool | prefork)
-            threads=$(variant_setting "$1" --threads 1)
-            echo $((workers * threads)) ;;
-        coroutine) echo $((workers * $(variant_setting "$1" --connections 1000))) ;;
-        grpc-sync) echo "$(variant_setting "$1" --threads 10)" ;;
-        # A Python deployment declares it (services/python/lab-python).
-        lab-python) echo "$(variant_setting "$1" --capacity 0)" ;;
-        *) echo 0 ;;
-    esac
-}
-
-# point_check VARIANT C: why the point cannot run on this machine, or
-# nothing. Checked before any run, so that a matrix never fails halfway.
-point_check() {
-    local v=$1 c=$2 capacity held workers per_call=$fanout fds ports
-    capacity=$(variant_capacity "$v")
-    held=$c
-    [ "$capacity" = 0 ] || [ "$capacity" -ge "$c" ] || held=$capacity
-    [ "$workload" = io ] || per_call=0
-    [ "$upstream_http" = 1.1 ] || [ "$per_call" = 0 ] || per_call=1
-    workers=$(variant_setting "$v" --workers 1)
-    # A process holds its clients and their upstream connections.
-    fds=$(( (held * (1 + per_call) + workers - 1) / workers + 64 ))
-    if [ "$fds" -gt "$nofile_limit" ]; then
-        printf 'needs %s descriptors per server process, %s allowed' \
-            "$(group "$fds")" "$(group "$nofile_limit")"
-        [ "$per_call" -le 1 ] || printf ': try --upstream-http 2'
-        return
-    fi
-    ports=$(ephemeral_ports)
-    if [ $((held * per_call)) -gt "$ports" ]; then
-        printf 'needs %s upstream connections to one address, %s ephemeral ports: try --upstream-http 2' \
-            "$(group $((held * per_call)))" "$(group "$ports")"
-        return
-    fi
-    if [ $((c + 64)) -gt "$nofile_limit" ]; then
-        printf 'loadgen needs %s descriptors, %s allowed' "$(group $((c + 64)))" "$(group "$nofile_limit")"
-        return
-    fi
-    if [ $(( (c * fanout + slowapi_conns_per_worker - 1) / slowapi_conns_per_worker )) -gt 64 ]; then
-        printf 'needs more than 64 slowapi processes'
-    fi
-}
-
-# group N: 22000 -> 22,000.
-group() { printf "%'d" "$1" 2>/dev/null || printf '%d' "$1"; }
-
-# ephemeral_ports: how many local ports a client has for one destination.
-ephemeral_ports() {
-    local low high
-    read -r low high </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || { echo 28232; return; }
-    echo $((high - low + 1))
-}
-
 # json_string TEXT: TEXT as a JSON string (the lab's own words: no control
 # characters; quotes and backslashes escaped).
 json_string() {
@@ -94,13 +33,15 @@ constant_rate() {
 # steps). A rate sweep keeps -c: in an open loop it is the connection limit.
 plan_points() {
     local value c point_rate r v reason
+    local -A checked=() # "VARIANT C" -> its reason: each checked (and warned of) once
     for value in "${sweep_values[@]}"; do
         c=$concurrency
         point_rate=$(constant_rate)
         if [ "$sweep_kind" = rate ]; then point_rate=$value; else c=$value; fi
         for ((r = 1; r <= repeat; r++)); do
             for v in "${selected[@]}"; do
-                reason=$(point_check "$v" "$c")
+                [ -n "${checked["$v $c"]+set}" ] || checked["$v $c"]=$(point_check "$v" "$c")
+                reason=${checked["$v $c"]}
                 if [ -n "$reason" ]; then
                     printf '%s\t%s\t%s\t%s\tskipped\t%s\n' "$v" "$c" "${point_rate:--}" "$r" "$reason"
                 else
@@ -136,8 +77,8 @@ plan_json() {
     [ -z "$step" ] || open_loop+=",\"step_s\":$(awk -v s="$step" 'BEGIN { printf "%.10g", s }')"
     [ -z "$check" ] || open_loop+=",\"check\":$(json_string "$check")"
     [ "$samples" = 0 ] || open_loop+=",\"samples\":true"
-    printf '{"schema_version":1,"kind":"matrix-plan","workload":"%s","mode":"%s","created_at":"%s","command":%s,' \
-        "$workload" "$lab_mode" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(json_string "$shown_command")"
+    printf '{"schema_version":1,"kind":"matrix-plan","workload":"%s","mode":"%s","network":"%s","created_at":"%s","command":%s,' \
+        "$workload" "$lab_mode" "$network" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(json_string "$shown_command")"
     printf '"settings":{"concurrency":%s,"duration_s":%s,"requests":%s,"fanout":%s,"delay_s":%s,"timeout_s":%s,"warmup_s":%s,"upstream_http":"%s","upstream_timeout_s":%s%s},' \
         "$concurrency" "$duration" "$(json_number_or_null "$requests")" "$fanout" "$delay" "$timeout" \
         "$warmup" "$upstream_http" "$upstream_timeout" "$open_loop"
@@ -153,7 +94,7 @@ point_args() {
         --timeout "$timeout" --warmup "$warmup" --upstream-timeout "$upstream_timeout" \
         --upstream-http "$upstream_http" --out "$matrix_dir" --no-build
     [ -z "$requests" ] || printf '%s\n' -n "$requests"
-    [ "$native" = 0 ] || printf '%s\n' --native
+    if [ "$native" = 0 ]; then printf '%s\n' --network "$network"; else printf '%s\n' --native; fi
     if [ "$2" != - ]; then
         printf '%s\n' --rate "$2"
     elif [ -n "$rate" ]; then
@@ -170,6 +111,16 @@ point_load_s() {
 }
 
 run_matrix() {
+    # Every point checked against the machine's limits before anything is
+    # written: one that cannot fit is skipped with its reason; when none
+    # can, the matrix is refused as a single run is (exit 1, no folder).
+    [ "$limit_check" = 0 ] || limits_read
+    plan_points >"$work_dir/points"
+    if ! awk -F'\t' '$5 == "planned" { found = 1 } END { exit !found }' "$work_dir/points"; then
+        awk -F'\t' '!seen[$1 " " $2]++ { printf "run.sh: cannot run: %s\n", $6 }' "$work_dir/points" >&2
+        die "no point of the matrix fits this machine: nothing was started (--no-limit-check skips the check)"
+    fi
+    make_out
     local stamp
     stamp=$(date -u +%Y%m%dT%H%M%SZ)
     matrix_dir=$out/${stamp}_matrix_$workload
@@ -182,7 +133,6 @@ run_matrix() {
     mkdir "$matrix_dir/points"
     local shown_dir=${matrix_dir#"$user_dir"/}
 
-    plan_points >"$work_dir/points"
     write_once "$matrix_dir/plan.json" "$(plan_json "$work_dir/points")"
     local total planned skipped
     total=$(wc -l <"$work_dir/points")

@@ -2,9 +2,10 @@
 # CPU seconds and peak memory, written beside the report as
 # <report>.server.json (docs/REPORT.md). Each program is sampled twice a
 # second into $work_dir/<name>.usage, "CPU_S PEAK_MIB WALL_S", written whole
-# and renamed, until its container's cgroup or its process goes: in Docker
-# the container's cgroup counters, natively /proc of the process and its
-# children (a master's workers). CPU time after the last sample (at most
+# and renamed, until its process goes: /proc of the process and its
+# children (a master's workers), natively and in Docker alike (there the
+# container's first process, found through the engine; loadgen's container
+# by its cgroup counters). CPU time after the last sample (at most
 # 0.5 s, once the load has ended) is not counted.
 
 # save_usage NAME CPU_S PEAK_MIB WALL_S
@@ -77,11 +78,22 @@ cgroup_files() {
     echo "$cpu_file $mem_file"
 }
 
-# sample_container NAME ID: sample a container's cgroup in the background.
+# sample_container NAME ID: sample a container's processes in the
+# background: its first process (the program; no init runs before it) and
+# its children, from /proc as natively. Not its cgroup: that also counts
+# every health check the engine execs into the container (runc's setup
+# included), about 56 ms of CPU a second here (1.12 s of an idle
+# event-loop container's 20 s, 0 without the check), which is not the
+# server's. The cgroup only when the engine does not name the process.
 sample_container() {
-    local files
-    read -r -a files < <(cgroup_files "$2") || return 0
-    sample "$1" cgroup_usage "${files[@]}" &
+    local pid files
+    pid=$(docker inspect -f '{{.State.Pid}}' "$2" 2>/dev/null) || pid=0
+    if [ "${pid:-0}" -gt 0 ] && [ -d /proc/"$pid" ]; then
+        sample "$1" proc_usage "$pid" &
+    else
+        read -r -a files < <(cgroup_files "$2") || return 0
+        sample "$1" cgroup_usage "${files[@]}" &
+    fi
     pids+=($!)
 }
 
@@ -108,7 +120,9 @@ usage_json() {
 }
 
 # write_resources REPORT WHAT: <REPORT without .json>.server.json (schema 2,
-# docs/REPORT.md), never replacing a file; prints the server's line.
+# docs/REPORT.md), never replacing a file; prints the server's line. It
+# records the network (native, bridge or host) and the somaxconn the
+# servers had.
 write_resources() {
     local report=$1 what=$2 cpu mem wall json others= name cpus part
     [ -s "$work_dir/server.usage" ] || return 0
@@ -119,7 +133,8 @@ write_resources() {
         [ -z "$part" ] || others+=",\"$name\":$part"
     done
     json=${report%.json}.server.json
-    printf '{"schema_version":2,"variant":"%s","workload":"%s","cpu_seconds":%s,"peak_memory_mib":%s,"wall_seconds":%s,"cpus":%s,"measured":"%s"%s}\n' \
+    printf '{"schema_version":2,"variant":"%s","workload":"%s","cpu_seconds":%s,"peak_memory_mib":%s,"wall_seconds":%s,"cpus":%s,"measured":"%s"%s,"network":"%s","somaxconn":%s}\n' \
         "$variant" "$workload" "$cpu" "$mem" "$wall" "$(cpu_count "$server_cpus")" "$what" "$others" \
+        "$network" "$(somaxconn)" \
         >"$json.tmp" && mv -n "$json.tmp" "$json" && rm -f "$json.tmp"
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Docker end-to-end test: `make images`, one short `./run.sh` run in Docker,
-# a two-variant matrix, one run of the plain Compose one-liner, and after
-# each: valid reports (the schemas of schemas/ too) and no container or
+# Docker end-to-end test: `make images`, one short `./run.sh` run in Docker
+# (on the bridge network), one with --network host, a two-variant matrix,
+# one run of the plain Compose one-liner, and after each: valid reports (the
+# schemas of schemas/ too), the network they record, and no container or
 # network of the run left behind.
 #
 # Prints PASS/FAIL lines and "N passed, N failed"; exits 0 when all passed,
@@ -124,6 +125,8 @@ if report=$(one_report "$out"); then
     check "the containers' logs beside the report" grep -q 'loadgen' "${report%.json}.log"
     check "the summary was printed, the containers' logs were not" \
         bash -c "grep -q '^Rate: ' '$tmp/run.log' && ! grep -q '^loadgen_1 *|' '$tmp/run.log'"
+    check "the run recorded its network: bridge, somaxconn 4096 (the containers' sysctl)" \
+        jq_true '.network == "bridge" and .somaxconn == 4096' "${report%.json}.server.json"
 else
     fail "run.sh wrote one JSON report"
     find "$out" -maxdepth 1 -ls 2>&1 | sed 's/^/    | /'
@@ -133,6 +136,37 @@ if [ -n "$project" ]; then
     check "run.sh left no container or network ($project)" nothing_left "$project"
 else
     fail "run.sh named its Compose project"
+fi
+
+# ---- --network host: the containers on the host's network namespace -----
+
+if ./run.sh event-loop io -c 10 -d 3 --delay 0.1 --no-build --network host --out "$tmp/host" \
+        >"$tmp/host.log" 2>&1; then
+    pass "run.sh event-loop io --network host exits 0"
+else
+    fail "run.sh event-loop io --network host exits 0"
+    show_log "$tmp/host.log"
+fi
+if report=$(one_report "$tmp/host"); then
+    check "host network report: schema 3, event-loop, docker, ok > 0, buckets add up" \
+        report_valid "$report" docker
+    check "host network: the report records host, and the host's somaxconn" \
+        jq_true --argjson s "$(cat /proc/sys/net/core/somaxconn)" '.network == "host" and .somaxconn == $s' \
+        "${report%.json}.server.json"
+    check "host network: the Markdown says so" grep -q 'Network: host' "${report%.json}.md"
+    check "host network: loadgen reached the server on the picked port, not 3000" \
+        jq_true '(.url | test("^http://sut:[0-9]+/io$")) and (.url != "http://sut:3000/io")' "$report"
+    check "host network: the server and slowapi listened on 127.0.0.1 only" \
+        bash -c "grep -q 'listening on 127.0.0.1:' '${report%.json}.log' && ! grep -q 'listening on 0.0.0.0' '${report%.json}.log'"
+    check "host network: every JSON validates against schemas/" schemas_valid "$tmp/host"
+else
+    fail "run.sh --network host wrote one JSON report"
+fi
+project=$(grep -o 'project lab-run-[0-9]*' "$tmp/host.log" | head -n 1 | cut -d' ' -f2 || true)
+if [ -n "$project" ]; then
+    check "run.sh --network host left no container or network ($project)" nothing_left "$project"
+else
+    fail "run.sh --network host named its Compose project"
 fi
 
 # ---- a two-variant matrix in Docker -------------------------------------
@@ -152,6 +186,9 @@ check "the matrix's rows: event-loop and threadpool-50, 10 upstream calls per an
     jq_true '[.rows[] | select(.runs == 1 and .calls_per_answer.median == 10)] | length == 2' \
         "$matrix/report.json"
 check "every JSON run.sh wrote validates against schemas/" schemas_valid "$out" "$tmp/matrix"
+check "the matrix's plan and report record the network (bridge), as each run does" \
+    bash -c "jq -e '.network == \"bridge\"' '$matrix/plan.json' '$matrix/report.json' >/dev/null &&
+             jq -s -e 'length == 2 and all(.network == \"bridge\")' '$matrix'/*.server.json >/dev/null"
 for project in $(grep -o 'project lab-run-[0-9]*' "$tmp/matrix.log" | cut -d' ' -f2); do
     check "the matrix's run left no container or network ($project)" nothing_left "$project"
 done

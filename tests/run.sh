@@ -72,7 +72,9 @@ fi
 # Every report loadgen writes in the integration tests (and their san
 # runs) is kept here and validated against schemas/ once they are done
 # (tests/harness/loadgen_run.c).
-export LAB_TEST_REPORTS_DIR=$PWD/$BUILD/test-reports
+# BUILD may be absolute (a build folder outside the checkout).
+case $BUILD in /*) build_dir=$BUILD ;; *) build_dir=$PWD/$BUILD ;; esac
+export LAB_TEST_REPORTS_DIR=$build_dir/test-reports
 rm -rf "$LAB_TEST_REPORTS_DIR"
 mkdir -p "$LAB_TEST_REPORTS_DIR"
 

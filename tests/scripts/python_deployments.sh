@@ -65,7 +65,8 @@ trap cleanup EXIT
 trap 'exit 143' TERM
 trap 'exit 130' INT
 
-export LAB_PYTHON_GEN_DIR=$PWD/$BUILD/gen/python LOG_LEVEL=warn FANOUT=10 LAB_READY_TIMEOUT_S=40
+case $BUILD in /*) build_dir=$BUILD ;; *) build_dir=$PWD/$BUILD ;; esac
+export LAB_PYTHON_GEN_DIR=$build_dir/gen/python LOG_LEVEL=warn FANOUT=10 LAB_READY_TIMEOUT_S=40
 delay=0.05
 bin=$BUILD/bin
 lab_start slowapi "$tmp" "$bin/slowapi" || { echo "FAIL: slowapi did not start"; exit 1; }

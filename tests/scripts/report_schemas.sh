@@ -4,12 +4,13 @@
 # - every JSON file archived under results/ is valid;
 # - the spec's examples of the newer files (a run report of schema 3 and
 #   an open loop's, tests/fixtures/run_report's, a
-#   server.json of schema 2, a matrix folder's plan.json, points/*.json and
-#   report.json of schema 1 and 2) are valid, so the schemas accept what
-#   they describe;
+#   server.json of schema 2 with its network, a matrix folder's plan.json,
+#   points/*.json and report.json of schema 1 and 2) are valid, so the
+#   schemas accept what they describe;
 # - the validator can fail: a copy of an archived report without a required
 #   field, one with a field of the wrong type and a server.json without its
-#   CPU time, a schema 2 matrix report without its pairs and a schema 1
+#   CPU time or with a network of no known kind, a schema 2 matrix report
+#   without its pairs and a schema 1
 #   one with them are each rejected (exit 1, naming the JSON path), and a missing
 #   path or a file of no known kind is bad usage (exit 2).
 #   tests/scripts/report_schemas.sh   prints "report schemas: ok" on success
@@ -112,11 +113,12 @@ cat >"$tmp/examples/20261130T120000Z_event-loop_io.server.json" <<'EOF'
  "cpu_seconds":21.78,"peak_memory_mib":430.9,"wall_seconds":31.5,"cpus":1,
  "measured":"container cgroup: CPU time, peak memory with page cache",
  "loadgen":{"cpu_seconds":5.1,"wall_seconds":31.5,"cpus":1},
- "slowapi":{"cpu_seconds":3.2,"wall_seconds":31.5,"cpus":1}}
+ "slowapi":{"cpu_seconds":3.2,"wall_seconds":31.5,"cpus":1},
+ "network":"host","somaxconn":4096}
 EOF
 matrix=$tmp/examples/20261130T120000Z_matrix_io
 cat >"$matrix/plan.json" <<'EOF'
-{"schema_version":1,"kind":"matrix-plan","workload":"io","mode":"docker",
+{"schema_version":1,"kind":"matrix-plan","workload":"io","mode":"docker","network":"bridge",
  "created_at":"2026-11-30T12:00:00Z","command":"./run.sh all io --repeat 3",
  "settings":{"concurrency":100,"duration_s":30,"requests":null,"fanout":10,
    "delay_s":1,"timeout_s":30,"warmup_s":0,"upstream_http":"1.1",
@@ -169,6 +171,7 @@ matrix2=$tmp/examples/20261130T130000Z_matrix_io
 mkdir -p "$matrix2"
 edit "$matrix/report.json" "$matrix2/report.json" '
 d["schema_version"] = 2
+d["network"] = "bridge"
 c = d["rows"][0]
 c.update(impl="c", server_busy={"median": 0.07, "min": 0.06, "max": 0.08})
 py = dict(c, variant="py-uvicorn-1", impl="python", model="CPython: FastAPI on uvicorn",
@@ -214,6 +217,11 @@ expect 1 "\$.report: None is not of type 'string'" "$tmp/bad/points"
 mkdir "$tmp/bad/m2" "$tmp/bad/m1"
 edit "$matrix2/report.json" "$tmp/bad/m2/report.json" 'del d["pairs"]'
 expect 1 "\$: 'pairs' is a required property" "$tmp/bad/m2/report.json"
+# The network is native, bridge or host (an optional field: older files lack it).
+if [ -n "$server" ]; then
+    edit "$server" "$tmp/bad/net.server.json" 'd["network"] = "wifi"'
+    expect 1 "'wifi' is not one of ['native', 'bridge', 'host']" "$tmp/bad/net.server.json"
+fi
 edit "$matrix/report.json" "$tmp/bad/m1/report.json" 'd["pairs"] = []'
 expect 1 "Additional properties are not allowed ('pairs' was unexpected)" "$tmp/bad/m1/report.json"
 # The open loop's fields: an open loop states its rate, a closed one
