@@ -6,7 +6,10 @@
 # charts (rps and p99 against c). The upstream is h2c by default: over
 # HTTP/1.1, c=10,000 would need 110,000 sockets in the server and 100,000
 # ephemeral ports to one slowapi address, which run.sh's limit check
-# refuses with its figures (try --upstream-http 1.1 to see it).
+# refuses with its figures (try -u 1.1 to see it). The clients start
+# evenly over the first second (run.sh --ramp 1, the delay): started all
+# at once, a closed loop's rounds arrive as one burst each and queue behind
+# it (README, "Closed loops in step"); the warm-up leaves that second out.
 #
 # usage: bench/scale.sh [-m native|docker|both] [-c LIST] [-d SECONDS]
 #                       [-w WARMUP] [-o VARIANTS] [-u 1.1|2] [-n bridge|host]
@@ -24,6 +27,7 @@ warmup=4
 variants=event-loop,event-loop-4,coroutine-1x2000,coroutine-4x2000,threadpool-200
 upstream=2
 network=bridge
+ramp=1
 usage() { sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; }
 while getopts "m:c:d:w:o:u:n:h" opt; do
     case $opt in
@@ -50,9 +54,9 @@ cd "$(dirname "$0")/.."
 run_mode() {
     local mode=$1 args=()
     [ "$mode" = native ] && args+=(--native) || args+=(--network "$network")
-    echo "scale.sh: $mode: ${variants//,/ } at c=$concurrency, ${duration} s each (+ ${warmup} s warm-up)"
+    echo "scale.sh: $mode: ${variants//,/ } at c=$concurrency, ${duration} s each (after ${warmup} s of warm-up)"
     ./run.sh all io "${args[@]}" --only "$variants" --sweep "c=$concurrency" \
-        --upstream-http "$upstream" -d "$((duration + warmup))" --warmup "$warmup"
+        --upstream-http "$upstream" -d "$duration" --warmup "$warmup" --ramp "$ramp"
 }
 status=0
 for mode in native docker; do

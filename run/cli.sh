@@ -28,6 +28,12 @@ options:
       --fanout N            upstream calls per /io request (10)
       --delay S             slowapi's delay per upstream call, seconds (1)
       --timeout S           loadgen's timeout per request, seconds (30)
+      --ramp S              a closed loop starts its clients evenly over S
+                            seconds instead of all at once (0); S = the delay
+                            keeps their rounds apart (at c=1000 all at once,
+                            every round arrives as one burst and queues:
+                            README, "Closed loops in step"); pair it with
+                            --warmup of at least S
       --warmup S            leave requests issued in the first S seconds out of
                             the statistics (0: every request counts)
       --upstream-timeout S  the variant's timeout per upstream call (5)
@@ -205,6 +211,7 @@ fanout=10
 delay=1
 timeout=30
 warmup=0
+ramp=0
 upstream_timeout=${UPSTREAM_TIMEOUT:-5}
 upstream_http=${UPSTREAM_HTTP:-1.1}
 rate=
@@ -239,7 +246,7 @@ parse_args() {
             --samples) samples=1; continue ;;
             --fail-on-regression) compare_args+=("$arg"); continue ;;
             -c | --concurrency | -d | --duration | -n | --requests | --fanout | \
-            --delay | --timeout | --warmup | --upstream-timeout | --upstream-http | --out | \
+            --delay | --timeout | --warmup | --ramp | --upstream-timeout | --upstream-http | --out | \
             --only | --sweep | --repeat | --noise | --impl | --rate | --step | --check | \
             --network)
                 [ $# -gt 0 ] || bad_usage "$arg needs a value" ;;
@@ -257,6 +264,7 @@ parse_args() {
             --delay) check_number "$arg" "$value" number; delay=$value ;;
             --timeout) check_number "$arg" "$value" number; timeout=$value ;;
             --warmup) check_number "$arg" "$value" number; warmup=$value ;;
+            --ramp) check_number "$arg" "$value" number; ramp=$value ;;
             --upstream-timeout) check_number "$arg" "$value" number; upstream_timeout=$value ;;
             --upstream-http) upstream_http=$value ;;
             --out) [ -n "$value" ] || bad_usage "--out needs a folder"; out=$value ;;
@@ -299,7 +307,10 @@ number_re='([0-9]+\.?[0-9]*|\.[0-9]+)'
 check_open_loop() {
     if [ -n "$rate" ] || [[ $sweep == rate=* ]]; then
         [ -z "$requests" ] || bad_usage "-n goes with the closed loop; an open loop (--rate) runs for -d seconds"
+        [ "$ramp" = 0 ] || bad_usage "--ramp staggers a closed loop's clients; an open loop ramps with --rate R0:R1:Ts"
     fi
+    [ -n "$requests" ] || awk -v r="$ramp" -v d="$duration" 'BEGIN { exit !(r < d) }' ||
+        bad_usage "--ramp $ramp must be shorter than the run (-d $duration)"
     if [ -n "$rate" ]; then
         [[ $rate =~ ^$number_re(:$number_re:${number_re}s?|(,$number_re)+)?$ ]] ||
             bad_usage "--rate wants R, R0:R1:Ts or R1,R2,... (requests per second), not '$rate'"

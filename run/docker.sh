@@ -106,7 +106,7 @@ run_docker() {
         network_shown="host network, ports $SLOWAPI_PORT and $SUT_PORT, somaxconn $(somaxconn)"
     fi
     export LOADGEN_CPUS=$loadgen_cpus SLOWAPI_CPUS=$slowapi_cpus
-    export LOADGEN_EXTRA_ARGS="--warmup $warmup${requests:+ -n $requests}${loadgen_protocol:+ $loadgen_protocol} --no-markdown --progress-file /results/$progress"
+    export LOADGEN_EXTRA_ARGS="--warmup $warmup --ramp $ramp${requests:+ -n $requests}${loadgen_protocol:+ $loadgen_protocol} --no-markdown --progress-file /results/$progress"
     # Compose splits the command like a shell; the checks' < and > are
     # quoted (Compose v2 would take them for redirections). cli.sh keeps
     # quotes and blanks out of every value.

@@ -91,7 +91,7 @@ plan_json() {
 # if any).
 point_args() {
     printf '%s\n' -c "$1" -d "$duration" --fanout "$fanout" --delay "$delay" \
-        --timeout "$timeout" --warmup "$warmup" --upstream-timeout "$upstream_timeout" \
+        --timeout "$timeout" --warmup "$warmup" --ramp "$ramp" --upstream-timeout "$upstream_timeout" \
         --upstream-http "$upstream_http" --out "$matrix_dir" --no-build
     [ -z "$requests" ] || printf '%s\n' -n "$requests"
     if [ "$native" = 0 ]; then printf '%s\n' --network "$network"; else printf '%s\n' --native; fi

@@ -84,7 +84,7 @@ run_native() {
 
     local progress=$work_dir/progress.json
     local args=(--mode native --out "$out" -c "$concurrency" -d "$duration"
-                --timeout "$timeout" --fanout "$fanout" --delay "$delay" --warmup "$warmup"
+                --timeout "$timeout" --fanout "$fanout" --delay "$delay" --warmup "$warmup" --ramp "$ramp"
                 --no-markdown --upstream "http://127.0.0.1:$slowapi_port"
                 --progress-file "$progress")
     [ -z "$requests" ] || args+=(-n "$requests")
