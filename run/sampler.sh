@@ -32,7 +32,9 @@ proc_tree() {
 }
 
 # proc_usage PID: "CPU_S PEAK_MIB" of the process tree (CPU time, summed
-# VmHWM); fails once PID is gone.
+# VmHWM); fails (1) once PID is gone, and returns 2 without figures when
+# nothing of the tree could be read this time (a live process always has
+# a peak RSS: an empty reading is no reading, not a zero).
 proc_usage() {
     local ticks=0 hwm_kib=0 pid fields hwm
     [ -d /proc/"$1" ] || return 1
@@ -42,6 +44,7 @@ proc_usage() {
         hwm=$(awk '/^VmHWM:/ { print $2 }' /proc/"$pid"/status 2>/dev/null) || hwm=0
         hwm_kib=$((hwm_kib + ${hwm:-0}))
     done
+    [ "$hwm_kib" -gt 0 ] || return 2
     awk -v t="$ticks" -v hz="$clock_ticks" -v k="$hwm_kib" \
         'BEGIN { printf "%.2f %.1f\n", t / hz, k / 1024 }'
 }
@@ -53,9 +56,13 @@ clock_ticks=$(getconf CLK_TCK)
 sample() {
     local name=$1 start=$EPOCHREALTIME figures limit=$((SECONDS + 86400))
     shift
+    local status
     while [ "$SECONDS" -lt "$limit" ]; do
-        figures=$("$@") || break
-        save_usage "$name" $figures "$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')"
+        status=0
+        figures=$("$@") || status=$?
+        [ "$status" -ne 1 ] || break
+        # An unread sample (2) keeps the last one: CPU time only grows.
+        [ "$status" -ne 0 ] || save_usage "$name" $figures "$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')"
         sleep 0.5
     done
 }

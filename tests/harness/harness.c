@@ -292,6 +292,21 @@ int http_raw(int port, const char *raw, size_t len, char *resp, size_t cap, int 
     return rc;
 }
 
+int http_send_many(int port, const char *raw, size_t len, int *fds, int n)
+{
+    for (int i = 0; i < n; i++) {
+        fds[i] = tcp_connect(port);
+        int rc = fds[i] < 0 ? fds[i] : send_all(fds[i], raw, len);
+        if (rc != 0) {
+            for (int j = 0; j <= i; j++)
+                if (fds[j] >= 0)
+                    close(fds[j]);
+            return rc;
+        }
+    }
+    return 0;
+}
+
 int http_get(int port, const char *path, char *body, size_t cap, int timeout_ms)
 {
     char req[1024], resp[16384];

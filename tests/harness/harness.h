@@ -44,6 +44,11 @@ int http_read_response(int fd, char *resp, size_t cap, int timeout_ms);
 /* Send raw bytes on a new connection and read one response. */
 int http_raw(int port, const char *raw, size_t len, char *resp, size_t cap, int timeout_ms);
 
+/* Send raw on each of n new connections, fds[0..n-1], and read nothing:
+ * n requests in flight at once. Returns 0, or -errno (every connection
+ * made is closed then). */
+int http_send_many(int port, const char *raw, size_t len, int *fds, int n);
+
 /* GET path on a new connection ("Connection: close"); body (may be NULL)
  * receives the response body. Returns the status or -errno. */
 int http_get(int port, const char *path, char *body, size_t cap, int timeout_ms);

@@ -654,11 +654,7 @@ static void test_upstream_http2(void **state)
     assert_int_equal(variant_start_on_slowapi(&server, &vc, 0.3, "5"), 0);
     const char get[] = "GET /io HTTP/1.1\r\nHost: x\r\n\r\n";
     int fds[REQUESTS];
-    for (int i = 0; i < REQUESTS; i++) {
-        fds[i] = tcp_connect(server.port);
-        assert_true(fds[i] >= 0);
-        assert_int_equal(send(fds[i], get, sizeof get - 1, MSG_NOSIGNAL), sizeof get - 1);
-    }
+    assert_int_equal(http_send_many(server.port, get, sizeof get - 1, fds, REQUESTS), 0);
     char resp[4096];
     for (int i = 0; i < REQUESTS; i++) {
         assert_int_equal(http_read_response(fds[i], resp, sizeof resp, IO_TIMEOUT_MS), 200);

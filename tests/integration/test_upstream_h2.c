@@ -70,12 +70,7 @@ static void test_h2_streams_share_connections(void **state)
     proc_t server;
     assert_int_equal(variant_start_on_slowapi(&server, *state, 0.3, "5"), 0);
     int fds[REQUESTS];
-    for (int i = 0; i < REQUESTS; i++) {
-        fds[i] = tcp_connect(server.port);
-        assert_true(fds[i] >= 0);
-        assert_int_equal(send(fds[i], io_get, sizeof io_get - 1, MSG_NOSIGNAL),
-                         sizeof io_get - 1);
-    }
+    assert_int_equal(http_send_many(server.port, io_get, sizeof io_get - 1, fds, REQUESTS), 0);
     char resp[4096];
     for (int i = 0; i < REQUESTS; i++) {
         assert_int_equal(http_read_response(fds[i], resp, sizeof resp, IO_TIMEOUT_MS), 200);
@@ -146,12 +141,8 @@ static void test_h2_mass_timeout_504(void **state)
     assert_int_equal(http_get(server.port, "/io", body, sizeof body, IO_TIMEOUT_MS), 504);
     for (int round = 0; round < ROUNDS; round++) {
         int fds[REQUESTS];
-        for (int i = 0; i < REQUESTS; i++) {
-            fds[i] = tcp_connect(server.port);
-            assert_true(fds[i] >= 0);
-            assert_int_equal(send(fds[i], io_get, sizeof io_get - 1, MSG_NOSIGNAL),
-                             sizeof io_get - 1);
-        }
+        assert_int_equal(http_send_many(server.port, io_get, sizeof io_get - 1, fds, REQUESTS),
+                         0);
         int timed_out = 0;
         for (int i = 0; i < REQUESTS; i++) {
             int status = http_read_response(fds[i], resp, sizeof resp, IO_TIMEOUT_MS);
