@@ -158,6 +158,14 @@ cleanup() {
         kill "${pids[i]}" 2>/dev/null || true
         wait "${pids[i]}" 2>/dev/null || true
     done
+    # A signal can come between a program's start in the background and
+    # its entry in pids (CI once found a process of a stopped matrix still
+    # running): whatever this shell still has in the background goes too.
+    local job
+    for job in $(jobs -p); do
+        kill "$job" 2>/dev/null || true
+        wait "$job" 2>/dev/null || true
+    done
     if [ ${#compose[@]} -gt 0 ]; then
         log=$work_dir/down.log
         if ! "${compose[@]}" down --volumes --remove-orphans --timeout 5 >"$log" 2>&1; then

@@ -149,7 +149,8 @@ check "a stopped matrix still writes its report: one run done, the other failed"
 check "run.sh said where that report is" grep -q 'stopped; the report of the runs done' \
     "$tmp/stopped.log"
 check "nothing of the stopped matrix is left running" \
-    bash -c "! pgrep -f -- '[-]-out $tmp/stopped' >/dev/null"
+    bash -c "! pgrep -f -- '[-]-out $tmp/stopped' >/dev/null" ||
+    pgrep -af -- "[-]-out $tmp/stopped" | sed 's/^/  left: /'
 
 # ---- the cpu workload: no ceiling, and no service time ------------------
 lab cpu event-loop cpu --native -c 2 -d 1 --out "$tmp/cpu"
