@@ -30,9 +30,10 @@ classic_table=$lab_dir/services/classic-names.tsv
 ready_timeout_s=10
 # A Python deployment's launcher waits (READY_TIMEOUT, 30 s) for its health.
 python_ready_timeout_s=35
-# slowapi holds c x FANOUT waiting requests, a socket each, and one process
-# may hold at most the open-file limit (20000 on the lab's machines): above
-# this many, more slowapi processes share the port.
+# slowapi holds a socket for each connection of the server's (c x FANOUT
+# over HTTP/1.1), and one process may hold at most the open-file limit
+# (20000 on the lab's machines): above this many, more slowapi processes
+# share the port.
 slowapi_conns_per_worker=15000
 
 for part in cli ready sampler progress labreport docker native limits matrix; do
@@ -236,7 +237,10 @@ settings=$(variant_field "$variant" 3)
 loadgen_protocol=
 case "$program $settings" in grpc-* | *"--server grpc-"*) loadgen_protocol=--grpc ;; esac
 
-slowapi_workers=$(( (concurrency * fanout + slowapi_conns_per_worker - 1) / slowapi_conns_per_worker ))
+# slowapi's ports (one per ~25,000 connections to it) and processes
+# (run/limits.sh says why).
+slowapi_ports=$(limits_slowapi_ports "$variant" "$concurrency")
+slowapi_workers=$(limits_slowapi_workers "$variant" "$concurrency")
 # Before anything starts or is written (a matrix checked its points in its
 # plan): a run that cannot fit is refused with its figures, exit 1.
 [ "$in_matrix" = 1 ] || limits_enforce "$variant" "$concurrency"

@@ -25,6 +25,7 @@ static const struct {
     {"duration_s", "duration", " s"},
     {"requests", "requests", ""},
     {"warmup_s", "warm-up", " s"},
+    {"ramp_s", "clients started over", " s"}, /* --ramp: only when given */
     {"fanout", "fan-out", ""},
     {"delay_s", "delay", " s"},
     {"timeout_s", "timeout", " s"},

@@ -54,12 +54,14 @@ compose_files() {
     fi
 }
 
-# free_ports N: N TCP ports that no socket of the host holds (listening or
-# connected: /proc/net/tcp and tcp6), outside the ephemeral range (no
-# client's connect takes one meanwhile), searched from a start that differs
-# from run to run (two runs at once do not race for the same one).
+# free_ports N [RUN]: N TCP ports that no socket of the host holds
+# (listening or connected: /proc/net/tcp and tcp6), outside the ephemeral
+# range (no client's connect takes one meanwhile), searched from a start
+# that differs from run to run (two runs at once do not race for the same
+# one). RUN: the first one printed starts RUN consecutive free ports
+# (slowapi --ports), the others after the run.
 free_ports() {
-    local n=$1 low high first last port used=() found=0 tries=0 hex
+    local n=$1 run=${2:-1} low high first last port used=() found=0 tries=0 hex i
     read -r low high </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || { low=32768 high=60999; }
     if [ "$low" -gt 12000 ]; then first=10000 last=$((low - 1)); else first=$((high + 1)) last=65535; fi
     [ "$last" -gt "$first" ] || die "--network host: no port range outside the ephemeral ports ($low-$high) to pick from"
@@ -69,9 +71,14 @@ free_ports() {
     while [ "$found" -lt "$n" ]; do
         tries=$((tries + 1))
         [ "$tries" -le $((last - first + 1)) ] || die "--network host: no $n free ports in $first-$last"
-        if [ -z "${used[$port]:-}" ]; then
+        local want=1
+        [ "$found" -gt 0 ] || want=$run
+        for ((i = 0; i < want; i++)); do
+            [ $((port + i)) -le "$last" ] && [ -z "${used[port + i]:-}" ] || break
+        done
+        if [ "$i" = "$want" ]; then
             echo "$port"
-            used[port]=1
+            for ((i = 0; i < want; i++)); do used[port + i]=1; done
             found=$((found + 1))
         fi
         port=$((port + 1))
@@ -94,14 +101,14 @@ run_docker() {
     export DURATION=$duration TIMEOUT=$timeout FANOUT=$fanout DELAY=$delay
     export UPSTREAM_TIMEOUT=$upstream_timeout UPSTREAM_HTTP=$upstream_http
     export SERVER_CPUS=$server_cpus
-    export SLOWAPI_WORKERS=$slowapi_workers
+    export SLOWAPI_WORKERS=$slowapi_workers SLOWAPI_PORTS=$slowapi_ports
     # The ports: the bridge network is the run's own (8001 and 3000); on the
     # host's, ports free there.
     export SLOWAPI_PORT=8001 SUT_PORT=3000
     local network_shown="bridge network"
     if [ "$network" = host ]; then
         local ports
-        ports=$(free_ports 2) || exit 1
+        ports=$(free_ports 2 "$slowapi_ports") || exit 1
         SLOWAPI_PORT=${ports%%$'\n'*} SUT_PORT=${ports##*$'\n'}
         network_shown="host network, ports $SLOWAPI_PORT and $SUT_PORT, somaxconn $(somaxconn)"
     fi

@@ -22,12 +22,14 @@
 # ulimits.nofile, NOFILE (20000), which the engine's own hard limit bounds.
 # loadgen is one process: c sockets (a few for gRPC) + 64.
 #
-# Ephemeral ports, per destination address: a client has the size of
-# ip_local_port_range for one address and port. server -> slowapi is one
-# address (slowapi's processes share its port): held x FANOUT connections
-# over HTTP/1.1, few over h2c; loadgen -> server, c. Natively and with
-# --network host the host's range; on Docker's bridge the containers' own
-# network namespace's, a new namespace's default 32768-60999 (28,232).
+# Ephemeral ports, per destination address and port: a client has the
+# size of ip_local_port_range for each. server -> slowapi: held x FANOUT
+# connections over HTTP/1.1, few over h2c; run.sh gives slowapi a port for
+# every 9/10 of the range (limits_slowapi_ports; slowapi --ports, the
+# servers' SLOW_API_PORTS), 16 at most; a Python deployment calls one.
+# loadgen -> server, c. Natively and with --network host the host's range;
+# on Docker's bridge the containers' own network namespace's, a new
+# namespace's default 32768-60999 (28,232).
 #
 # Memory (resident, rough, on the high side): a C server ~20 KiB per socket
 # of a request in flight, 20 x (1 + FANOUT) KiB a request, + 8 MiB a
@@ -58,9 +60,15 @@
 # beyond min(backlog 4096, somaxconn) (their connects are retried, 1 s, 3 s:
 # latency, not failures); memory above half of MemAvailable.
 #
-# LAB_MEM_AVAILABLE_MIB stands in for MemAvailable (the tests' refusal).
+# LAB_MEM_AVAILABLE_MIB stands in for MemAvailable (the tests' refusal),
+# LAB_EPHEMERAL_PORTS for the size of the ephemeral range (the tests' runs
+# on several slowapi ports, at a concurrency a test can afford).
 
 limits_fd_margin=64
+# slowapi's ports at most (slowapi/slowapi.h), and the connections a run
+# puts on one: 9/10 of the ephemeral range (limits_read), some room for
+# connections closing (TIME_WAIT) and opened again.
+limits_slowapi_ports_max=16
 # Streams a loop puts on one h2c connection: slowapi takes 1000
 # (slowapi/h2.c), a client assumes 100 until slowapi's SETTINGS come.
 limits_h2_streams=100
@@ -106,6 +114,8 @@ limits_read() {
         lim_ports_what="ip_local_port_range $low-$high"
     fi
     lim_ports=$((high - low + 1))
+    [ -z "${LAB_EPHEMERAL_PORTS:-}" ] || lim_ports=$LAB_EPHEMERAL_PORTS
+    limits_port_share=$((lim_ports * 9 / 10))
     lim_mem_kib=$(awk '/^MemAvailable:/ { print $2 }' /proc/meminfo 2>/dev/null)
     [ -z "${LAB_MEM_AVAILABLE_MIB:-}" ] || lim_mem_kib=$((LAB_MEM_AVAILABLE_MIB * 1024))
     lim_somaxconn=$(somaxconn)
@@ -213,6 +223,28 @@ limits_need() {
     [ "$m_grpc" = 1 ] || n_loadgen_fds=$(($2 + limits_fd_margin))
 }
 
+# limits_slowapi_ports VARIANT C: slowapi's ports for the run, one for
+# every limits_port_share connections the server keeps to it.
+limits_slowapi_ports() {
+    limits_read
+    limits_need "$1" "$2"
+    local ports=$(( (n_upstream + limits_port_share - 1) / limits_port_share ))
+    echo $((ports > 1 ? ports : 1))
+}
+
+# limits_slowapi_workers VARIANT C: slowapi's processes: one for every
+# slowapi_conns_per_worker connections (an HTTP/1.1 call is one; over h2c
+# the calls are streams of a few, and one process holds them all), as
+# many on each port.
+limits_slowapi_workers() {
+    local ports workers
+    ports=$(limits_slowapi_ports "$1" "$2")
+    limits_need "$1" "$2"
+    workers=$(( (n_upstream + slowapi_conns_per_worker - 1) / slowapi_conns_per_worker ))
+    [ "$workers" -ge 1 ] || workers=1
+    echo $(( (workers + ports - 1) / ports * ports ))
+}
+
 # over_http TEXT: "over HTTP/1.1" or "over h2c" for the io workload.
 over_http() {
     [ "$workload" = io ] || return 0
@@ -286,18 +318,22 @@ limits_check() {
         printf 'refuse\t%s: use %s\n' "$text" "$(remedy_list "${remedies[@]}")"
     fi
 
-    # Ephemeral ports to slowapi's one address.
-    if [ "$upstream" -gt "$lim_ports" ]; then
-        text="$v at c=$c$(over_http) opens ~$(group "$upstream") connections to slowapi's one address; a client has $(group "$lim_ports") ephemeral ports for it ($lim_ports_what)"
+    # Ephemeral ports to slowapi: a port of its own for every ~25,000
+    # connections (limits_slowapi_ports), 16 at most.
+    local ports
+    ports=$(limits_slowapi_ports "$v" "$c")
+    if [ "$ports" -gt "$limits_slowapi_ports_max" ]; then
+        text="$v at c=$c$(over_http) opens ~$(group "$upstream") connections to slowapi; a client has $(group "$lim_ports") ephemeral ports for each of slowapi's ports ($lim_ports_what), and slowapi listens on $limits_slowapi_ports_max at most"
         remedies=()
         if [ "$upstream_http" = 1.1 ]; then
             limits_need "$v" "$c" 2
             remedies+=("--upstream-http 2 (~$(group "$n_upstream") connections)")
         fi
-        if [ "$capacity" = 0 ] || [ "$capacity" -ge "$c" ]; then
-            remedies+=("at most c=$(group $((lim_ports / (fanout > 0 ? fanout : 1))))")
-        fi
         printf 'refuse\t%s: use %s\n' "$text" "$(remedy_list "${remedies[@]}")"
+    elif [ "$ports" -gt 1 ] && [ "$python" = 1 ]; then
+        printf 'refuse\t%s at c=%s opens ~%s connections to slowapi, more than one port'"'"'s %s ephemeral ports (%s), and a Python deployment calls one port: use at most c=%s\n' \
+            "$v" "$c" "$(group "$upstream")" "$(group "$lim_ports")" "$lim_ports_what" \
+            "$(group $((limits_port_share / (fanout > 0 ? fanout : 1))))"
     fi
 
     # loadgen, one process.
@@ -310,8 +346,7 @@ limits_check() {
             "$c" "$(group "$c")" "$(group "$lim_ports")" "$lim_ports_what"
     fi
 
-    # slowapi's processes (run.sh starts c x FANOUT / 15,000 of them).
-    if [ $(( (c * fanout + slowapi_conns_per_worker - 1) / slowapi_conns_per_worker )) -gt 64 ]; then
+        if [ $(( (c * fanout + slowapi_conns_per_worker - 1) / slowapi_conns_per_worker )) -gt 64 ]; then
         printf 'refuse\tslowapi would need more than 64 processes for c=%s x %s calls\n' "$c" "$fanout"
     fi
 

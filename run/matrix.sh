@@ -70,18 +70,19 @@ plan_json() {
     done <"$1"
     local sweep_json=null
     [ -z "$sweep" ] || sweep_json="{\"$( [ "$sweep_kind" = rate ] && echo rate || echo concurrency)\":[$(IFS=,; echo "${sweep_values[*]}")]}"
-    # The open loop's settings, only when given: a closed matrix's plan is
-    # as it always was.
-    local open_loop=
-    [ -z "$rate" ] || open_loop+=",\"rate\":$(json_string "$rate")"
-    [ -z "$step" ] || open_loop+=",\"step_s\":$(awk -v s="$step" 'BEGIN { printf "%.10g", s }')"
-    [ -z "$check" ] || open_loop+=",\"check\":$(json_string "$check")"
-    [ "$samples" = 0 ] || open_loop+=",\"samples\":true"
+    # --ramp and the open loop's settings, only when given: a matrix
+    # without them has the plan it always had.
+    local given=
+    [ "$ramp" = 0 ] || given+=",\"ramp_s\":$(awk -v s="$ramp" 'BEGIN { printf "%.10g", s }')"
+    [ -z "$rate" ] || given+=",\"rate\":$(json_string "$rate")"
+    [ -z "$step" ] || given+=",\"step_s\":$(awk -v s="$step" 'BEGIN { printf "%.10g", s }')"
+    [ -z "$check" ] || given+=",\"check\":$(json_string "$check")"
+    [ "$samples" = 0 ] || given+=",\"samples\":true"
     printf '{"schema_version":1,"kind":"matrix-plan","workload":"%s","mode":"%s","network":"%s","created_at":"%s","command":%s,' \
         "$workload" "$lab_mode" "$network" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(json_string "$shown_command")"
     printf '"settings":{"concurrency":%s,"duration_s":%s,"requests":%s,"fanout":%s,"delay_s":%s,"timeout_s":%s,"warmup_s":%s,"upstream_http":"%s","upstream_timeout_s":%s%s},' \
         "$concurrency" "$duration" "$(json_number_or_null "$requests")" "$fanout" "$delay" "$timeout" \
-        "$warmup" "$upstream_http" "$upstream_timeout" "$open_loop"
+        "$warmup" "$upstream_http" "$upstream_timeout" "$given"
     printf '"variants":[%s],"sweep":%s,"repeat":%s,"points":[%s]}' \
         "$(IFS=,; echo "${variants[*]}")" "$sweep_json" "$repeat" "$(IFS=,; echo "${points[*]}")"
 }

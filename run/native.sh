@@ -74,11 +74,11 @@ run_native() {
 
     [ "$program" != lab-python ] || python_check
     say "starting slowapi and $variant on 127.0.0.1"
-    start_native slowapi "$slowapi_cpus" slowapi "WORKERS=$slowapi_workers"
+    start_native slowapi "$slowapi_cpus" slowapi "WORKERS=$slowapi_workers" "PORTS=$slowapi_ports"
     local slowapi_port=$port
     # shellcheck disable=SC2086 # the settings are words
     start_native server "$server_cpus" "$program" $settings \
-        "SLOW_API_URL=http://127.0.0.1:$slowapi_port/?delay=$delay" \
+        "SLOW_API_URL=http://127.0.0.1:$slowapi_port/?delay=$delay" "SLOW_API_PORTS=$slowapi_ports" \
         "FANOUT=$fanout" "UPSTREAM_TIMEOUT=$upstream_timeout" "UPSTREAM_HTTP=$upstream_http" \
         "LAB_MODEL=$(variant_field "$variant" 4)"
 

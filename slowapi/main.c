@@ -37,19 +37,23 @@ static const char usage_text[] =
     "request with the same answers.\n"
     "\n"
     "  --port N       listen port, 0 = any free port (PORT, default 8001)\n"
+    "  --ports N      listen on N consecutive ports from --port (PORTS, default 1,\n"
+    "                 at most 16), worker i on port i mod N, so N workers or more:\n"
+    "                 a client has one range of ephemeral ports (~28,000) per\n"
+    "                 destination port, and spreads its calls over the ports\n"
     "  --host ADDR    IPv4 listen address (HOST, default 0.0.0.0)\n"
     "  --backlog N    listen backlog (BACKLOG, default 4096)\n"
     "  --workers N    processes on the port, each its own socket (SO_REUSEPORT):\n"
     "                 one process holds as many waiting requests as its open-file\n"
     "                 limit allows (WORKERS, default 1); /stats then reports the\n"
     "                 worker that answers it, but calls_total counts them all\n"
-    "  --ready-fd FD  once listening, write the port and a newline to FD and\n"
+    "  --ready-fd FD  once listening, write the (first) port and a newline to FD and\n"
     "                 close it (READY_FD, default -1: none)\n"
     "  -h, --help     this text\n"
     "\n"
     "LOG_LEVEL=error|warn|info|debug (default info; debug logs every request).\n";
 
-enum { OPT_PORT = 256, OPT_HOST, OPT_BACKLOG, OPT_READY_FD, OPT_WORKERS };
+enum { OPT_PORT = 256, OPT_HOST, OPT_BACKLOG, OPT_READY_FD, OPT_WORKERS, OPT_PORTS };
 
 static const struct option long_options[] = {
     {"port", required_argument, NULL, OPT_PORT},
@@ -57,6 +61,7 @@ static const struct option long_options[] = {
     {"backlog", required_argument, NULL, OPT_BACKLOG},
     {"ready-fd", required_argument, NULL, OPT_READY_FD},
     {"workers", required_argument, NULL, OPT_WORKERS},
+    {"ports", required_argument, NULL, OPT_PORTS},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -108,6 +113,8 @@ static int set_option(slowapi_config_t *config, int option, const char *what, co
         return set_int(what, text, -1, INT_MAX, &config->ready_fd);
     case OPT_WORKERS:
         return set_int(what, text, 1, 64, &config->workers);
+    case OPT_PORTS:
+        return set_int(what, text, 1, SLOWAPI_PORTS_MAX, &config->ports);
     default:
         return -1;
     }
@@ -124,6 +131,7 @@ static int load_environment(slowapi_config_t *config)
         {"BACKLOG", OPT_BACKLOG},
         {"READY_FD", OPT_READY_FD},
         {"WORKERS", OPT_WORKERS},
+        {"PORTS", OPT_PORTS},
     };
     for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
         const char *text = getenv(vars[i].name);
@@ -145,6 +153,7 @@ static int load_config(slowapi_config_t *config, int argc, char **argv)
         .backlog = SLOWAPI_DEFAULT_BACKLOG,
         .ready_fd = -1,
         .workers = 1,
+        .ports = 1,
     };
     if (load_environment(config) < 0)
         return -1;
@@ -174,6 +183,17 @@ static int load_config(slowapi_config_t *config, int argc, char **argv)
     }
     if (optind < argc) {
         usage_error(argv[optind], "unexpected argument (see --help)");
+        return -1;
+    }
+    if (config->workers < config->ports) {
+        char why[96];
+        snprintf(why, sizeof why, "%d ports need at least %d workers (one process listens on one port)",
+                 config->ports, config->ports);
+        usage_error("ports", why);
+        return -1;
+    }
+    if (config->port != 0 && config->port + config->ports - 1 > 65535) {
+        usage_error("ports", "the last port would be past 65535");
         return -1;
     }
     /* Better now, as a usage error, than after listening. */

@@ -35,6 +35,8 @@
 #define SLOWAPI_DEFAULT_BACKLOG 4096
 #define SLOWAPI_DEFAULT_DELAY_S 1.0
 #define SLOWAPI_MAX_DELAY_S 60.0
+/* Consecutive ports at most (workers.c says why there are several). */
+#define SLOWAPI_PORTS_MAX 16
 /* One read's worth of bytes; libuv asks for 64 KiB per read. */
 #define SLOWAPI_READ_BUF_BYTES (64 * 1024)
 
@@ -48,7 +50,8 @@ typedef atomic_ullong stats_counter_t;
 
 typedef struct {
     const char *host; /* IPv4 listen address */
-    int port;         /* 0 = any free port */
+    int port;         /* 0 = any free port; the first of ports */
+    int ports;        /* consecutive ports, one or more workers on each */
     int backlog;
     int ready_fd;     /* -1 = nobody waits for us */
     int workers;      /* processes on the port (workers.c); 1: just this one */

@@ -51,6 +51,9 @@ static void usage(const variant_t *v, FILE *out)
     fprintf(out,
             "  --slow-api-url URL       upstream called by %s [SLOW_API_URL]\n"
             "                           (%s)\n"
+            "  --slow-api-ports N       spread the calls over N consecutive ports from the\n"
+            "                           URL's (slowapi --ports): a client has one range of\n"
+            "                           ephemeral ports per destination [SLOW_API_PORTS] (1)\n"
             "  --fanout N               concurrent upstream calls per %s [FANOUT] (%d)\n"
             "  --upstream-timeout S     per upstream call, then %s [UPSTREAM_TIMEOUT] (%g)\n"
             "  --upstream-http V        1.1, or 2: HTTP/2 without TLS (h2c), the\n"
@@ -135,7 +138,34 @@ static void set_url(const variant_t *v, server_config_t *cfg, const char *what, 
     strcpy(cfg->slow_api_url, s);
 }
 
-enum { OPT_VARIANT = 256, OPT_HOST, OPT_PORT, OPT_BACKLOG, OPT_URL, OPT_FANOUT, OPT_UPSTREAM_TIMEOUT,
+/* The port of an http:// URL: after the host's last ':' ("[v6]:port"
+ * too), 80 without one; -1 when it is not a port number. */
+static int url_port(const char *url)
+{
+    const char *auth = url + strlen("http://");
+    size_t len = strcspn(auth, "/?");
+    const char *end = auth + len, *colon = NULL;
+    for (const char *p = auth; p < end; p++)
+        if (*p == ':')
+            colon = p;
+        else if (*p == ']')
+            colon = NULL; /* the colons so far were an IPv6 literal's */
+    if (colon == NULL)
+        return 80;
+    long port = 0;
+    if (colon + 1 == end)
+        return -1;
+    for (const char *p = colon + 1; p < end; p++) {
+        if (*p < '0' || *p > '9')
+            return -1;
+        port = port * 10 + (*p - '0');
+        if (port > 65535)
+            return -1;
+    }
+    return port >= 1 ? (int)port : -1;
+}
+
+enum { OPT_VARIANT = 256, OPT_HOST, OPT_PORT, OPT_BACKLOG, OPT_URL, OPT_URL_PORTS, OPT_FANOUT, OPT_UPSTREAM_TIMEOUT,
        OPT_UPSTREAM_HTTP, OPT_CLIENT_TIMEOUT, OPT_CPU, OPT_THREADS, OPT_WORKERS, OPT_CONNECTIONS, OPT_ACCEPT,
        OPT_MASTER, OPT_GRACE, OPT_READY_FD };
 
@@ -169,6 +199,9 @@ static void apply(const variant_t *v, server_config_t *cfg, int opt, const char 
     case OPT_PORT: cfg->port = (int)want_long(v, what, s, 0, 65535); break;
     case OPT_BACKLOG: cfg->backlog = (int)want_long(v, what, s, 1, 1 << 20); break;
     case OPT_URL: set_url(v, cfg, what, s); break;
+    case OPT_URL_PORTS:
+        cfg->slow_api_ports = (int)want_long(v, what, s, 1, SERVER_UPSTREAM_PORTS_MAX);
+        break;
     case OPT_FANOUT: cfg->fanout = (int)want_long(v, what, s, 1, 1000); break;
     case OPT_UPSTREAM_TIMEOUT: cfg->upstream_timeout_ms = want_ms(v, what, s); break;
     case OPT_UPSTREAM_HTTP:
@@ -205,6 +238,7 @@ static const struct option long_options[] = {
     {"port", required_argument, NULL, OPT_PORT},
     {"backlog", required_argument, NULL, OPT_BACKLOG},
     {"slow-api-url", required_argument, NULL, OPT_URL},
+    {"slow-api-ports", required_argument, NULL, OPT_URL_PORTS},
     {"fanout", required_argument, NULL, OPT_FANOUT},
     {"upstream-timeout", required_argument, NULL, OPT_UPSTREAM_TIMEOUT},
     {"upstream-http", required_argument, NULL, OPT_UPSTREAM_HTTP},
@@ -223,7 +257,7 @@ static const struct option long_options[] = {
 
 static const struct { const char *env; int opt; } env_options[] = {
     {"VARIANT", OPT_VARIANT}, {"HOST", OPT_HOST}, {"PORT", OPT_PORT}, {"BACKLOG", OPT_BACKLOG},
-    {"SLOW_API_URL", OPT_URL}, {"FANOUT", OPT_FANOUT},
+    {"SLOW_API_URL", OPT_URL}, {"SLOW_API_PORTS", OPT_URL_PORTS}, {"FANOUT", OPT_FANOUT},
     {"UPSTREAM_TIMEOUT", OPT_UPSTREAM_TIMEOUT}, {"UPSTREAM_HTTP", OPT_UPSTREAM_HTTP},
     {"CLIENT_TIMEOUT", OPT_CLIENT_TIMEOUT},
     {"CPU_ITERATIONS", OPT_CPU}, {"THREADS", OPT_THREADS}, {"WORKERS", OPT_WORKERS},
@@ -248,6 +282,7 @@ void server_config_load(server_config_t *cfg, const variant_t *variant, int argc
         .connections = variant->connections,
         .accept_mode = ACCEPT_SHARED,
         .grace_ms = (long)(DEFAULT_GRACE_PERIOD_S * 1000),
+        .slow_api_ports = 1,
     };
     strcpy(cfg->slow_api_url, DEFAULT_SLOW_API_URL);
 
@@ -285,6 +320,14 @@ void server_config_load(server_config_t *cfg, const variant_t *variant, int argc
     if (optind < argc) {
         fprintf(stderr, "%s: unexpected argument '%s' (see --help)\n", variant->name, argv[optind]);
         exit(2);
+    }
+    cfg->slow_api_port = url_port(cfg->slow_api_url);
+    if (cfg->slow_api_port < 0)
+        die_usage(variant, "SLOW_API_URL", cfg->slow_api_url, "its port must be a number from 1 to 65535");
+    if (cfg->slow_api_port + cfg->slow_api_ports - 1 > 65535) {
+        char ports[16];
+        snprintf(ports, sizeof ports, "%d", cfg->slow_api_ports);
+        die_usage(variant, "SLOW_API_PORTS", ports, "the last port would be past 65535");
     }
     server_variant = variant;
     server_config = cfg;

@@ -36,11 +36,17 @@ static size_t discard_body(char *data, size_t size, size_t nmemb, void *arg)
     return size * nmemb;
 }
 
-CURL *fanout_easy_new(const server_config_t *cfg)
+CURL *fanout_easy_new(const server_config_t *cfg, int index)
 {
     CURL *easy = curl_easy_init();
     if (easy == NULL)
         return NULL;
+    /* SLOW_API_PORTS: call i of a fan-out goes to the URL's port + i mod N. */
+    long port = cfg->slow_api_port + index % cfg->slow_api_ports;
+    if (cfg->slow_api_ports > 1 && curl_easy_setopt(easy, CURLOPT_PORT, port) != CURLE_OK) {
+        curl_easy_cleanup(easy);
+        return NULL;
+    }
     /* NOSIGNAL: timeouts must not use SIGALRM in a threaded server. */
     if (curl_easy_setopt(easy, CURLOPT_URL, cfg->slow_api_url) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||

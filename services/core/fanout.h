@@ -59,7 +59,8 @@ void fanout_loop_close(fanout_loop_t *fl);
 void fanout_loop_close_soon(fanout_loop_t *fl);
 
 /* ---- shared by the drivers (fanout.c) ---- */
-CURL *fanout_easy_new(const server_config_t *cfg);
+/* An easy handle for call index of a fan-out (its port, SLOW_API_PORTS). */
+CURL *fanout_easy_new(const server_config_t *cfg, int index);
 /* Count one finished transfer into res. */
 void fanout_tally(fanout_result_t *res, CURL *easy, CURLcode code);
 

@@ -64,7 +64,7 @@ fanout_client_t *fanout_client_new(const server_config_t *cfg)
     if (c->multi == NULL)
         goto fail;
     for (int i = 0; i < c->fanout; i++) {
-        if ((c->easy[i] = fanout_easy_new(cfg)) == NULL)
+        if ((c->easy[i] = fanout_easy_new(cfg, i)) == NULL)
             goto fail;
         if (shared_pool != NULL &&
             curl_easy_setopt(c->easy[i], CURLOPT_SHARE, shared_pool) != CURLE_OK)

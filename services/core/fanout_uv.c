@@ -9,6 +9,10 @@
  * past its deadline cancels its calls still in flight, counts them timed
  * out and is answered; the timer is then armed for the next oldest.
  *
+ * With SLOW_API_PORTS=N there is a client per port, and call i of a job
+ * goes to client (first + i) mod N, first turning with every job: the
+ * connections spread evenly over the ports whatever FANOUT is.
+ *
  * This driver used libcurl's multi interface until issue 12: the same
  * calls cost about 0.65 ms of server CPU per request at c=1000, half of
  * the user-space part inside libcurl and its mallocs (docs/PERFORMANCE.md
@@ -30,6 +34,7 @@ struct fanout_job_s {
     fanout_done_cb done;
     void *arg;
     int pending;
+    int first_up;      /* the client of calls[0] */
     uint64_t start_ns;
     uint64_t deadline_ns;
     fanout_result_t res;
@@ -40,7 +45,8 @@ struct fanout_job_s {
 struct fanout_loop_s {
     uv_loop_t *loop;
     const server_config_t *cfg;
-    upstream_t *up;
+    upstream_t *up[SERVER_UPSTREAM_PORTS_MAX]; /* one a port */
+    int ups, next_up;
     uv_timer_t deadline;  /* the oldest job's, or later */
     fanout_job_t *oldest, *newest;
     uv_idle_t close_soon; /* runs fanout_loop_close on the loop's next turn */
@@ -114,6 +120,12 @@ static void arm_deadline(fanout_loop_t *fl)
         log_error("cannot arm the upstream timeout");
 }
 
+/* The client of call i of a job. */
+static upstream_t *job_client(const fanout_job_t *job, int i)
+{
+    return job->fl->up[(job->first_up + i) % job->fl->ups];
+}
+
 /* Cancel the calls still in flight, count them timed out, answer. */
 static void job_expire(fanout_job_t *job)
 {
@@ -123,7 +135,7 @@ static void job_expire(fanout_job_t *job)
         upstream_call_t *call = &job->calls[i];
         if (call->done == NULL)
             continue; /* ended */
-        upstream_cancel(job->fl->up, call);
+        upstream_cancel(job_client(job, i), call);
         job->res.timed_out++;
     }
     record_error(&job->res, why);
@@ -148,6 +160,18 @@ static void call_ended_cb(upstream_call_t *call)
 
 /* ---- the driver ---- */
 
+static void release(fanout_loop_t *fl);
+static void upstream_closed_cb(void *arg) { release(arg); }
+
+/* Close the clients made so far (none has a call): a failed start. */
+static void close_clients(fanout_loop_t *fl)
+{
+    fl->open_handles = fl->ups + 1;
+    for (int i = 0; i < fl->ups; i++)
+        upstream_close(fl->up[i], upstream_closed_cb, fl);
+    release(fl);
+}
+
 fanout_loop_t *fanout_loop_new(uv_loop_t *loop, const server_config_t *cfg)
 {
     fanout_loop_t *fl = calloc(1, sizeof *fl);
@@ -155,10 +179,11 @@ fanout_loop_t *fanout_loop_new(uv_loop_t *loop, const server_config_t *cfg)
         return NULL;
     fl->loop = loop;
     fl->cfg = cfg;
-    fl->up = upstream_new(loop, cfg);
-    if (fl->up == NULL) {
-        free(fl);
-        return NULL;
+    for (; fl->ups < cfg->slow_api_ports; fl->ups++) {
+        if ((fl->up[fl->ups] = upstream_new(loop, cfg, fl->ups)) == NULL) {
+            close_clients(fl);
+            return NULL;
+        }
     }
     (void)uv_timer_init(loop, &fl->deadline); /* cannot fail */
     (void)uv_idle_init(loop, &fl->close_soon);
@@ -176,6 +201,8 @@ int fanout_loop_start(fanout_loop_t *fl, fanout_done_cb done, void *arg)
     job->done = done;
     job->arg = arg;
     job->pending = n;
+    job->first_up = fl->next_up;
+    fl->next_up = (fl->next_up + 1) % fl->ups;
     job->start_ns = clock_now_ns();
     job->deadline_ns = job->start_ns + (uint64_t)fl->cfg->upstream_timeout_ms * 1000000u;
     job->res.calls = n;
@@ -190,7 +217,7 @@ int fanout_loop_start(fanout_loop_t *fl, fanout_done_cb done, void *arg)
     for (int i = 0; i < n; i++) {
         job->calls[i].done = call_ended_cb;
         job->calls[i].data = job;
-        upstream_start(fl->up, &job->calls[i]);
+        upstream_start(job_client(job, i), &job->calls[i]);
     }
     return 0;
 }
@@ -202,12 +229,12 @@ static void release(fanout_loop_t *fl)
 }
 
 static void handle_closed_cb(uv_handle_t *handle) { release(handle->data); }
-static void upstream_closed_cb(void *arg) { release(arg); }
 
 void fanout_loop_close(fanout_loop_t *fl)
 {
-    fl->open_handles = 3;
-    upstream_close(fl->up, upstream_closed_cb, fl);
+    fl->open_handles = fl->ups + 2;
+    for (int i = 0; i < fl->ups; i++)
+        upstream_close(fl->up[i], upstream_closed_cb, fl);
     uv_close((uv_handle_t *)&fl->deadline, handle_closed_cb);
     uv_close((uv_handle_t *)&fl->close_soon, handle_closed_cb);
 }

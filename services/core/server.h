@@ -8,6 +8,8 @@
 #include <stddef.h>
 
 #define SERVER_URL_MAX 512
+/* SLOW_API_PORTS at most: slowapi's --ports. */
+#define SERVER_UPSTREAM_PORTS_MAX 16
 
 /* The settings a model has beyond the common ones (HOST, PORT, the
  * workload's): --help lists only these, a flag for another is refused
@@ -45,6 +47,8 @@ typedef struct server_config_s {
     int backlog;
     int ready_fd;
     char slow_api_url[SERVER_URL_MAX];
+    int slow_api_port;      /* the URL's port (80 when it names none) */
+    int slow_api_ports;     /* the calls go round its port and the next ones */
     int fanout;
     long upstream_timeout_ms;
     int upstream_http2;     /* calls over HTTP/2 without TLS (h2c), multiplexed */

@@ -30,7 +30,7 @@ struct upstream_s {
     const server_config_t *cfg;
     const upstream_transport_t *transport;
     void *transport_state;
-    char host[HOST_MAX], port[8], authority[HOST_MAX + 8], path[PATH_MAX_BYTES];
+    char host[HOST_MAX], port[12], authority[HOST_MAX + 16], path[PATH_MAX_BYTES];
     /* the address */
     address_state_t address_state;
     struct sockaddr_storage addr;
@@ -91,9 +91,10 @@ static upstream_call_t *queue_pop(call_queue_t *q)
 
 /* ---- the URL ---- */
 
-/* "http://host[:port][/path][?query]"; config.c checked the scheme and
- * that nothing in it needs quoting. Returns 0 or -EINVAL. */
-static int parse_url(upstream_t *up, const char *url)
+/* "http://host[:port][/path][?query]"; config.c checked the scheme, the
+ * port and that nothing in it needs quoting. The client calls port +
+ * port_offset. Returns 0 or -EINVAL. */
+static int parse_url(upstream_t *up, const char *url, int port_offset)
 {
     const char *auth = url + strlen("http://");
     size_t auth_len = strcspn(auth, "/?");
@@ -124,6 +125,11 @@ static int parse_url(upstream_t *up, const char *url)
     if (strlen(port) == 0 || strlen(port) >= sizeof up->port || strspn(port, "0123456789") != strlen(port))
         return -EINVAL;
     strcpy(up->port, port);
+    if (port_offset > 0) {
+        snprintf(up->port, sizeof up->port, "%d", atoi(port) + port_offset);
+        const char *v6 = up->authority[0] == '[' ? "[" : "", *v6_end = v6[0] != '\0' ? "]" : "";
+        snprintf(up->authority, sizeof up->authority, "%s%s%s:%s", v6, up->host, v6_end, up->port);
+    }
     return 0;
 }
 
@@ -334,7 +340,7 @@ const server_config_t *upstream_config(upstream_t *up) { return up->cfg; }
 const char *upstream_path(upstream_t *up) { return up->path; }
 const char *upstream_authority(upstream_t *up) { return up->authority; }
 
-upstream_t *upstream_new(uv_loop_t *loop, const server_config_t *cfg)
+upstream_t *upstream_new(uv_loop_t *loop, const server_config_t *cfg, int port_offset)
 {
     upstream_t *up = calloc(1, sizeof *up);
     if (up == NULL)
@@ -343,7 +349,7 @@ upstream_t *upstream_new(uv_loop_t *loop, const server_config_t *cfg)
     up->cfg = cfg;
     up->transport = cfg->upstream_http2 ? &upstream_h2 : &upstream_h1;
     up->epoll_fd = -1;
-    if (parse_url(up, cfg->slow_api_url) != 0) {
+    if (parse_url(up, cfg->slow_api_url, port_offset) != 0) {
         log_error("cannot use the upstream URL %s", cfg->slow_api_url);
         goto fail;
     }

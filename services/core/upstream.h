@@ -58,8 +58,10 @@ struct upstream_call_s {
 };
 
 /* A client for cfg's SLOW_API_URL on loop (HTTP/1.1, or h2c when
- * cfg->upstream_http2). Returns NULL, with a log line, when it cannot. */
-upstream_t *upstream_new(uv_loop_t *loop, const server_config_t *cfg);
+ * cfg->upstream_http2), at the URL's port + port_offset (SLOW_API_PORTS:
+ * the driver has a client per port). Returns NULL, with a log line, when
+ * it cannot. */
+upstream_t *upstream_new(uv_loop_t *loop, const server_config_t *cfg, int port_offset);
 /* Begin a call; its done runs later, never from inside this function. */
 void upstream_start(upstream_t *up, upstream_call_t *call);
 /* Give up on a call that has not ended (its fan-out timed out): done will
@@ -103,7 +105,8 @@ void upstream_set_transport_state(upstream_t *up, void *state);
 const server_config_t *upstream_config(upstream_t *up);
 
 /* The request target and authority, parsed once from SLOW_API_URL:
- * path with query ("/?delay=1") and "host:port" as the URL had them. */
+ * path with query ("/?delay=1") and "host:port" (the port this client
+ * calls). */
 const char *upstream_path(upstream_t *up);
 const char *upstream_authority(upstream_t *up);
 

@@ -597,6 +597,18 @@ static long json_number(const char *json, const char *name)
  * connections grew by at most one per fan-out (HTTP/1.1: FANOUT each).
  * The base is what was open at the reset: ours, and perhaps a previous
  * test's that slowapi has not yet seen close. */
+/* A flag and its value after the case's own settings. */
+static void add_setting(variant_case_t *vc, const char *flag, const char *value)
+{
+    int n = 0;
+    while (vc->settings[n] != NULL)
+        n++;
+    assert_true(n + 2 < VARIANT_SETTINGS_MAX);
+    vc->settings[n] = flag;
+    vc->settings[n + 1] = value;
+    vc->settings[n + 2] = NULL;
+}
+
 /* The upstream restarts between two requests: the connections the server
  * kept alive to it are dead, and the next request must still be answered
  * with 200 (a closed idle connection is dropped, or the call sent again on
@@ -604,12 +616,7 @@ static long json_number(const char *json, const char *name)
 static void upstream_restart_case(const variant_case_t *base, const char *http)
 {
     variant_case_t vc = *base;
-    int n = 0;
-    while (n < VARIANT_SETTINGS_MAX - 3 && vc.settings[n] != NULL)
-        n++;
-    vc.settings[n] = "--upstream-http";
-    vc.settings[n + 1] = http;
-    vc.settings[n + 2] = NULL;
+    add_setting(&vc, "--upstream-http", http);
     proc_t up, server;
     const char *first[] = {bin_path("slowapi"), "--host", "127.0.0.1", "--port", "0", NULL};
     assert_int_equal(proc_start(&up, first, NULL, STOP_TIMEOUT_MS), 0);
@@ -635,16 +642,53 @@ static void test_upstream_restarted(void **state)
     upstream_restart_case(*state, "2");
 }
 
+/* SLOW_API_PORTS=2 against slowapi --ports 2 --workers 2, one worker a
+ * port, so that each port's /stats counts the calls that came to it: every
+ * fan-out puts 5 of its 10 calls on each port (one client's ephemeral
+ * ports are per destination port: run.sh's way past ~28,000 connections),
+ * over HTTP/1.1 and h2c. */
+static void upstream_ports_case(const variant_case_t *base, const char *http)
+{
+    enum { REQUESTS = 3 };
+    variant_case_t vc = *base;
+    add_setting(&vc, "--upstream-http", http);
+    add_setting(&vc, "--slow-api-ports", "2");
+    proc_t up, server;
+    const char *argv[] = {bin_path("slowapi"), "--host", "127.0.0.1", "--port", "0",
+                          "--ports", "2", "--workers", "2", NULL};
+    const char *env[] = {"LOG_LEVEL=error", NULL};
+    assert_int_equal(proc_start(&up, argv, env, STOP_TIMEOUT_MS), 0);
+    char url[128], body[1024];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/?delay=0.05", up.port);
+    assert_int_equal(variant_start(&server, &vc, url, "5"), 0);
+    for (int i = 0; i < REQUESTS; i++) {
+        assert_int_equal(http_get(server.port, "/io", body, sizeof body, IO_TIMEOUT_MS), 200);
+        assert_non_null(strstr(body, "\"ok\":10"));
+    }
+    assert_int_equal(http_get(server.port, "/healthz", body, sizeof body, IO_TIMEOUT_MS), 200);
+    assert_non_null(strstr(body, "\"slow_api_ports\":2"));
+    for (int p = 0; p < 2; p++) {
+        assert_int_equal(http_get(up.port + p, "/stats", body, sizeof body, IO_TIMEOUT_MS), 200);
+        print_message("%s over %s: port %d answered %ld calls\n", vc.variant, http, up.port + p,
+                      json_number(body, "answered"));
+        assert_int_equal(json_number(body, "answered"), REQUESTS * 5);
+        assert_int_equal(json_number(body, "calls_total"), REQUESTS * 10);
+    }
+    assert_int_equal(proc_stop(&server, STOP_TIMEOUT_MS), 0);
+    assert_int_equal(proc_stop(&up, STOP_TIMEOUT_MS), 0);
+}
+
+static void test_upstream_ports(void **state)
+{
+    upstream_ports_case(*state, "1.1");
+    upstream_ports_case(*state, "2");
+}
+
 static void test_upstream_http2(void **state)
 {
     enum { REQUESTS = 3 };
     variant_case_t vc = *(const variant_case_t *)*state;
-    int n = 0;
-    while (n < VARIANT_SETTINGS_MAX - 3 && vc.settings[n] != NULL)
-        n++;
-    vc.settings[n] = "--upstream-http";
-    vc.settings[n + 1] = "2";
-    vc.settings[n + 2] = NULL;
+    add_setting(&vc, "--upstream-http", "2");
     char body[1024];
     assert_int_equal(http_get(test_slowapi.port, "/stats?reset=1", body, sizeof body, IO_TIMEOUT_MS),
                      200);
@@ -694,12 +738,14 @@ int main(void)
         VARIANT_TESTS(EVENT_LOOP),
         cmocka_unit_test_prestate(test_upstream_http2, &cases[EVENT_LOOP]),
         cmocka_unit_test_prestate(test_upstream_restarted, &cases[EVENT_LOOP]),
+        cmocka_unit_test_prestate(test_upstream_ports, &cases[EVENT_LOOP]),
     };
     const struct CMUnitTest thread_per_request[] = {VARIANT_TESTS(THREAD_PER_REQUEST)};
     const struct CMUnitTest threadpool[] = {
         VARIANT_TESTS(THREADPOOL),
         cmocka_unit_test_prestate(test_upstream_http2, &cases[THREADPOOL]),
         cmocka_unit_test_prestate(test_upstream_restarted, &cases[THREADPOOL]),
+        cmocka_unit_test_prestate(test_upstream_ports, &cases[THREADPOOL]),
     };
     const struct CMUnitTest prefork[] = {
         VARIANT_TESTS(PREFORK),
@@ -725,6 +771,7 @@ int main(void)
         VARIANT_TESTS(COROUTINE),
         cmocka_unit_test_prestate(test_upstream_http2, &cases[COROUTINE]),
         cmocka_unit_test_prestate(test_upstream_restarted, &cases[COROUTINE]),
+        cmocka_unit_test_prestate(test_upstream_ports, &cases[COROUTINE]),
         cmocka_unit_test(test_coroutine_limit),
     };
     const struct CMUnitTest coroutine_2x5[] = {

@@ -564,6 +564,9 @@ static void test_usage(void **state)
     const char *missing[] = {slowapi_bin, "--port", NULL};
     const char *extra[] = {slowapi_bin, "extra", NULL};
     const char *bad_fd[] = {slowapi_bin, "--ready-fd", "999", NULL};
+    const char *ports_no_workers[] = {slowapi_bin, "--ports", "2", NULL};
+    const char *too_many_ports[] = {slowapi_bin, "--ports", "17", "--workers", "17", NULL};
+    const char *ports_past_end[] = {slowapi_bin, "--port", "65535", "--ports", "2", "--workers", "2", NULL};
     const char *plain[] = {slowapi_bin, NULL};
     const char *bad_env[] = {"PORT=http", NULL};
     const char *bad_level[] = {"LOG_LEVEL=loud", NULL};
@@ -575,6 +578,9 @@ static void test_usage(void **state)
     assert_int_equal(run_status(missing, NULL), 2);
     assert_int_equal(run_status(extra, NULL), 2);
     assert_int_equal(run_status(bad_fd, NULL), 2);
+    assert_int_equal(run_status(ports_no_workers, NULL), 2);
+    assert_int_equal(run_status(too_many_ports, NULL), 2);
+    assert_int_equal(run_status(ports_past_end, NULL), 2);
     assert_int_equal(run_status(plain, bad_env), 2);
     assert_int_equal(run_status(plain, bad_level), 2);
 }
@@ -1344,6 +1350,33 @@ static void test_calls_total_workers(void **state)
     assert_int_equal(proc_stop(&p, STOP_TIMEOUT_MS), 0);
 }
 
+/* --ports 3 --workers 4: the run of ports from the one the kernel picked,
+ * worker i on port i mod 3 (the first port has two). Each port answers;
+ * the second and third have one worker each, whose /stats counts just the
+ * calls that came to that port, while calls_total counts all of them. */
+static void test_ports(void **state)
+{
+    (void)state;
+    proc_t p;
+    const char *argv[] = {bin_path("slowapi"), "--ports", "3", "--workers", "4", "--host",
+                          "127.0.0.1", "--port", "0", NULL};
+    const char *env[] = {"LOG_LEVEL=error", NULL};
+    assert_int_equal(proc_start(&p, argv, env, START_TIMEOUT_MS), 0);
+    char body[256];
+    for (int port = 0; port < 3; port++)
+        for (int i = 0; i <= port; i++)
+            assert_int_equal(http_get(p.port + port, "/?delay=0.01", body, sizeof body, IO_TIMEOUT_MS),
+                             200);
+    for (int port = 1; port < 3; port++) {
+        json_t *stats = get_stats_at(p.port + port, "/stats");
+        assert_int_equal(stats_int(stats, "answered", NULL), port + 1);
+        assert_int_equal(stats_int(stats, "calls_total", NULL), 6);
+        json_decref(stats);
+    }
+    assert_int_equal(calls_total_at(p.port, "/stats"), 6);
+    assert_int_equal(proc_stop(&p, STOP_TIMEOUT_MS), 0);
+}
+
 int main(void)
 {
     harness_filter_from_env();
@@ -1363,6 +1396,7 @@ int main(void)
         cmocka_unit_test(test_client_leaves_during_delay),
         cmocka_unit_test(test_sigterm),
         cmocka_unit_test(test_workers),
+        cmocka_unit_test(test_ports),
         cmocka_unit_test(test_usage),
         cmocka_unit_test(test_port_in_use),
         cmocka_unit_test(test_h2c_delay),

@@ -4,7 +4,8 @@
 # and the remedy, before anything starts (no process of the run left, no
 # report folder written, in Docker no container): descriptors per server
 # process (NOFILE, which run.sh applies natively with ulimit -n), ephemeral
-# ports to slowapi's one address, loadgen's descriptors, memory
+# ports to slowapi (a run past one port's range gets more slowapi ports,
+# past 16 it is refused), loadgen's descriptors, memory
 # (LAB_MEM_AVAILABLE_MIB stands in for MemAvailable), a matrix none of whose
 # points fits, and in Docker a NOFILE above the engine's own limit. A run
 # that fits passes the check and runs (a short native one) and records its
@@ -95,13 +96,27 @@ NOFILE=5000 refused fds \
 NOFILE=5000 refused fds4 'event-loop-4 at c=2000 over HTTP/1.1 needs ~5,564 descriptors in each of its 4 processes' \
     -- event-loop-4 io --native -c 2000 -d 3
 
-# ---- ephemeral ports to slowapi's one address ----------------------------
-# 2,000 clients x a fan-out above the range, in 4 processes (descriptors fit).
-fan=$((ports / 2000 + 1))
-NOFILE=20000 refused ports \
-    "event-loop-4 at c=2000 over HTTP/1.1 opens ~$(group $((2000 * fan))) connections to slowapi's one address" \
-    'ephemeral ports' 'use --upstream-http 2' \
-    -- event-loop-4 io --native -c 2000 --fanout "$fan" -d 3
+# ---- ephemeral ports to slowapi: more ports, or refused ------------------
+# LAB_EPHEMERAL_PORTS stands in for the range: 100 clients x 10 calls = 1,000
+# connections over HTTP/1.1, 9/10 of 500 a port: slowapi gets 3 ports (and
+# 3 workers), the server spreads its calls over them, and the run is whole.
+LAB_EPHEMERAL_PORTS=500 lab ports event-loop io --native -c 100 -d 2 --delay 0.1 --timeout 5 \
+    --out "$tmp/ports"
+check "a run past one port's ephemeral range runs: exit 0" test "$status" = 0
+[ "$status" = 0 ] || show_log "$tmp/ports.log"
+report=$(find "$tmp/ports" -maxdepth 1 -name "*_event-loop_io.json" 2>/dev/null | head -n 1)
+check "slowapi listened on 3 ports, the server called all 3" \
+    bash -c "grep -q '3 workers listening on ports' '${report%.json}.log' &&
+             jq -e '.server.slow_api_ports == 3' '${report:-/nonexistent}' >/dev/null"
+check "every request had its 10 calls answered" \
+    jq_true '.summary.failures == 0 and .summary.ok > 0 and .verify.verdict == "ok" and .verify.calls_per_answer == 10' \
+    "${report:-/nonexistent}"
+LAB_EPHEMERAL_PORTS=50 refused ports17 \
+    'event-loop at c=100 over HTTP/1.1 opens ~1,000 connections to slowapi' \
+    'slowapi listens on 16 at most' 'use --upstream-http 2' \
+    -- event-loop io --native -c 100 -d 3
+LAB_EPHEMERAL_PORTS=500 refused ports_python \
+    'a Python deployment calls one port' -- py-uvicorn-1 io --native -c 100 -d 3
 
 # ---- loadgen, one process ------------------------------------------------
 NOFILE=5000 refused loadgen 'loadgen at c=6000 needs ~6,064 descriptors in its one process' \

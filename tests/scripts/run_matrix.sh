@@ -90,7 +90,7 @@ check "compare threadpool-5 against event-loop: rps changed" \
 ./run.sh compare "$loop" "$pool" --fail-on-regression >"$tmp/regress.log" 2>&1
 check "--fail-on-regression exits 1 when rps got worse" test $? = 1
 
-lab repeats event-loop io "${short[@]}" --repeat 2 --out "$tmp/repeats"
+lab repeats event-loop io "${short[@]}" --repeat 2 --ramp 0.5 --out "$tmp/repeats"
 reps=$(matrix_dir "$tmp/repeats") || reps=$tmp/none
 readarray -t runs < <(ls "$reps"/*_event-loop_io.json 2>/dev/null)
 check "--repeat 2 made two runs" test ${#runs[@]} = 2
@@ -104,6 +104,11 @@ if [ ${#runs[@]} = 2 ]; then
 fi
 check "a repeated matrix gives min and max" \
     jqe '.rows[0].runs == 2 and .rows[0].rps.min <= .rows[0].rps.max' "$reps/report.json"
+check "--ramp is in the plan, the matrix report and its Markdown; absent where not given" \
+    bash -c "jq -e '.settings.ramp_s == 0.5' '$reps/plan.json' >/dev/null &&
+             jq -e '.settings.ramp_s == 0.5' '$reps/report.json' >/dev/null &&
+             grep -q 'clients started over' '$reps/report.md' &&
+             jq -e '.settings | has(\"ramp_s\") | not' '$two/plan.json' >/dev/null"
 
 # ---- a sweep, with a point that cannot run ------------------------------
 # 40 event-loop clients need 40 x 11 sockets, over a limit of 300.

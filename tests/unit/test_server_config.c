@@ -94,6 +94,8 @@ static void test_defaults(void **state)
     assert_int_equal(cfg.cpu_iterations, 1000);
     assert_int_equal(cfg.ready_fd, -1);
     assert_string_equal(cfg.slow_api_url, "http://127.0.0.1:8001/?delay=1");
+    assert_int_equal(cfg.slow_api_port, 8001);
+    assert_int_equal(cfg.slow_api_ports, 1);
     assert_ptr_equal(server_config, &cfg);
     assert_ptr_equal(server_variant, &TEST_VARIANT);
 }
@@ -117,6 +119,43 @@ static void test_env_then_flags(void **state)
     unsetenv("FANOUT");
     unsetenv("UPSTREAM_TIMEOUT");
     unsetenv("SLOW_API_URL");
+}
+
+/* SLOW_API_PORTS: the calls go round the URL's port and the next ones;
+ * the URL's port is read for it (80 without one, an IPv6 literal's colons
+ * are not a port's), and a run past 65535 or a port that is not one is a
+ * usage error. */
+static void test_slow_api_ports(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *url;
+        int port;
+    } ports[] = {
+        {"http://slowapi:8001/?delay=1", 8001},
+        {"http://slowapi/?delay=1", 80},
+        {"http://[::1]:9000/", 9000},
+        {"http://[::1]/", 80},
+        {"http://h:1", 1},
+    };
+    for (size_t i = 0; i < sizeof ports / sizeof ports[0]; i++) {
+        char url[64];
+        snprintf(url, sizeof url, "%s", ports[i].url);
+        char *argv[] = {"x", "--slow-api-url", url, "--slow-api-ports", "3", NULL};
+        server_config_t cfg;
+        load(&cfg, argv);
+        assert_int_equal(cfg.slow_api_port, ports[i].port);
+        assert_int_equal(cfg.slow_api_ports, 3);
+    }
+    char *plain[] = {"x", NULL};
+    assert_int_equal(exit_status_of(plain, "SLOW_API_PORTS", "16"), 42);
+    assert_int_equal(exit_status_of(plain, "SLOW_API_PORTS", "17"), 2);
+    assert_int_equal(exit_status_of(plain, "SLOW_API_PORTS", "0"), 2);
+    char *past_end[] = {"x", "--slow-api-url", "http://h:65535/", "--slow-api-ports", "2", NULL};
+    assert_int_equal(exit_status_of(past_end, NULL, NULL), 2);
+    static const char *const bad[] = {"http://h:/", "http://h:0/", "http://h:65536/", "http://h:8x/"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(exit_status_of(plain, "SLOW_API_URL", bad[i]), 2);
 }
 
 /* --master is a flag without a value; MASTER takes 0 or 1. */
@@ -227,6 +266,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_env_then_flags),
+        cmocka_unit_test(test_slow_api_ports),
         cmocka_unit_test(test_master),
         cmocka_unit_test(test_connections),
         cmocka_unit_test(test_bad_values_exit_2),
