@@ -237,13 +237,14 @@ settings=$(variant_field "$variant" 3)
 loadgen_protocol=
 case "$program $settings" in grpc-* | *"--server grpc-"*) loadgen_protocol=--grpc ;; esac
 
-# slowapi's ports (one per ~25,000 connections to it) and processes
+# slowapi's ports (one per ~14,000 connections to it) and processes
 # (run/limits.sh says why).
 slowapi_ports=$(limits_slowapi_ports "$variant" "$concurrency")
 slowapi_workers=$(limits_slowapi_workers "$variant" "$concurrency")
-# Before anything starts or is written (a matrix checked its points in its
-# plan): a run that cannot fit is refused with its figures, exit 1.
-[ "$in_matrix" = 1 ] || limits_enforce "$variant" "$concurrency"
+# Before anything starts or is written: a run that cannot fit is refused
+# with its figures, exit 1. A matrix checked its points in its plan; each
+# point is checked again when it starts, for what the earlier ones hold.
+limits_enforce "$variant" "$concurrency"
 make_out
 
 # The report this run wrote: the newest <...>_<variant>_<workload>.json in

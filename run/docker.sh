@@ -54,38 +54,6 @@ compose_files() {
     fi
 }
 
-# free_ports N [RUN]: N TCP ports that no socket of the host holds
-# (listening or connected: /proc/net/tcp and tcp6), outside the ephemeral
-# range (no client's connect takes one meanwhile), searched from a start
-# that differs from run to run (two runs at once do not race for the same
-# one). RUN: the first one printed starts RUN consecutive free ports
-# (slowapi --ports), the others after the run.
-free_ports() {
-    local n=$1 run=${2:-1} low high first last port used=() found=0 tries=0 hex i
-    read -r low high </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || { low=32768 high=60999; }
-    if [ "$low" -gt 12000 ]; then first=10000 last=$((low - 1)); else first=$((high + 1)) last=65535; fi
-    [ "$last" -gt "$first" ] || die "--network host: no port range outside the ephemeral ports ($low-$high) to pick from"
-    while read -r hex; do used[16#$hex]=1; done < <(awk 'FNR > 1 { split($2, a, ":"); print a[2] }' \
-        /proc/net/tcp /proc/net/tcp6 2>/dev/null)
-    port=$((first + ($$ * 97 + RANDOM) % (last - first + 1)))
-    while [ "$found" -lt "$n" ]; do
-        tries=$((tries + 1))
-        [ "$tries" -le $((last - first + 1)) ] || die "--network host: no $n free ports in $first-$last"
-        local want=1
-        [ "$found" -gt 0 ] || want=$run
-        for ((i = 0; i < want; i++)); do
-            [ $((port + i)) -le "$last" ] && [ -z "${used[port + i]:-}" ] || break
-        done
-        if [ "$i" = "$want" ]; then
-            echo "$port"
-            for ((i = 0; i < want; i++)); do used[port + i]=1; done
-            found=$((found + 1))
-        fi
-        port=$((port + 1))
-        [ "$port" -le "$last" ] || port=$first
-    done
-}
-
 # run_docker: one run of $variant; the report lands in $out.
 run_docker() {
     docker_versions

@@ -3,7 +3,8 @@
 # figures (exit 1) rather than started to half-fail, and a matrix skips such
 # a point in its plan. --no-limit-check leaves it out.
 #
-# limits_check VARIANT C prints one line per finding, "refuse<TAB>text" or
+# limits_check VARIANT C prints one line per finding, "refuse<TAB>text",
+# "busy<TAB>text" (what earlier runs hold for a while yet: waited out) or
 # "warn<TAB>text". The arithmetic, per run (README, "Limits"):
 #
 # Descriptors, per server process. A request in flight holds its inbound
@@ -25,7 +26,7 @@
 # Ephemeral ports, per destination address and port: a client has the
 # size of ip_local_port_range for each. server -> slowapi: held x FANOUT
 # connections over HTTP/1.1, few over h2c; run.sh gives slowapi a port for
-# every 9/10 of the range (limits_slowapi_ports; slowapi --ports, the
+# every half of the range (limits_slowapi_ports; slowapi --ports, the
 # servers' SLOW_API_PORTS), 16 at most; a Python deployment calls one.
 # loadgen -> server, c. Natively and with --network host the host's range;
 # on Docker's bridge the containers' own network namespace's, a new
@@ -66,8 +67,12 @@
 
 limits_fd_margin=64
 # slowapi's ports at most (slowapi/slowapi.h), and the connections a run
-# puts on one: 9/10 of the ephemeral range (limits_read), some room for
-# connections closing (TIME_WAIT) and opened again.
+# puts on one: half the ephemeral range (limits_read). The kernel looks for
+# a free port on each connect, and the fuller the range the longer it
+# looks: event-loop-4 at c=2000 over HTTP/1.1 made 0.874 of its ceiling
+# with its 20,000 connections on one port (0.55 ms of server CPU a
+# request) and 0.996 on two (0.26 ms); at c=5000, two ports of 25,000 gave
+# nothing but 504s, four of 12,500 none.
 limits_slowapi_ports_max=16
 # Streams a loop puts on one h2c connection: slowapi takes 1000
 # (slowapi/h2.c), a client assumes 100 until slowapi's SETTINGS come.
@@ -115,7 +120,7 @@ limits_read() {
     fi
     lim_ports=$((high - low + 1))
     [ -z "${LAB_EPHEMERAL_PORTS:-}" ] || lim_ports=$LAB_EPHEMERAL_PORTS
-    limits_port_share=$((lim_ports * 9 / 10))
+    limits_port_share=$((lim_ports / 2))
     lim_mem_kib=$(awk '/^MemAvailable:/ { print $2 }' /proc/meminfo 2>/dev/null)
     [ -z "${LAB_MEM_AVAILABLE_MIB:-}" ] || lim_mem_kib=$((LAB_MEM_AVAILABLE_MIB * 1024))
     lim_somaxconn=$(somaxconn)
@@ -397,10 +402,16 @@ limits_check() {
             "$v" "$c" "$(mib $((held * lim_stack_kib)))" "$(group "$held")" "$lim_stack_kib" "$(mib "$lim_commit_free_kib")"
     fi
 
-    # Connection tracking.
+    # Connection tracking. Above the table's size: refused. Above its free
+    # entries: "busy", what earlier runs left (a closed connection's entry
+    # stays 120 s in TIME_WAIT; a run at c=5000 over HTTP/1.1 leaves
+    # 55,000), which limits_enforce waits out.
     local tracked=$((upstream + (grpc == 1 ? 2 : c)))
-    if [ -n "$lim_conntrack_free" ] && [ "$tracked" -gt "$lim_conntrack_free" ]; then
-        printf 'refuse\t%s at c=%s keeps ~%s connections open; the connection-tracking table has %s free entries (nf_conntrack_max %s)\n' \
+    if [ -n "$lim_conntrack_free" ] && [ "$tracked" -gt "$lim_conntrack_max" ]; then
+        printf 'refuse\t%s at c=%s keeps ~%s connections open; the connection-tracking table holds %s (nf_conntrack_max)\n' \
+            "$v" "$c" "$(group "$tracked")" "$(group "$lim_conntrack_max")"
+    elif [ -n "$lim_conntrack_free" ] && [ "$tracked" -gt "$lim_conntrack_free" ]; then
+        printf 'busy\t%s at c=%s keeps ~%s connections open; the connection-tracking table has %s free entries of %s (nf_conntrack_max): the rest are connections of earlier runs, kept 120 s after they closed\n' \
             "$v" "$c" "$(group "$tracked")" "$(group "$lim_conntrack_free")" "$(group "$lim_conntrack_max")"
     fi
 
@@ -445,21 +456,38 @@ point_check() {
         case $kind in
             refuse) reasons+=("$text") ;;
             warn) printf 'run.sh: warning: %s\n' "$text" >&2 ;;
+            busy) ;; # waited out when the point starts (limits_enforce)
         esac
     done < <(limits_check "$1" "$2")
     [ ${#reasons[@]} -eq 0 ] || joined '; ' "${reasons[@]}"
 }
 
-# limits_enforce VARIANT C: a single run: its warnings, and exit 1 with
-# every refusal when it cannot fit.
+# limits_enforce VARIANT C: a single run, or a point of a matrix when it
+# starts: its warnings, and exit 1 with every refusal when it cannot fit.
+# What earlier runs hold and will let go (busy) is waited out, at most
+# limits_busy_wait_s, showing what it waits for.
+limits_busy_wait_s=150
 limits_enforce() {
-    local kind text refused=0
+    local kind text refused busy waited=0 shown=
     [ "$limit_check" = 1 ] || return 0
-    while IFS=$'\t' read -r kind text; do
-        case $kind in
-            refuse) printf 'run.sh: cannot run: %s\n' "$text" >&2; refused=1 ;;
-            warn) printf 'run.sh: warning: %s\n' "$text" >&2 ;;
-        esac
-    done < <(limits_check "$1" "$2")
-    [ "$refused" = 0 ] || die "nothing was started (the limits were checked before the run; --no-limit-check skips the check)"
+    while :; do
+        refused=0 busy=
+        while IFS=$'\t' read -r kind text; do
+            case $kind in
+                refuse) printf 'run.sh: cannot run: %s\n' "$text" >&2; refused=1 ;;
+                busy) busy=$text ;;
+                # (a matrix gave its points' warnings with its plan)
+                warn) [ "$waited" -gt 0 ] || [ "$in_matrix" = 1 ] || printf 'run.sh: warning: %s\n' "$text" >&2 ;;
+            esac
+        done < <(limits_ready=; limits_check "$1" "$2")
+        [ "$refused" = 0 ] || die "nothing was started (the limits were checked before the run; --no-limit-check skips the check)"
+        [ -n "$busy" ] || return 0
+        if [ "$waited" -ge "$limits_busy_wait_s" ]; then
+            printf 'run.sh: cannot run: %s (waited %s s)\n' "$busy" "$waited" >&2
+            die "nothing was started (the limits were checked before the run; --no-limit-check skips the check)"
+        fi
+        [ -n "$shown" ] || { say "waiting (at most $limits_busy_wait_s s): $busy"; shown=1; }
+        sleep 2
+        waited=$((waited + 2))
+    done
 }

@@ -34,6 +34,40 @@ program_path() {
     fi
 }
 
+# free_ports N [RUN]: N TCP ports that no socket of the host holds
+# (listening or connected: /proc/net/tcp and tcp6), outside the ephemeral
+# range (no client's connect takes one meanwhile), searched from a start
+# that differs from run to run (two runs at once do not race for the same
+# one). RUN: the first one printed starts RUN consecutive free ports
+# (slowapi --ports), the others after the run. For --network host, and
+# for slowapi's ports natively when there are several (its own pick, port
+# 0, finds few free runs in an ephemeral range that a big run fills).
+free_ports() {
+    local n=$1 run=${2:-1} low high first last port used=() found=0 tries=0 hex i
+    read -r low high </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || { low=32768 high=60999; }
+    if [ "$low" -gt 12000 ]; then first=10000 last=$((low - 1)); else first=$((high + 1)) last=65535; fi
+    [ "$last" -gt "$first" ] || die "no port range outside the ephemeral ports ($low-$high) to pick from"
+    while read -r hex; do used[16#$hex]=1; done < <(awk 'FNR > 1 { split($2, a, ":"); print a[2] }' \
+        /proc/net/tcp /proc/net/tcp6 2>/dev/null)
+    port=$((first + ($$ * 97 + RANDOM) % (last - first + 1)))
+    while [ "$found" -lt "$n" ]; do
+        tries=$((tries + 1))
+        [ "$tries" -le $((last - first + 1)) ] || die "no $n free ports in $first-$last"
+        local want=1
+        [ "$found" -gt 0 ] || want=$run
+        for ((i = 0; i < want; i++)); do
+            [ $((port + i)) -le "$last" ] && [ -z "${used[port + i]:-}" ] || break
+        done
+        if [ "$i" = "$want" ]; then
+            echo "$port"
+            for ((i = 0; i < want; i++)); do used[port + i]=1; done
+            found=$((found + 1))
+        fi
+        port=$((port + 1))
+        [ "$port" -le "$last" ] || port=$first
+    done
+}
+
 # start_native NAME CPUS PROGRAM [VAR=VALUE...] [ARG...]: start PROGRAM
 # (program_path) on CPUS, its stderr in $work_dir/NAME.log; sets $port.
 start_native() {
@@ -74,7 +108,10 @@ run_native() {
 
     [ "$program" != lab-python ] || python_check
     say "starting slowapi and $variant on 127.0.0.1"
+    local LAB_PORT=0
+    [ "$slowapi_ports" = 1 ] || LAB_PORT=$(free_ports 1 "$slowapi_ports") || exit 1
     start_native slowapi "$slowapi_cpus" slowapi "WORKERS=$slowapi_workers" "PORTS=$slowapi_ports"
+    LAB_PORT=0
     local slowapi_port=$port
     # shellcheck disable=SC2086 # the settings are words
     start_native server "$server_cpus" "$program" $settings \

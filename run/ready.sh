@@ -2,8 +2,8 @@
 # and wait on its ready pipe, never on a sleep.
 
 # lab_start NAME DIR CMD...: run CMD --host 127.0.0.1 --port 0 --ready-fd 3
-# in the background, its stderr in DIR/NAME.log, and wait (at most
-# LAB_READY_TIMEOUT_S, 10 s) for the port it reports. Sets $port and
+# (--port LAB_PORT when set) in the background, its stderr in DIR/NAME.log,
+# and wait (at most LAB_READY_TIMEOUT_S, 10 s) for the port it reports. Sets $port and
 # $started_pid; when no port comes (it died, or hung), prints its log and
 # returns 1.
 lab_start() {
@@ -11,7 +11,7 @@ lab_start() {
     shift 2
     rm -f "$fifo"
     mkfifo "$fifo"
-    "$@" --host 127.0.0.1 --port 0 --ready-fd 3 3>"$fifo" 2>"$dir/$name.log" &
+    "$@" --host 127.0.0.1 --port "${LAB_PORT:-0}" --ready-fd 3 3>"$fifo" 2>"$dir/$name.log" &
     started_pid=$!
     port=
     # Ends at once with nothing if the program dies first (the pipe's only

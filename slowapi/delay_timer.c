@@ -18,12 +18,14 @@
 
 static void delay_timer_on_poll(uv_poll_t *poll, int status, int events);
 
-int delay_timer_init(uv_loop_t *loop, delay_timer_t *t, delay_due_cb due_cb)
+int delay_timer_init(uv_loop_t *loop, delay_timer_t *t, delay_due_cb due_cb,
+                     delay_done_cb done_cb)
 {
     memset(t, 0, sizeof *t);
     t->fd = -1; /* before anything can fail: delay_timer_free checks it */
     deadline_heap_init(&t->heap);
     t->due_cb = due_cb;
+    t->done_cb = done_cb;
     t->fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     if (t->fd < 0)
         return -errno;
@@ -106,6 +108,8 @@ static int delay_timer_answer_due(delay_timer_t *t)
         d = deadline_heap_min(&t->heap);
     }
     t->running = 0;
+    if (t->done_cb != NULL)
+        t->done_cb(t);
     return 1;
 }
 

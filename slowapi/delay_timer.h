@@ -24,6 +24,9 @@ typedef struct delay_timer_s delay_timer_t;
 /* d is due (now >= d->due_ns) and no longer queued. May add or cancel
  * deadlines. */
 typedef void (*delay_due_cb)(delay_timer_t *t, deadline_t *d);
+/* A run has answered what was due: the owner writes out what the answers
+ * queued (an h2c connection's due answers go out in one write). */
+typedef void (*delay_done_cb)(delay_timer_t *t);
 
 struct delay_timer_s {
     deadline_heap_t heap;
@@ -33,12 +36,14 @@ struct delay_timer_s {
     uint64_t armed_ns;  /* the timerfd's expiry; 0 = disarmed */
     int running;        /* inside delay_timer_run: arm once, at the end */
     delay_due_cb due_cb;
+    delay_done_cb done_cb; /* NULL: none */
     void *data;         /* the owner's */
 };
 
 /* Returns 0 or a negative errno / libuv error; on failure nothing is left
  * open except what delay_timer_free releases. */
-int delay_timer_init(uv_loop_t *loop, delay_timer_t *t, delay_due_cb due_cb);
+int delay_timer_init(uv_loop_t *loop, delay_timer_t *t, delay_due_cb due_cb,
+                     delay_done_cb done_cb);
 
 /* Queue d (d->due_ns set by the caller). Returns 0 or a negative errno
  * (-ENOMEM, or timerfd_settime's error); d is then not queued. */

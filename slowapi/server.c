@@ -170,6 +170,12 @@ static void server_on_due(delay_timer_t *t, deadline_t *d)
     w->due_cb(w);
 }
 
+/* server->delays' done_cb: the answers of the run go out. */
+static void server_on_due_done(delay_timer_t *t)
+{
+    h2_flush_answered(t->data);
+}
+
 static void server_stop(server_t *s)
 {
     if (s->stopping)
@@ -268,7 +274,7 @@ int server_run(const slowapi_config_t *config)
     (void)uv_check_init(&s->loop, &s->accept_check);
     s->resume_timer.data = s->accept_check.data = s;
     stats_init(&s->stats, config->calls_total);
-    rc = delay_timer_init(&s->loop, &s->delays, server_on_due);
+    rc = delay_timer_init(&s->loop, &s->delays, server_on_due, server_on_due_done);
     s->delays.data = s;
 
     if (rc < 0)

@@ -101,6 +101,7 @@ typedef struct server_s {
     conn_t *conns;          /* every open connection, to close them on stop */
     size_t conn_count;
     delay_timer_t delays;   /* every request waiting for its answer */
+    h2_session_t *h2_answered; /* h2c sessions with answers to write (h2.c) */
     slowapi_stats_t stats;
     int accept_held;        /* libuv holds an accepted socket for us */
     int accepts_this_iteration;
@@ -206,5 +207,8 @@ int h2_session_recv(h2_session_t *h, const char *data, size_t len);
 void h2_session_cancel(h2_session_t *h);
 /* After the connection's handles are closed (h may be NULL). */
 void h2_session_free(h2_session_t *h);
+/* Write out the answers the last run of server->delays queued: one write
+ * per h2c connection, not one per answer. */
+void h2_flush_answered(server_t *s);
 
 #endif

@@ -143,7 +143,7 @@ fi
 # clients x 10 calls, 45 connections a port): a run of 3 free ports on the
 # host, and the Compose file's SLOWAPI_PORTS reaching slowapi and the server.
 
-if LAB_EPHEMERAL_PORTS=50 ./run.sh event-loop io -c 10 -d 3 --delay 0.1 --no-build --network host \
+if LAB_EPHEMERAL_PORTS=90 ./run.sh event-loop io -c 10 -d 3 --delay 0.1 --no-build --network host \
         --out "$tmp/host" >"$tmp/host.log" 2>&1; then
     pass "run.sh event-loop io --network host exits 0"
 else

@@ -98,9 +98,9 @@ NOFILE=5000 refused fds4 'event-loop-4 at c=2000 over HTTP/1.1 needs ~5,564 desc
 
 # ---- ephemeral ports to slowapi: more ports, or refused ------------------
 # LAB_EPHEMERAL_PORTS stands in for the range: 100 clients x 10 calls = 1,000
-# connections over HTTP/1.1, 9/10 of 500 a port: slowapi gets 3 ports (and
+# connections over HTTP/1.1, half of 900 a port: slowapi gets 3 ports (and
 # 3 workers), the server spreads its calls over them, and the run is whole.
-LAB_EPHEMERAL_PORTS=500 lab ports event-loop io --native -c 100 -d 2 --delay 0.1 --timeout 5 \
+LAB_EPHEMERAL_PORTS=900 lab ports event-loop io --native -c 100 -d 2 --delay 0.1 --timeout 5 \
     --out "$tmp/ports"
 check "a run past one port's ephemeral range runs: exit 0" test "$status" = 0
 [ "$status" = 0 ] || show_log "$tmp/ports.log"
@@ -111,11 +111,11 @@ check "slowapi listened on 3 ports, the server called all 3" \
 check "every request had its 10 calls answered" \
     jq_true '.summary.failures == 0 and .summary.ok > 0 and .verify.verdict == "ok" and .verify.calls_per_answer == 10' \
     "${report:-/nonexistent}"
-LAB_EPHEMERAL_PORTS=50 refused ports17 \
+LAB_EPHEMERAL_PORTS=100 refused ports17 \
     'event-loop at c=100 over HTTP/1.1 opens ~1,000 connections to slowapi' \
     'slowapi listens on 16 at most' 'use --upstream-http 2' \
     -- event-loop io --native -c 100 -d 3
-LAB_EPHEMERAL_PORTS=500 refused ports_python \
+LAB_EPHEMERAL_PORTS=900 refused ports_python \
     'a Python deployment calls one port' -- py-uvicorn-1 io --native -c 100 -d 3
 
 # ---- loadgen, one process ------------------------------------------------
