@@ -4,9 +4,10 @@
 # matrix per mode (run.sh's --sweep c=...), each with rps, p50, p99,
 # failures, server CPU per request and peak memory per point, and its
 # charts (rps and p99 against c). The upstream is h2c by default: over
-# HTTP/1.1, c=10,000 would need 110,000 sockets in the server and 100,000
-# ephemeral ports to one slowapi address, which run.sh's limit check
-# refuses with its figures (try -u 1.1 to see it). The clients start
+# HTTP/1.1, c=10,000 would need 110,000 sockets in the server, more than
+# even event-loop-4's four processes may hold, which run.sh's limit check
+# refuses with its figures (try -u 1.1 to see it), and at c=5,000 run.sh
+# spreads the 50,000 upstream connections over 4 slowapi ports. The clients start
 # evenly over the first second (run.sh --ramp 1, the delay): started all
 # at once, a closed loop's rounds arrive as one burst each and queue behind
 # it (README, "Closed loops in step"); the warm-up leaves that second out.

@@ -63,7 +63,10 @@
 #
 # LAB_MEM_AVAILABLE_MIB stands in for MemAvailable (the tests' refusal),
 # LAB_EPHEMERAL_PORTS for the size of the ephemeral range (the tests' runs
-# on several slowapi ports, at a concurrency a test can afford).
+# on several slowapi ports, at a concurrency a test can afford),
+# LAB_CONNTRACK ("count max") for the connection-tracking table and
+# LAB_BUSY_WAIT_S for how long limits_enforce waits (the tests' refusal
+# and wait).
 
 limits_fd_margin=64
 # slowapi's ports at most (slowapi/slowapi.h), and the connections a run
@@ -146,7 +149,11 @@ limits_read() {
         lim_commit_free_kib=$(awk '/^CommitLimit:/ { l = $2 } /^Committed_AS:/ { c = $2 } END { print l - c }' /proc/meminfo)
     fi
     lim_conntrack_free=
-    if [ -r /proc/sys/net/netfilter/nf_conntrack_max ] && [ -r /proc/sys/net/netfilter/nf_conntrack_count ]; then
+    local count
+    if [ -n "${LAB_CONNTRACK:-}" ]; then
+        read -r count lim_conntrack_max <<<"$LAB_CONNTRACK"
+        lim_conntrack_free=$((lim_conntrack_max - count))
+    elif [ -r /proc/sys/net/netfilter/nf_conntrack_max ] && [ -r /proc/sys/net/netfilter/nf_conntrack_count ]; then
         lim_conntrack_max=$(cat /proc/sys/net/netfilter/nf_conntrack_max)
         lim_conntrack_free=$((lim_conntrack_max - $(cat /proc/sys/net/netfilter/nf_conntrack_count)))
     fi
@@ -466,7 +473,7 @@ point_check() {
 # starts: its warnings, and exit 1 with every refusal when it cannot fit.
 # What earlier runs hold and will let go (busy) is waited out, at most
 # limits_busy_wait_s, showing what it waits for.
-limits_busy_wait_s=150
+limits_busy_wait_s=${LAB_BUSY_WAIT_S:-150}
 limits_enforce() {
     local kind text refused busy waited=0 shown=
     [ "$limit_check" = 1 ] || return 0

@@ -118,6 +118,18 @@ LAB_EPHEMERAL_PORTS=100 refused ports17 \
 LAB_EPHEMERAL_PORTS=900 refused ports_python \
     'a Python deployment calls one port' -- py-uvicorn-1 io --native -c 100 -d 3
 
+# ---- connection tracking: refused, or waited out ------------------------
+# LAB_CONNTRACK ("count max") stands in for the table. Above its size:
+# refused. Above its free entries only (what earlier runs left): waited
+# for, at most LAB_BUSY_WAIT_S (150 s), saying so, then refused.
+LAB_CONNTRACK="0 500" refused conntrack_size \
+    'keeps ~1,100 connections open; the connection-tracking table holds 500' \
+    -- event-loop io --native -c 100 -d 3
+LAB_CONNTRACK="99500 100000" LAB_BUSY_WAIT_S=2 refused conntrack_busy \
+    'waiting (at most 2 s): event-loop at c=100 keeps ~1,100 connections open' \
+    'the rest are connections of earlier runs' '(waited 2 s)' \
+    -- event-loop io --native -c 100 -d 3
+
 # ---- loadgen, one process ------------------------------------------------
 NOFILE=5000 refused loadgen 'loadgen at c=6000 needs ~6,064 descriptors in its one process' \
     'the hard limit is 5,000' -- threadpool-50 io --native -c 6000 --fanout 1 -d 3
