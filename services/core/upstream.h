@@ -105,8 +105,8 @@ void upstream_set_transport_state(upstream_t *up, void *state);
 const server_config_t *upstream_config(upstream_t *up);
 
 /* The request target and authority, parsed once from SLOW_API_URL:
- * path with query ("/?delay=1") and "host:port" (the port this client
- * calls). */
+ * path with query ("/?delay=1") and "host[:port]" as the URL had it, with
+ * this client's port when that is not the URL's (SLOW_API_PORTS). */
 const char *upstream_path(upstream_t *up);
 const char *upstream_authority(upstream_t *up);
 
