@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -24,6 +23,7 @@
 #include "loadgen.h"
 #include "log.h"
 #include "parse.h"
+#include "process.h"
 #include "progress.h"
 #include "report.h"
 #include "run.h"
@@ -424,25 +424,20 @@ static void parse_args(int argc, char **argv, lg_config_t *cfg)
  * connection gets one. */
 static void check_fd_limit(const lg_config_t *cfg)
 {
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-        die_usage("getrlimit(RLIMIT_NOFILE): %s", strerror(errno));
-    if (rl.rlim_cur < rl.rlim_max) {
-        struct rlimit want = {.rlim_cur = rl.rlim_max, .rlim_max = rl.rlim_max};
-        if (setrlimit(RLIMIT_NOFILE, &want) == 0)
-            rl.rlim_cur = rl.rlim_max;
-        else
-            log_debug("setrlimit(RLIMIT_NOFILE, %llu): %s", (unsigned long long)rl.rlim_max,
-                      strerror(errno));
-    }
+    rlim_t limit;
+    int rc = process_raise_nofile(&limit);
+    if (rc < 0 && limit == 0)
+        die_usage("the open-file limit: %s", strerror(-rc));
+    if (rc < 0)
+        log_debug("raising the open-file limit: %s", strerror(-rc));
     unsigned long long need = (unsigned long long)cfg->connections +
                               (unsigned long long)cfg->threads * LG_FDS_PER_THREAD +
                               LG_FDS_RESERVED;
-    if (rl.rlim_cur != RLIM_INFINITY && need > rl.rlim_cur)
+    if (limit != RLIM_INFINITY && need > limit)
         die_usage("-c %ld needs %llu file descriptors (%ld connections + %d per thread + %d), "
                   "limit is %llu (raise ulimit -n)",
                   cfg->connections, need, cfg->connections, LG_FDS_PER_THREAD, LG_FDS_RESERVED,
-                  (unsigned long long)rl.rlim_cur);
+                  (unsigned long long)limit);
 }
 
 /* The progress file's first line, while loadgen waits for the server. */

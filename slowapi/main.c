@@ -11,10 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 
 #include "log.h"
 #include "parse.h"
+#include "process.h"
 
 #define EXIT_USAGE 2
 /* 10,000 waiting requests plus some room: below this we say so at start. */
@@ -211,25 +211,17 @@ static int load_config(slowapi_config_t *config, int argc, char **argv)
  * is as far as an unprivileged process may go. Returns the limit in force. */
 static rlim_t raise_nofile_limit(void)
 {
-    struct rlimit limit;
-    if (getrlimit(RLIMIT_NOFILE, &limit) < 0) {
-        log_warn("getrlimit(RLIMIT_NOFILE): %s", strerror(errno));
-        return 1024;
-    }
-    if (limit.rlim_cur < limit.rlim_max) {
-        rlim_t soft = limit.rlim_cur;
-        limit.rlim_cur = limit.rlim_max;
-        if (setrlimit(RLIMIT_NOFILE, &limit) < 0) {
-            log_warn("setrlimit(RLIMIT_NOFILE, %llu): %s", (unsigned long long)limit.rlim_max,
-                     strerror(errno));
-            limit.rlim_cur = soft;
-        }
-    }
-    if (limit.rlim_cur < NOFILE_WANTED)
+    rlim_t limit;
+    int rc = process_raise_nofile(&limit);
+    if (rc < 0)
+        log_warn("raising the open-file limit: %s", strerror(-rc));
+    if (limit == 0)
+        limit = 1024; /* none could be read: the usual default */
+    if (limit < NOFILE_WANTED)
         log_warn("open file limit is %llu (< %d): fewer than 10,000 requests can wait at "
                  "once; raise ulimit -n (Compose: ulimits.nofile)",
-                 (unsigned long long)limit.rlim_cur, NOFILE_WANTED);
-    return limit.rlim_cur;
+                 (unsigned long long)limit, NOFILE_WANTED);
+    return limit;
 }
 
 int main(int argc, char **argv)

@@ -21,12 +21,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "net.h"
+#include "process.h"
 
 #define WORKERS_MAX 64
 
@@ -123,8 +123,8 @@ int workers_run(slowapi_config_t *config)
             return 1;
         }
         if (pids[i] == 0) {
-            if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
-                _exit(1);
+            if (process_die_with_parent(parent, SIGTERM) < 0)
+                _exit(1); /* the parent is gone already */
             (void)sigprocmask(SIG_UNBLOCK, &stop, NULL);
             close_all(holds, config->ports);
             (void)close(ready[0]);

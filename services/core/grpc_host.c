@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 
 #include <grpc/grpc_security.h>
 #include <grpc/support/time.h>
@@ -29,18 +28,6 @@ gpr_timespec grpc_host_deadline_ms(long ms)
     return gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis(ms, GPR_TIMESPAN));
 }
 
-/* Each call holds a stream, not a descriptor; but each client connection
- * is one, as in every variant. */
-static void raise_open_file_limit(void)
-{
-    struct rlimit lim;
-    if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
-        lim.rlim_cur = lim.rlim_max;
-        if (setrlimit(RLIMIT_NOFILE, &lim) < 0)
-            log_warn("setrlimit(RLIMIT_NOFILE): %s", strerror(errno));
-    }
-}
-
 grpc_host_t *grpc_host_new(const server_config_t *cfg)
 {
     grpc_host_t *host = calloc(1, sizeof *host);
@@ -49,7 +36,9 @@ grpc_host_t *grpc_host_new(const server_config_t *cfg)
         exit(1);
     }
     host->cfg = cfg;
-    raise_open_file_limit();
+    /* Each call holds a stream, not a descriptor; but each client
+     * connection is one, as in every variant. */
+    server_raise_open_file_limit();
     grpc_init();
     /* A request is an empty message: a larger one is refused by gRPC
      * (RESOURCE_EXHAUSTED). No SO_REUSEPORT: a port in use is an error. */

@@ -7,36 +7,30 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "net.h"
+#include "process.h"
 
 volatile sig_atomic_t server_stopping;
 
 /* A server at concurrency c with fan-out f holds about (f + 1) * c sockets. */
-static void raise_open_file_limit(void)
+void server_raise_open_file_limit(void)
 {
-    struct rlimit lim;
-    if (getrlimit(RLIMIT_NOFILE, &lim) < 0) {
-        log_warn("getrlimit(RLIMIT_NOFILE): %s", strerror(errno));
-        return;
-    }
-    if (lim.rlim_cur < lim.rlim_max) {
-        lim.rlim_cur = lim.rlim_max;
-        if (setrlimit(RLIMIT_NOFILE, &lim) < 0)
-            log_warn("setrlimit(RLIMIT_NOFILE, %llu): %s", (unsigned long long)lim.rlim_max,
-                     strerror(errno));
-    }
-    log_debug("open-file limit %llu", (unsigned long long)lim.rlim_cur);
+    rlim_t limit;
+    int rc = process_raise_nofile(&limit);
+    if (rc < 0)
+        log_warn("raising the open-file limit: %s (it stays %llu)", strerror(-rc),
+                 (unsigned long long)limit);
+    log_debug("open-file limit %llu", (unsigned long long)limit);
 }
 
 int server_open_socket(const server_config_t *cfg, int port, int backlog, int reuseport,
                        int nonblock)
 {
     char err[NET_ERR_LEN];
-    raise_open_file_limit();
+    server_raise_open_file_limit();
     int fd = net_listen_tcp(cfg->host, port, backlog, reuseport, nonblock, err);
     if (fd < 0) {
         log_error("cannot listen: %s", err);

@@ -77,6 +77,9 @@ extern const server_config_t *server_config;
  * transport, fan-out, upstream. Returns its length, or -1 if cap is short. */
 int server_describe_json(char *buf, size_t cap);
 
+/* The soft open-file limit up to the hard one (a warning when it cannot). */
+void server_raise_open_file_limit(void);
+
 /* Raise the open-file limit, listen (SO_REUSEPORT when reuseport, so more
  * processes can share the port), log and notify the ready pipe. Exits 1
  * with a clear message when it cannot listen. Returns the socket. */

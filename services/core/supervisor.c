@@ -12,7 +12,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,6 +19,7 @@
 #include "clock.h"
 #include "log.h"
 #include "net.h"
+#include "process.h"
 
 /* A worker that dies this soon after it started is restarted only after
  * this long, so a worker that cannot run does not become a fork loop. */
@@ -64,7 +64,7 @@ void supervisor_worker_ready(void)
 /* In the child: its socket, its signals, then the worker's whole life. */
 static void run_worker(master_t *m, int index, pid_t master_pid)
 {
-    if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != master_pid)
+    if (process_die_with_parent(master_pid, SIGTERM) < 0)
         _exit(1); /* the master is gone already */
     (void)close(m->signal_fd);
     (void)close(m->ready_rd);
