@@ -12,11 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "log.h"
 #include "parse.h"
 #include "process.h"
 
-#define EXIT_USAGE 2
 /* 10,000 waiting requests plus some room: below this we say so at start. */
 #define NOFILE_WANTED 11000
 /* Descriptors that are not connections: stdio, epoll, libuv's signal pipes
@@ -69,7 +69,7 @@ static const struct option long_options[] = {
 /* Messages for bad usage: "slowapi: what: why" on stderr. */
 static void usage_error(const char *what, const char *why)
 {
-    fprintf(stderr, "slowapi: %s: %s\n", what, why);
+    cli_usage_error("slowapi", what, "%s", why);
 }
 
 /* what names the source in messages: a flag ("--port") or a variable. */
@@ -99,9 +99,10 @@ static int set_host(const char *what, const char *text, const char **out)
     return 0;
 }
 
-/* One setting from a flag or the environment. */
-static int set_option(slowapi_config_t *config, int option, const char *what, const char *text)
+/* One setting from a flag or the environment (config is arg). */
+static int set_option(int option, const char *what, const char *text, void *arg)
 {
+    slowapi_config_t *config = arg;
     switch (option) {
     case OPT_PORT:
         return set_int(what, text, 0, 65535, &config->port);
@@ -120,29 +121,10 @@ static int set_option(slowapi_config_t *config, int option, const char *what, co
     }
 }
 
-static int load_environment(slowapi_config_t *config)
-{
-    static const struct {
-        const char *name;
-        int option;
-    } vars[] = {
-        {"PORT", OPT_PORT},
-        {"HOST", OPT_HOST},
-        {"BACKLOG", OPT_BACKLOG},
-        {"READY_FD", OPT_READY_FD},
-        {"WORKERS", OPT_WORKERS},
-        {"PORTS", OPT_PORTS},
-    };
-    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
-        const char *text = getenv(vars[i].name);
-        /* Empty counts as unset, as ${PORT:-8001} would have it: Compose
-         * files often pass variables through whether set or not. */
-        if (text != NULL && *text != '\0' &&
-            set_option(config, vars[i].option, vars[i].name, text) < 0)
-            return -1;
-    }
-    return 0;
-}
+static const cli_env_t env_vars[] = {
+    {"PORT", OPT_PORT},       {"HOST", OPT_HOST},       {"BACKLOG", OPT_BACKLOG},
+    {"READY_FD", OPT_READY_FD}, {"WORKERS", OPT_WORKERS}, {"PORTS", OPT_PORTS},
+};
 
 /* Returns 0 to run, 1 when --help was answered, -1 on bad usage. */
 static int load_config(slowapi_config_t *config, int argc, char **argv)
@@ -155,7 +137,7 @@ static int load_config(slowapi_config_t *config, int argc, char **argv)
         .workers = 1,
         .ports = 1,
     };
-    if (load_environment(config) < 0)
+    if (cli_apply_env(env_vars, sizeof env_vars / sizeof env_vars[0], set_option, config) < 0)
         return -1;
     opterr = 0; /* our messages, in the lab's "program: message" form */
     int option;
@@ -178,7 +160,7 @@ static int load_config(slowapi_config_t *config, int argc, char **argv)
         const char *name = long_options[option - OPT_PORT].name;
         char what[32];
         snprintf(what, sizeof what, "--%s", name);
-        if (set_option(config, option, what, optarg) < 0)
+        if (set_option(option, what, optarg, config) < 0)
             return -1;
     }
     if (optind < argc) {
@@ -229,11 +211,11 @@ int main(int argc, char **argv)
     slowapi_config_t config;
     if (log_init("slowapi") < 0) {
         usage_error("LOG_LEVEL", "not one of error, warn, info, debug");
-        return EXIT_USAGE;
+        return CLI_EXIT_USAGE;
     }
     int rc = load_config(&config, argc, argv);
     if (rc != 0)
-        return rc > 0 ? 0 : EXIT_USAGE;
+        return rc > 0 ? 0 : CLI_EXIT_USAGE;
     /* libuv writes with write(2): a client that has gone would raise
      * SIGPIPE, whose default action ends the process. */
     if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) {

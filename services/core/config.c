@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "log.h"
 #include "parse.h"
 
@@ -98,8 +99,8 @@ static void usage(const variant_t *v, FILE *out)
 
 static void die_usage(const variant_t *v, const char *what, const char *value, const char *why)
 {
-    fprintf(stderr, "%s: %s '%s': %s (see --help)\n", v->name, what, value, why);
-    exit(2);
+    cli_usage_error(v->name, what, "'%s': %s (see --help)", value, why);
+    exit(CLI_EXIT_USAGE);
 }
 
 static long want_long(const variant_t *v, const char *what, const char *s, long min, long max)
@@ -232,6 +233,21 @@ static void apply(const variant_t *v, server_config_t *cfg, int opt, const char 
     }
 }
 
+/* The environment's settings, of the model's settings only: one
+ * environment serves every variant. */
+typedef struct {
+    const variant_t *v;
+    server_config_t *cfg;
+} env_target_t;
+
+static int apply_env(int opt, const char *what, const char *text, void *arg)
+{
+    env_target_t *t = arg;
+    if (model_has(t->v, opt))
+        apply(t->v, t->cfg, opt, what, text);
+    return 0;
+}
+
 static const struct option long_options[] = {
     {"variant", required_argument, NULL, OPT_VARIANT},
     {"host", required_argument, NULL, OPT_HOST},
@@ -255,7 +271,7 @@ static const struct option long_options[] = {
     {NULL, 0, NULL, 0},
 };
 
-static const struct { const char *env; int opt; } env_options[] = {
+static const cli_env_t env_options[] = {
     {"VARIANT", OPT_VARIANT}, {"HOST", OPT_HOST}, {"PORT", OPT_PORT}, {"BACKLOG", OPT_BACKLOG},
     {"SLOW_API_URL", OPT_URL}, {"SLOW_API_PORTS", OPT_URL_PORTS}, {"FANOUT", OPT_FANOUT},
     {"UPSTREAM_TIMEOUT", OPT_UPSTREAM_TIMEOUT}, {"UPSTREAM_HTTP", OPT_UPSTREAM_HTTP},
@@ -288,11 +304,9 @@ void server_config_load(server_config_t *cfg, const variant_t *variant, int argc
 
     if (log_init(variant->name) < 0)
         die_usage(variant, "LOG_LEVEL", getenv("LOG_LEVEL"), "must be error, warn, info or debug");
-    for (size_t i = 0; i < sizeof env_options / sizeof env_options[0]; i++) {
-        const char *value = getenv(env_options[i].env);
-        if (value != NULL && *value != '\0' && model_has(variant, env_options[i].opt))
-            apply(variant, cfg, env_options[i].opt, env_options[i].env, value);
-    }
+    env_target_t target = {variant, cfg};
+    (void)cli_apply_env(env_options, sizeof env_options / sizeof env_options[0], apply_env,
+                        &target); /* apply exits on a bad value */
     int opt;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
@@ -304,7 +318,7 @@ void server_config_load(server_config_t *cfg, const variant_t *variant, int argc
             const char *bad = argv[optind - 1];
             fprintf(stderr, "%s: %s '%s' (see --help)\n", variant->name,
                     opt == ':' ? "missing value for" : "unknown option", bad);
-            exit(2);
+            exit(CLI_EXIT_USAGE);
         }
         char what[32] = "";
         for (const struct option *o = long_options; o->name != NULL; o++)
@@ -313,13 +327,13 @@ void server_config_load(server_config_t *cfg, const variant_t *variant, int argc
         if (!model_has(variant, opt)) {
             fprintf(stderr, "%s: %s: the %s model has no such setting (see --help)\n",
                     variant->name, what, variant->name);
-            exit(2);
+            exit(CLI_EXIT_USAGE);
         }
         apply(variant, cfg, opt, what, optarg);
     }
     if (optind < argc) {
         fprintf(stderr, "%s: unexpected argument '%s' (see --help)\n", variant->name, argv[optind]);
-        exit(2);
+        exit(CLI_EXIT_USAGE);
     }
     cfg->slow_api_port = url_port(cfg->slow_api_url);
     if (cfg->slow_api_port < 0)
