@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #include "clock.h"
 #include "log.h"
@@ -90,6 +91,7 @@ struct conn_s {
     h2_session_t *h2;           /* CONN_H2's session */
     int keep_alive;             /* of the answer being sent */
     int status;                 /* of the answer being sent, for the log */
+    fault_t fault;              /* the waiting answer's (faults.h) */
     uint64_t parsed_ns;         /* clock_now_ns() when the request was parsed */
     char *in;                   /* received, not parsed yet (pipelining) */
     size_t in_len, in_cap;
@@ -444,6 +446,18 @@ static void conn_send(conn_t *c)
     c->state = CONN_WRITING;
 }
 
+/* An injected reset: RST rather than FIN (SO_LINGER 0), as a crashed or
+ * overloaded upstream gives; nothing of the answer is sent. */
+static void conn_reset(conn_t *c)
+{
+    uv_os_fd_t fd;
+    struct linger now = {.l_onoff = 1, .l_linger = 0};
+    if (uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0 &&
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &now, sizeof now) < 0)
+        log_debug("setsockopt(SO_LINGER): %s", strerror(errno));
+    conn_close(c);
+}
+
 /* server->delays says c's deadline has come. */
 static void conn_on_due(delayed_t *d)
 {
@@ -451,6 +465,10 @@ static void conn_on_due(delayed_t *d)
     /* The heap hands out a deadline only once the clock has reached it, so
      * the answer is never early; how late it is goes to GET /stats,
      * measured just before the write; calls_total counts the answer too. */
+    if (c->fault == FAULT_RESET) {
+        conn_reset(c);
+        return;
+    }
     uint64_t now_ns = clock_now_ns();
     stats_record_lateness(&c->server->stats, now_ns - d->deadline.due_ns);
     conn_send(c);
@@ -474,7 +492,13 @@ static void conn_answer(conn_t *c, const answer_t *answer, int keep_alive)
     /* The clock the deadlines are kept on (the timerfd's); read here, after
      * the parse, not at the start of the loop iteration. */
     c->parsed_ns = clock_now_ns();
-    if (answer->delay_ns == 0) {
+    c->fault = answer->fault;
+    if (c->fault == FAULT_HANG) {
+        /* Never answered: the request waits until its client leaves. */
+        c->state = CONN_DELAYING;
+        return;
+    }
+    if (answer->delay_ns == 0 && c->fault == FAULT_NONE) {
         conn_send(c);
         return;
     }
@@ -516,7 +540,7 @@ static size_t conn_parse(conn_t *c, const char *data, size_t len)
             if (conn_wants_h2c(c) && conn_upgrade_h2c(c, data + used, len - used))
                 return len;
             answer_t answer;
-            route_request(&c->req, &c->server->stats, &answer);
+            route_request(&c->req, c->server, &answer);
             conn_answer(c, &answer, c->req.keep_alive);
         } else if (st == HTTP_REQ_BAD) {
             conn_reject(c, 400, "malformed request");

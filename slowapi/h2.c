@@ -279,9 +279,17 @@ static void h2_stream_on_due(delayed_t *d)
     h2_session_t *h = st->h;
     /* Never early (the heap hands a deadline out only once it has passed);
      * how late goes to /stats, as for HTTP/1.1, just before the write, and
-     * calls_total counts the answer as for HTTP/1.1. */
-    stats_record_lateness(&h->server->stats, clock_now_ns() - d->deadline.due_ns);
-    if (h2_stream_answer(h, st) != 0) {
+     * calls_total counts the answer as for HTTP/1.1. An injected reset
+     * resets the stream alone (the connection carries other calls) and is
+     * no answer. */
+    int rv;
+    if (st->answer.fault == FAULT_RESET) {
+        rv = nghttp2_submit_rst_stream(h->ng, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_INTERNAL_ERROR);
+    } else {
+        stats_record_lateness(&h->server->stats, clock_now_ns() - d->deadline.due_ns);
+        rv = h2_stream_answer(h, st);
+    }
+    if (rv != 0) {
         conn_close(h->conn);
         return;
     }
@@ -323,7 +331,9 @@ void h2_flush_answered(server_t *s)
 static int h2_stream_complete(h2_session_t *h, h2_stream_t *st)
 {
     st->parsed_ns = clock_now_ns(); /* the deadlines' clock, as conn.c */
-    if (st->answer.delay_ns == 0)
+    if (st->answer.fault == FAULT_HANG)
+        return 0; /* never answered: the stream waits until it is reset or closed */
+    if (st->answer.delay_ns == 0 && st->answer.fault == FAULT_NONE)
         return h2_stream_answer(h, st) == 0 ? 0 : NGHTTP2_ERR_CALLBACK_FAILURE;
     st->delayed.deadline.due_ns = st->parsed_ns + st->answer.delay_ns;
     int rc = delay_timer_add(&h->server->delays, &st->delayed.deadline);
@@ -419,7 +429,7 @@ static int h2_on_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame, voi
         if (h->req_too_large)
             route_error(&st->answer, 431, "request header block too large");
         else
-            route_request(&h->req, &h->server->stats, &st->answer);
+            route_request(&h->req, h->server, &st->answer);
     }
     if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM)
         return h2_stream_complete(h, st);
@@ -574,7 +584,7 @@ int h2_session_upgrade(server_t *s, conn_t *c, uv_stream_t *stream, const char *
         goto error;
     /* The request was whole before the 101: answered as one on h2. */
     st->method = req->method;
-    route_request(req, &s->stats, &st->answer);
+    route_request(req, s, &st->answer);
     if (h2_stream_complete(h, st) != 0)
         goto error;
     *out = h;

@@ -47,13 +47,22 @@ static const char usage_text[] =
     "                 one process holds as many waiting requests as its open-file\n"
     "                 limit allows (WORKERS, default 1); /stats then reports the\n"
     "                 worker that answers it, but calls_total counts them all\n"
+    "  --faults SPEC  inject faults into GET /?delay=: NAME=PERCENT, comma-separated,\n"
+    "                 of error (500 after the delay), reset (the connection reset at\n"
+    "                 the deadline; over h2c the stream), hang (never answered) and\n"
+    "                 jitter (the delay times 1 +/- up to that share), e.g.\n"
+    "                 'error=5%,reset=2%,hang=1%,jitter=20%' (FAULTS, default none);\n"
+    "                 a request may set its own: /?delay=1&error=50&jitter=10\n"
+    "  --fault-seed N the faults' random seed (FAULT_SEED, default 1; worker i\n"
+    "                 uses N + i): the same seed, the same faults\n"
     "  --ready-fd FD  once listening, write the (first) port and a newline to FD and\n"
     "                 close it (READY_FD, default -1: none)\n"
     "  -h, --help     this text\n"
     "\n"
     "LOG_LEVEL=error|warn|info|debug (default info; debug logs every request).\n";
 
-enum { OPT_PORT = 256, OPT_HOST, OPT_BACKLOG, OPT_READY_FD, OPT_WORKERS, OPT_PORTS };
+enum { OPT_PORT = 256, OPT_HOST, OPT_BACKLOG, OPT_READY_FD, OPT_WORKERS, OPT_PORTS, OPT_FAULTS,
+       OPT_FAULT_SEED };
 
 static const struct option long_options[] = {
     {"port", required_argument, NULL, OPT_PORT},
@@ -62,6 +71,8 @@ static const struct option long_options[] = {
     {"ready-fd", required_argument, NULL, OPT_READY_FD},
     {"workers", required_argument, NULL, OPT_WORKERS},
     {"ports", required_argument, NULL, OPT_PORTS},
+    {"faults", required_argument, NULL, OPT_FAULTS},
+    {"fault-seed", required_argument, NULL, OPT_FAULT_SEED},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -116,6 +127,21 @@ static int set_option(int option, const char *what, const char *text, void *arg)
         return set_int(what, text, 1, 64, &config->workers);
     case OPT_PORTS:
         return set_int(what, text, 1, SLOWAPI_PORTS_MAX, &config->ports);
+    case OPT_FAULTS: {
+        char why[160];
+        if (faults_parse(text, &config->faults, why, sizeof why) < 0) {
+            usage_error(what, why);
+            return -1;
+        }
+        return 0;
+    }
+    case OPT_FAULT_SEED: {
+        int seed;
+        if (set_int(what, text, 0, INT_MAX, &seed) < 0)
+            return -1;
+        config->fault_seed = (uint64_t)seed;
+        return 0;
+    }
     default:
         return -1;
     }
@@ -124,6 +150,7 @@ static int set_option(int option, const char *what, const char *text, void *arg)
 static const cli_env_t env_vars[] = {
     {"PORT", OPT_PORT},       {"HOST", OPT_HOST},       {"BACKLOG", OPT_BACKLOG},
     {"READY_FD", OPT_READY_FD}, {"WORKERS", OPT_WORKERS}, {"PORTS", OPT_PORTS},
+    {"FAULTS", OPT_FAULTS},     {"FAULT_SEED", OPT_FAULT_SEED},
 };
 
 /* Returns 0 to run, 1 when --help was answered, -1 on bad usage. */
@@ -136,6 +163,7 @@ static int load_config(slowapi_config_t *config, int argc, char **argv)
         .ready_fd = -1,
         .workers = 1,
         .ports = 1,
+        .fault_seed = 1,
     };
     if (cli_apply_env(env_vars, sizeof env_vars / sizeof env_vars[0], set_option, config) < 0)
         return -1;

@@ -11,6 +11,8 @@
 #include "parse.h"
 
 #define DELAY_ERROR_MESSAGE "delay must be a number between 0 and 60"
+#define FAULTS_ERROR_MESSAGE \
+    "error, reset, hang and jitter are percents from 0 to 100; error, reset and hang at most 100 together"
 /* Longer than any sensible spelling of a number from 0 to 60. */
 #define DELAY_VALUE_MAX_CHARS 64
 
@@ -18,6 +20,7 @@ void route_error(answer_t *out, int status, const char *message)
 {
     out->status = status;
     out->delay_ns = 0;
+    out->fault = FAULT_NONE;
     int n = http_json_error(out->body, sizeof out->body, status, message);
     /* The messages are fixed and short; an empty body beats a wrong one. */
     out->body_len = n < 0 ? 0 : (size_t)n;
@@ -27,11 +30,29 @@ static void route_ok(answer_t *out, const char *body, size_t len, uint64_t delay
 {
     out->status = 200;
     out->delay_ns = delay_ns;
+    out->fault = FAULT_NONE;
     out->body_len = len;
     memcpy(out->body, body, len);
 }
 
-static void route_delay(const http_request_t *req, answer_t *out)
+/* This request's fault rates: the process's, each changed by a query
+ * parameter of its name (percent). Returns 0, or -1 for a bad one. */
+static int route_faults(const http_request_t *req, const faults_t *process, faults_t *f)
+{
+    static const char *const names[] = {"error", "reset", "hang", "jitter"};
+    *f = *process;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char value[DELAY_VALUE_MAX_CHARS];
+        double percent;
+        int n = http_request_query(req, names[i], value, sizeof value);
+        if (n == -ENOSPC || (n >= 0 && (parse_double(value, 0.0, 100.0, &percent) < 0 ||
+                                        faults_set(f, names[i], percent) < 0)))
+            return -1;
+    }
+    return f->error + f->reset + f->hang <= 1.0 + 1e-9 ? 0 : -1;
+}
+
+static void route_delay(const http_request_t *req, server_t *s, answer_t *out)
 {
     char value[DELAY_VALUE_MAX_CHARS];
     double delay_s = SLOWAPI_DEFAULT_DELAY_S;
@@ -49,7 +70,20 @@ static void route_delay(const http_request_t *req, answer_t *out)
         route_error(out, 500, "internal error");
         return;
     }
-    route_ok(out, body, (size_t)len, (uint64_t)llround(delay_s * 1e9));
+    faults_t faults;
+    if (route_faults(req, &s->config->faults, &faults) < 0) {
+        route_error(out, 400, FAULTS_ERROR_MESSAGE);
+        return;
+    }
+    uint64_t delay_ns = (uint64_t)llround(delay_s * 1e9);
+    fault_t fault = faults_any(&faults) ? faults_draw(&faults, &s->fault_rng, &delay_ns) : FAULT_NONE;
+    if (fault == FAULT_ERROR) {
+        route_error(out, 500, "injected fault");
+        out->delay_ns = delay_ns; /* an upstream that fails after its work */
+        return;
+    }
+    route_ok(out, body, (size_t)len, delay_ns);
+    out->fault = fault;
 }
 
 /* GET /stats[?reset=1]: the figures so far; reset=1 then starts a new
@@ -68,13 +102,15 @@ static void route_stats(const http_request_t *req, slowapi_stats_t *stats, answe
     }
     out->status = 200;
     out->delay_ns = 0;
+    out->fault = FAULT_NONE;
     out->body_len = (size_t)len;
     if (reset)
         stats_reset(stats);
 }
 
-void route_request(const http_request_t *req, slowapi_stats_t *stats, answer_t *out)
+void route_request(const http_request_t *req, server_t *s, answer_t *out)
 {
+    out->fault = FAULT_NONE; /* every route's, unless the delay route draws one */
     int is_delay = http_request_path_is(req, "/");
     int is_health = http_request_path_is(req, "/healthz");
     int is_stats = http_request_path_is(req, "/stats");
@@ -85,7 +121,7 @@ void route_request(const http_request_t *req, slowapi_stats_t *stats, answer_t *
     else if (is_health)
         route_ok(out, "{\"status\":\"ok\"}", sizeof "{\"status\":\"ok\"}" - 1, 0);
     else if (is_stats)
-        route_stats(req, stats, out);
+        route_stats(req, &s->stats, out);
     else
-        route_delay(req, out);
+        route_delay(req, s, out);
 }

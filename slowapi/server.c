@@ -274,6 +274,10 @@ int server_run(const slowapi_config_t *config)
     (void)uv_check_init(&s->loop, &s->accept_check);
     s->resume_timer.data = s->accept_check.data = s;
     stats_init(&s->stats, config->calls_total);
+    /* xorshift's state must not be 0; any seed maps to one that is not. */
+    s->fault_rng = config->fault_seed * 0x9E3779B97F4A7C15ULL + 1;
+    if (s->fault_rng == 0)
+        s->fault_rng = 1;
     rc = delay_timer_init(&s->loop, &s->delays, server_on_due, server_on_due_done);
     s->delays.data = s;
 

@@ -27,6 +27,7 @@
 #include <uv.h>
 
 #include "delay_timer.h"
+#include "faults.h"
 #include "histogram.h"
 #include "http_request.h"
 #include "http_response.h"
@@ -58,6 +59,8 @@ typedef struct {
     int reuseport;    /* listen with SO_REUSEPORT (a worker of several) */
     size_t max_conns; /* open connections at most, from RLIMIT_NOFILE */
     stats_counter_t *calls_total; /* shared memory made before any fork (main.c) */
+    faults_t faults;  /* FAULTS: every request's, which a query may change */
+    uint64_t fault_seed; /* FAULT_SEED; worker i draws from seed + i */
 } slowapi_config_t;
 
 typedef struct conn_s conn_t;
@@ -102,6 +105,7 @@ typedef struct server_s {
     size_t conn_count;
     delay_timer_t delays;   /* every request waiting for its answer */
     h2_session_t *h2_answered; /* h2c sessions with answers to write (h2.c) */
+    uint64_t fault_rng;     /* faults_draw's state (faults.h) */
     slowapi_stats_t stats;
     int accept_held;        /* libuv holds an accepted socket for us */
     int accepts_this_iteration;
@@ -120,13 +124,15 @@ typedef struct server_s {
 typedef struct {
     int status;
     uint64_t delay_ns; /* answer this long after the request was parsed */
+    fault_t fault;     /* at the deadline: reset instead, or never answer */
     char body[ANSWER_BODY_MAX];
     size_t body_len;
 } answer_t;
 
-/* A pure function of the request, except GET /stats: that one reads stats
- * (and with ?reset=1 resets them after reading). */
-void route_request(const http_request_t *req, slowapi_stats_t *stats, answer_t *out);
+/* A function of the request, except GET /stats, which reads s's stats
+ * (and with ?reset=1 resets them after reading), and the faults, drawn
+ * from s's generator. */
+void route_request(const http_request_t *req, server_t *s, answer_t *out);
 
 /* A JSON error answer without a delay (400 bad delay, 404, 405, 431, ...). */
 void route_error(answer_t *out, int status, const char *message);

@@ -131,6 +131,7 @@ int workers_run(slowapi_config_t *config)
             if (config->ready_fd >= 0)
                 (void)close(config->ready_fd);
             config->port = port + i % config->ports;
+            config->fault_seed += (uint64_t)i; /* each its own draws, still repeatable */
             config->reuseport = 1;
             config->ready_fd = ready[1];
             exit(server_run(config));

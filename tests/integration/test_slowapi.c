@@ -1377,6 +1377,125 @@ static void test_ports(void **state)
     assert_int_equal(proc_stop(&p, STOP_TIMEOUT_MS), 0);
 }
 
+/* ---- injected faults (faults.h) ---- */
+
+/* One HTTP/1.1 GET on a new connection: the status, or -1 when the
+ * connection was reset (ECONNRESET) or closed without an answer, or 0
+ * when nothing came within wait_ms; *took_ms its time. */
+static int fault_get(int port, const char *path, int wait_ms, double *took_ms)
+{
+    char req[256], resp[1024];
+    int len = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", path);
+    int fd = tcp_connect(port);
+    assert_true(fd >= 0);
+    double t0 = now_ms();
+    send_text(fd, req, (size_t)len);
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    int status = 0;
+    if (poll(&p, 1, wait_ms) == 1) {
+        ssize_t n = recv(fd, resp, sizeof resp - 1, 0);
+        if (n <= 0) {
+            status = -1;
+        } else {
+            resp[n] = '\0';
+            status = atoi(resp + strlen("HTTP/1.1 "));
+        }
+    }
+    *took_ms = now_ms() - t0;
+    close(fd);
+    return status;
+}
+
+/* Per request by query, over HTTP/1.1: error is 500 after the delay,
+ * reset a reset at the deadline, hang no answer at all (the client gives
+ * up), jitter a delay within its share; bad rates are 400 at once. */
+static void test_faults_query(void **state)
+{
+    (void)state;
+    double ms;
+    assert_int_equal(fault_get(slowapi.port, "/?delay=0.05&error=100", IO_TIMEOUT_MS, &ms), 500);
+    assert_true(ms >= 50);
+    assert_int_equal(fault_get(slowapi.port, "/?delay=0.05&reset=100", IO_TIMEOUT_MS, &ms), -1);
+    assert_true(ms >= 50);
+    assert_int_equal(fault_get(slowapi.port, "/?delay=0.01&hang=100", 300, &ms), 0);
+    assert_int_equal(fault_get(slowapi.port, "/?delay=0.05&error=0&reset=0", IO_TIMEOUT_MS, &ms), 200);
+    double lo = 1e9, hi = 0;
+    for (int i = 0; i < 12; i++) {
+        assert_int_equal(fault_get(slowapi.port, "/?delay=0.1&jitter=50", IO_TIMEOUT_MS, &ms), 200);
+        lo = ms < lo ? ms : lo;
+        hi = ms > hi ? ms : hi;
+    }
+    print_message("delay 0.1 s, jitter 50%%: %.1f to %.1f ms\n", lo, hi);
+    assert_true(lo >= 50 && hi < 400 && hi - lo >= 5);
+    static const char *const bad[] = {"/?error=101", "/?hang=-1", "/?jitter=x",
+                                      "/?error=60&hang=50"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(fault_get(slowapi.port, bad[i], IO_TIMEOUT_MS, &ms), 400);
+    /* Still serving, and the server's own answers are unaffected. */
+    assert_int_equal(fault_get(slowapi.port, "/?delay=0.01", IO_TIMEOUT_MS, &ms), 200);
+}
+
+/* Over h2c: error is a 500 on its stream, reset resets the stream (curl
+ * reports an HTTP/2 stream error), hang leaves it unanswered (curl's
+ * timeout); the connection's other streams are unaffected. */
+static void test_faults_h2c(void **state)
+{
+    (void)state;
+    h2_body_t body;
+    assert_int_equal(h2_get("/?delay=0.02&error=100", &body), 500);
+    static const struct {
+        const char *path;
+        CURLcode want;
+    } cases[] = {{"/?delay=0.02&reset=100", CURLE_HTTP2_STREAM},
+                 {"/?delay=0.01&hang=100", CURLE_OPERATION_TIMEDOUT}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        CURL *curl = h2_handle(slowapi.port, cases[i].path, &body);
+        assert_int_equal(curl_easy_setopt(curl, CURLOPT_HTTP_VERSION,
+                                          (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE),
+                         CURLE_OK);
+        assert_int_equal(curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 300L), CURLE_OK);
+        CURLcode rc = curl_easy_perform(curl);
+        print_message("h2c %s: %s\n", cases[i].path, curl_easy_strerror(rc));
+        assert_int_equal(rc, cases[i].want);
+        curl_easy_cleanup(curl);
+    }
+    assert_int_equal(h2_get("/?delay=0.01", &body), 200);
+}
+
+/* FAULTS for the whole process, drawn from FAULT_SEED: the same seed
+ * gives the same statuses in the same order, another seed others. */
+static void fault_sequence(const char *seed, char *out, size_t n)
+{
+    char seed_env[32];
+    snprintf(seed_env, sizeof seed_env, "FAULT_SEED=%s", seed);
+    const char *argv[] = {bin_path("slowapi"), "--host", "127.0.0.1", "--port", "0", NULL};
+    const char *env[] = {"LOG_LEVEL=error", "FAULTS=error=50%", seed_env, NULL};
+    proc_t p;
+    assert_int_equal(proc_start(&p, argv, env, START_TIMEOUT_MS), 0);
+    for (size_t i = 0; i + 1 < n; i++) {
+        double ms;
+        int status = fault_get(p.port, "/?delay=0", IO_TIMEOUT_MS, &ms);
+        assert_true(status == 200 || status == 500);
+        out[i] = status == 200 ? '.' : 'E';
+    }
+    out[n - 1] = '\0';
+    assert_int_equal(proc_stop(&p, STOP_TIMEOUT_MS), 0);
+}
+
+static void test_faults_seeded(void **state)
+{
+    (void)state;
+    char a[41], b[41], c[41];
+    fault_sequence("7", a, sizeof a);
+    fault_sequence("7", b, sizeof b);
+    fault_sequence("8", c, sizeof c);
+    print_message("seed 7: %s\nseed 8: %s\n", a, c);
+    assert_string_equal(a, b);
+    assert_string_not_equal(a, c);
+    assert_non_null(strchr(a, 'E'));
+    assert_non_null(strchr(a, '.'));
+}
+
 int main(void)
 {
     harness_filter_from_env();
@@ -1397,6 +1516,8 @@ int main(void)
         cmocka_unit_test(test_sigterm),
         cmocka_unit_test(test_workers),
         cmocka_unit_test(test_ports),
+        cmocka_unit_test(test_faults_query),
+        cmocka_unit_test(test_faults_seeded),
         cmocka_unit_test(test_usage),
         cmocka_unit_test(test_port_in_use),
         cmocka_unit_test(test_h2c_delay),
@@ -1410,6 +1531,7 @@ int main(void)
         cmocka_unit_test(test_h2c_upgrade_bad_client),
         cmocka_unit_test(test_h2c_upgrade_refused),
         cmocka_unit_test(test_h2c_client_leaves),
+        cmocka_unit_test(test_faults_h2c),
         cmocka_unit_test(test_h2c_sigterm),
         cmocka_unit_test(test_calls_total),
         cmocka_unit_test(test_calls_total_workers),
