@@ -190,6 +190,37 @@ static void test_upstream_timeout_504(void **state)
     assert_int_equal(proc_stop(&server, STOP_TIMEOUT_MS), 0);
 }
 
+/* slowapi's injected faults as the server sees them: an upstream error and
+ * a reset are 502, a hang 504 at UPSTREAM_TIMEOUT, and the server goes on
+ * serving. Every call faults (100%), so a retry on a fresh connection
+ * faults too. */
+static void test_upstream_faults(void **state)
+{
+    const variant_case_t *vc = *state;
+    static const struct {
+        const char *query;
+        int status;
+        const char *error;
+    } cases[] = {
+        {"error=100", 502, "\"error\":\"upstream failed\""},
+        {"reset=100", 502, "\"error\":\"upstream failed\""},
+        {"hang=100", 504, "\"error\":\"upstream timeout\""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char url[128], body[1024];
+        snprintf(url, sizeof url, "http://127.0.0.1:%d/?delay=0.02&%s", test_slowapi.port,
+                 cases[i].query);
+        proc_t server;
+        assert_int_equal(variant_start(&server, vc, url, "0.3"), 0);
+        int status = http_get(server.port, "/io", body, sizeof body, IO_TIMEOUT_MS);
+        print_message("%s, upstream %s: %d\n", vc->variant, cases[i].query, status);
+        assert_int_equal(status, cases[i].status);
+        assert_non_null(strstr(body, cases[i].error));
+        assert_int_equal(http_get(server.port, "/healthz", NULL, 0, IO_TIMEOUT_MS), 200);
+        assert_int_equal(proc_stop(&server, STOP_TIMEOUT_MS), 0);
+    }
+}
+
 /* Under load the model reaches its ceiling, min(c, capacity) / delay,
  * every request is ok and none is faster than the upstream delay. */
 static void test_throughput_at_ceiling(void **state)
@@ -725,6 +756,7 @@ static void test_upstream_http2(void **state)
                                              variant_teardown, &cases[i]),                \
     cmocka_unit_test_prestate(test_upstream_down_502, &cases[i]),                          \
     cmocka_unit_test_prestate(test_upstream_timeout_504, &cases[i]),                       \
+    cmocka_unit_test_prestate(test_upstream_faults, &cases[i]),                            \
     cmocka_unit_test_prestate(test_stop_lets_request_finish, &cases[i]),                   \
     cmocka_unit_test_prestate(test_stop_after_client_left, &cases[i]),                     \
     cmocka_unit_test_prestate_setup_teardown(test_throughput_at_ceiling, variant_setup,   \

@@ -107,6 +107,20 @@ expect_h2 200 '/?delay=0.05'
 expect_h2 200 '/?delay=0'
 expect_h2 400 '/?delay=-1'
 expect_h2 404 /nope
+# Injected faults (after the calls_total checks above): an error, a reset
+# and a hang that its client leaves, over HTTP/1.1 and h2c.
+expect 500 '/?delay=0.01&error=100'
+expect_h2 500 '/?delay=0.01&error=100'
+expect 400 '/?error=101'
+curl -sS -o /dev/null --max-time "$IO_TIMEOUT_S" "$base/?delay=0.01&reset=100" 2>/dev/null &&
+    fail "reset=100: curl got an answer"
+curl -sS -o /dev/null --http2-prior-knowledge --max-time "$IO_TIMEOUT_S" \
+    "$base/?delay=0.01&reset=100" 2>/dev/null && fail "h2c reset=100: curl got an answer"
+curl -sS -o /dev/null --max-time 0.3 "$base/?delay=0.01&hang=100" 2>/dev/null &&
+    fail "hang=100: curl got an answer"
+curl -sS -o /dev/null --http2-prior-knowledge --max-time 0.3 "$base/?delay=0.01&hang=100" \
+    2>/dev/null && fail "h2c hang=100: curl got an answer"
+expect 200 '/?delay=0.01&jitter=50'
 codes=$(curl --no-progress-meter -S --http2-prior-knowledge -Z --parallel-immediate \
     -o /dev/null -o /dev/null -o /dev/null -w '%{http_code}\n' --max-time "$IO_TIMEOUT_S" \
     "$base/?delay=0.1" "$base/?delay=0.1" "$base/?delay=0.1") || fail "h2c parallel: curl failed"
