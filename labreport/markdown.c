@@ -37,6 +37,8 @@ static const struct {
     {"step_s", "rate step", " s"},
     {"check", "checks", ""},
     {"samples", "samples kept", ""},
+    {"faults", "injected faults (slowapi)", ""},
+    {"fault_seed", "their seed", ""},
 };
 #define SETTINGS_ROW_COUNT (sizeof settings_rows / sizeof settings_rows[0])
 

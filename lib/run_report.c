@@ -407,6 +407,10 @@ static void rr_md_resources(FILE *f, const json_t *run, const json_t *resources)
             fprintf(f, " (somaxconn %lld)", rr_int(resources, "somaxconn"));
         fputc('.', f);
     }
+    /* slowapi's injected faults (run.sh --faults), when there were any. */
+    const char *faults = rr_str(resources, "faults", NULL);
+    if (faults != NULL)
+        fprintf(f, " Injected faults: %s (seed %lld).", faults, rr_int(resources, "fault_seed"));
     fputc('\n', f);
     if (run_report_server_busy(resources) >= RUN_REPORT_CPU_BOUND) {
         fputc('\n', f);

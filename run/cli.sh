@@ -52,6 +52,13 @@ options:
                             'p99<1100ms,rps>95,failures=0': each is printed with
                             its measured value; a failed one makes the exit
                             status 3 (after every report is written)
+      --faults SPEC         slowapi injects faults into every upstream call:
+                            NAME=PERCENT, comma-separated, of error (500 after
+                            the delay), reset (the connection reset), hang
+                            (never answered) and jitter (the delay moved by up
+                            to that share), e.g. 'error=5%,reset=2%,hang=1%';
+                            drawn from a seed (--fault-seed N, 1), so a run
+                            repeats; the report records them
       --samples             keep every request of each run beside its report,
                             <UTC>_<variant>_<workload>.samples.csv.gz
                             (gzip'd CSV; the report's samples.path names it)
@@ -217,6 +224,8 @@ upstream_http=${UPSTREAM_HTTP:-1.1}
 rate=
 step=
 check=
+faults=
+fault_seed=1
 samples=0
 native=0
 network=
@@ -248,7 +257,7 @@ parse_args() {
             -c | --concurrency | -d | --duration | -n | --requests | --fanout | \
             --delay | --timeout | --warmup | --ramp | --upstream-timeout | --upstream-http | --out | \
             --only | --sweep | --repeat | --noise | --impl | --rate | --step | --check | \
-            --network)
+            --network | --faults | --fault-seed)
                 [ $# -gt 0 ] || bad_usage "$arg needs a value" ;;
             --) positional+=("$@"); break ;;
             -?*) bad_usage "unknown option '$arg'" ;;
@@ -273,6 +282,15 @@ parse_args() {
             --rate) rate=$value ;;
             --step) step=$value ;;
             --check) check=$value ;;
+            --faults)
+                # slowapi checks the rest (100% at most for error, reset
+                # and hang together) and refuses to start otherwise.
+                [[ $value =~ ^(error|reset|hang|jitter)=[0-9]+(\.[0-9]+)?%?(,(error|reset|hang|jitter)=[0-9]+(\.[0-9]+)?%?)*$ ]] ||
+                    bad_usage "--faults wants NAME=PERCENT[,...] with NAME one of error, reset, hang, jitter, not '$value'"
+                faults=$value ;;
+            --fault-seed)
+                [[ $value =~ ^[0-9]{1,9}$ ]] || bad_usage "--fault-seed wants a whole number, not '$value'"
+                fault_seed=$value ;;
             --network)
                 case $value in
                     bridge | host) network=$value ;;

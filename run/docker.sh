@@ -70,6 +70,7 @@ run_docker() {
     export UPSTREAM_TIMEOUT=$upstream_timeout UPSTREAM_HTTP=$upstream_http
     export SERVER_CPUS=$server_cpus
     export SLOWAPI_WORKERS=$slowapi_workers SLOWAPI_PORTS=$slowapi_ports
+    export FAULTS=$faults FAULT_SEED=$fault_seed
     # The ports: the bridge network is the run's own (8001 and 3000); on the
     # host's, ports free there.
     export SLOWAPI_PORT=8001 SUT_PORT=3000

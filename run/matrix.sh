@@ -78,6 +78,7 @@ plan_json() {
     [ -z "$step" ] || given+=",\"step_s\":$(awk -v s="$step" 'BEGIN { printf "%.10g", s }')"
     [ -z "$check" ] || given+=",\"check\":$(json_string "$check")"
     [ "$samples" = 0 ] || given+=",\"samples\":true"
+    [ -z "$faults" ] || given+=",\"faults\":$(json_string "$faults"),\"fault_seed\":$fault_seed"
     printf '{"schema_version":1,"kind":"matrix-plan","workload":"%s","mode":"%s","network":"%s","created_at":"%s","command":%s,' \
         "$workload" "$lab_mode" "$network" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(json_string "$shown_command")"
     printf '"settings":{"concurrency":%s,"duration_s":%s,"requests":%s,"fanout":%s,"delay_s":%s,"timeout_s":%s,"warmup_s":%s,"upstream_http":"%s","upstream_timeout_s":%s%s},' \
@@ -103,6 +104,7 @@ point_args() {
     fi
     [ -z "$step" ] || printf '%s\n' --step "$step"
     [ -z "$check" ] || printf '%s\n' --check "$check"
+    [ -z "$faults" ] || printf '%s\n' --faults "$faults" --fault-seed "$fault_seed"
     [ "$samples" = 0 ] || printf '%s\n' --samples
 }
 

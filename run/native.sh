@@ -110,7 +110,8 @@ run_native() {
     say "starting slowapi and $variant on 127.0.0.1"
     local LAB_PORT=0
     [ "$slowapi_ports" = 1 ] || LAB_PORT=$(free_ports 1 "$slowapi_ports") || exit 1
-    start_native slowapi "$slowapi_cpus" slowapi "WORKERS=$slowapi_workers" "PORTS=$slowapi_ports"
+    start_native slowapi "$slowapi_cpus" slowapi "WORKERS=$slowapi_workers" "PORTS=$slowapi_ports" \
+        "FAULTS=$faults" "FAULT_SEED=$fault_seed"
     LAB_PORT=0
     local slowapi_port=$port
     # shellcheck disable=SC2086 # the settings are words

@@ -139,7 +139,7 @@ usage_json() {
 # write_resources REPORT WHAT: <REPORT without .json>.server.json (schema 2,
 # docs/REPORT.md), never replacing a file; prints the server's line. It
 # records the network (native, bridge or host) and the somaxconn the
-# servers had.
+# servers had, and slowapi's injected faults when there were any.
 write_resources() {
     local report=$1 what=$2 cpu mem wall json others= name cpus part
     [ -s "$work_dir/server.usage" ] || return 0
@@ -150,6 +150,9 @@ write_resources() {
         [ -z "$part" ] || others+=",\"$name\":$part"
     done
     json=${report%.json}.server.json
+    # slowapi's injected faults, when there were any (cli.sh keeps quotes
+    # and blanks out of them).
+    [ -z "$faults" ] || others+=",\"faults\":\"$faults\",\"fault_seed\":$fault_seed"
     printf '{"schema_version":2,"variant":"%s","workload":"%s","cpu_seconds":%s,"peak_memory_mib":%s,"wall_seconds":%s,"cpus":%s,"measured":"%s"%s,"network":"%s","somaxconn":%s}\n' \
         "$variant" "$workload" "$cpu" "$mem" "$wall" "$(cpu_count "$server_cpus")" "$what" "$others" \
         "$network" "$(somaxconn)" \
