@@ -53,6 +53,8 @@ static const char usage_text[] =
     "                 jitter (the delay times 1 +/- up to that share), e.g.\n"
     "                 'error=5%,reset=2%,hang=1%,jitter=20%' (FAULTS, default none);\n"
     "                 a request may set its own: /?delay=1&error=50&jitter=10\n"
+    "  --stall S/T    the whole process stops S seconds every T seconds (STALL,\n"
+    "                 e.g. 0.5/10; default never): nothing read, accepted or answered\n"
     "  --fault-seed N the faults' random seed (FAULT_SEED, default 1; worker i\n"
     "                 uses N + i): the same seed, the same faults\n"
     "  --ready-fd FD  once listening, write the (first) port and a newline to FD and\n"
@@ -62,7 +64,7 @@ static const char usage_text[] =
     "LOG_LEVEL=error|warn|info|debug (default info; debug logs every request).\n";
 
 enum { OPT_PORT = 256, OPT_HOST, OPT_BACKLOG, OPT_READY_FD, OPT_WORKERS, OPT_PORTS, OPT_FAULTS,
-       OPT_FAULT_SEED };
+       OPT_FAULT_SEED, OPT_STALL };
 
 static const struct option long_options[] = {
     {"port", required_argument, NULL, OPT_PORT},
@@ -73,6 +75,7 @@ static const struct option long_options[] = {
     {"ports", required_argument, NULL, OPT_PORTS},
     {"faults", required_argument, NULL, OPT_FAULTS},
     {"fault-seed", required_argument, NULL, OPT_FAULT_SEED},
+    {"stall", required_argument, NULL, OPT_STALL},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -110,6 +113,29 @@ static int set_host(const char *what, const char *text, const char **out)
     return 0;
 }
 
+/* "S/T": a stall of S seconds every T, 0 < S < T <= 3600, each at least
+ * a millisecond. */
+static int set_stall(const char *what, const char *text, slowapi_config_t *config)
+{
+    char s_text[32];
+    const char *slash = strchr(text, '/');
+    double s, t;
+    if (slash == NULL || (size_t)(slash - text) >= sizeof s_text) {
+        usage_error(what, "wants S/T: a stall of S seconds every T seconds, e.g. 0.5/10");
+        return -1;
+    }
+    memcpy(s_text, text, (size_t)(slash - text));
+    s_text[slash - text] = '\0';
+    if (parse_double(s_text, 0.001, 3600.0, &s) < 0 || parse_double(slash + 1, 0.001, 3600.0, &t) < 0 ||
+        s >= t) {
+        usage_error(what, "wants S/T with 0.001 <= S < T <= 3600 (seconds), e.g. 0.5/10");
+        return -1;
+    }
+    config->stall_ns = (uint64_t)(s * 1e9);
+    config->stall_every_ns = (uint64_t)(t * 1e9);
+    return 0;
+}
+
 /* One setting from a flag or the environment (config is arg). */
 static int set_option(int option, const char *what, const char *text, void *arg)
 {
@@ -135,6 +161,8 @@ static int set_option(int option, const char *what, const char *text, void *arg)
         }
         return 0;
     }
+    case OPT_STALL:
+        return set_stall(what, text, config);
     case OPT_FAULT_SEED: {
         int seed;
         if (set_int(what, text, 0, INT_MAX, &seed) < 0)
@@ -150,7 +178,7 @@ static int set_option(int option, const char *what, const char *text, void *arg)
 static const cli_env_t env_vars[] = {
     {"PORT", OPT_PORT},       {"HOST", OPT_HOST},       {"BACKLOG", OPT_BACKLOG},
     {"READY_FD", OPT_READY_FD}, {"WORKERS", OPT_WORKERS}, {"PORTS", OPT_PORTS},
-    {"FAULTS", OPT_FAULTS},     {"FAULT_SEED", OPT_FAULT_SEED},
+    {"FAULTS", OPT_FAULTS},     {"FAULT_SEED", OPT_FAULT_SEED}, {"STALL", OPT_STALL},
 };
 
 /* Returns 0 to run, 1 when --help was answered, -1 on bad usage. */

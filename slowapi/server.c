@@ -31,6 +31,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -170,6 +171,20 @@ static void server_on_due(delay_timer_t *t, deadline_t *d)
     w->due_cb(w);
 }
 
+/* STALL: the whole process stops for stall_ns, every stall_every_ns, as a
+ * process that pauses (a garbage collector, swapping, a CPU taken away)
+ * does: nothing is read, accepted or answered meanwhile. The sleep is the
+ * fault itself, on purpose on the loop's thread. */
+static void server_on_stall(uv_timer_t *timer)
+{
+    server_t *s = timer->data;
+    struct timespec left = {.tv_sec = (time_t)(s->config->stall_ns / 1000000000u),
+                            .tv_nsec = (long)(s->config->stall_ns % 1000000000u)};
+    log_debug("stalling for %.3f s", (double)s->config->stall_ns / 1e9);
+    while (nanosleep(&left, &left) < 0 && errno == EINTR)
+        ;
+}
+
 /* server->delays' done_cb: the answers of the run go out. */
 static void server_on_due_done(delay_timer_t *t)
 {
@@ -184,6 +199,7 @@ static void server_stop(server_t *s)
     listener_stop(s);
     uv_close((uv_handle_t *)&s->accept_check, NULL);
     uv_close((uv_handle_t *)&s->resume_timer, NULL);
+    uv_close((uv_handle_t *)&s->stall_timer, NULL);
     delay_timer_close(&s->delays);
     if (s->signal_handles >= 1)
         uv_close((uv_handle_t *)&s->sigterm, NULL);
@@ -224,6 +240,10 @@ static int server_start(server_t *s)
         return -1;
     }
     rc = uv_check_start(&s->accept_check, server_on_check);
+    if (rc == 0 && config->stall_every_ns > 0) {
+        uint64_t every_ms = config->stall_every_ns / 1000000u;
+        rc = uv_timer_start(&s->stall_timer, server_on_stall, every_ms, every_ms);
+    }
     if (rc == 0)
         rc = listener_start(s);
     if (rc < 0) {
@@ -271,8 +291,9 @@ int server_run(const slowapi_config_t *config)
     }
     /* uv_timer_init and uv_check_init cannot fail. */
     (void)uv_timer_init(&s->loop, &s->resume_timer);
+    (void)uv_timer_init(&s->loop, &s->stall_timer);
     (void)uv_check_init(&s->loop, &s->accept_check);
-    s->resume_timer.data = s->accept_check.data = s;
+    s->resume_timer.data = s->accept_check.data = s->stall_timer.data = s;
     stats_init(&s->stats, config->calls_total);
     /* xorshift's state must not be 0; any seed maps to one that is not. */
     s->fault_rng = config->fault_seed * 0x9E3779B97F4A7C15ULL + 1;

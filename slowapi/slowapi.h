@@ -61,6 +61,7 @@ typedef struct {
     stats_counter_t *calls_total; /* shared memory made before any fork (main.c) */
     faults_t faults;  /* FAULTS: every request's, which a query may change */
     uint64_t fault_seed; /* FAULT_SEED; worker i draws from seed + i */
+    uint64_t stall_ns, stall_every_ns; /* STALL S/T: the loop stops S every T; 0: never */
 } slowapi_config_t;
 
 typedef struct conn_s conn_t;
@@ -97,6 +98,7 @@ typedef struct server_s {
     int listen_fd;          /* ours; libuv listens on a dup of it (server.c) */
     uv_tcp_t *listener;     /* NULL while accepting is paused or stopped */
     uv_timer_t resume_timer;
+    uv_timer_t stall_timer; /* STALL: a stalled process, as a GC pause or a swap */
     uv_check_t accept_check;  /* after each iteration's I/O: next accept batch */
     uv_signal_t sigterm;
     uv_signal_t sigint;

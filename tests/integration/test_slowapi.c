@@ -1482,6 +1482,34 @@ static void fault_sequence(const char *seed, char *out, size_t n)
     assert_int_equal(proc_stop(&p, STOP_TIMEOUT_MS), 0);
 }
 
+/* STALL=0.3/0.5: the whole process stops 0.3 s every 0.5 s. Requests one
+ * after another for 1.5 s: the one caught by a stall waits for its end
+ * (at least 200 ms), the others are answered at once, and the process
+ * still stops cleanly. */
+static void test_stall(void **state)
+{
+    (void)state;
+    const char *argv[] = {bin_path("slowapi"), "--host", "127.0.0.1", "--port", "0", NULL};
+    const char *env[] = {"LOG_LEVEL=error", "STALL=0.3/0.5", NULL};
+    proc_t p;
+    assert_int_equal(proc_start(&p, argv, env, START_TIMEOUT_MS), 0);
+    double start = now_ms(), slowest = 0, fastest = 1e9;
+    int n = 0;
+    while (now_ms() - start < 1500) {
+        double ms;
+        assert_int_equal(fault_get(p.port, "/healthz", IO_TIMEOUT_MS, &ms), 200);
+        slowest = ms > slowest ? ms : slowest;
+        fastest = ms < fastest ? ms : fastest;
+        n++;
+    }
+    print_message("%d requests in 1.5 s: %.1f to %.1f ms\n", n, fastest, slowest);
+    assert_true(slowest >= 200 && slowest < 1000);
+    assert_true(fastest < 50);
+    assert_int_equal(proc_stop(&p, STOP_TIMEOUT_MS), 0);
+    const char *bad[] = {bin_path("slowapi"), "--stall", "0.5/0.5", NULL};
+    assert_int_equal(run_status(bad, NULL), 2);
+}
+
 static void test_faults_seeded(void **state)
 {
     (void)state;
@@ -1518,6 +1546,7 @@ int main(void)
         cmocka_unit_test(test_ports),
         cmocka_unit_test(test_faults_query),
         cmocka_unit_test(test_faults_seeded),
+        cmocka_unit_test(test_stall),
         cmocka_unit_test(test_usage),
         cmocka_unit_test(test_port_in_use),
         cmocka_unit_test(test_h2c_delay),
