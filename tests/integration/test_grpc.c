@@ -20,6 +20,7 @@
 #include <grpc/support/time.h>
 
 #include "bench.pb-c.h"
+#include "grpc_status.h"
 #include "grpc_unary.h"
 #include "harness.h"
 #include "variant_case.h"
@@ -201,6 +202,113 @@ static void test_upstream_timeout(void **state)
     assert_int_equal(proc_stop(&server, STOP_TIMEOUT_MS), 0);
 }
 
+/* A flag and its value after the case's own settings. */
+static void add_setting(variant_case_t *vc, const char *flag, const char *value)
+{
+    int n = 0;
+    while (vc->settings[n] != NULL)
+        n++;
+    assert_true(n + 2 < VARIANT_SETTINGS_MAX);
+    vc->settings[n] = flag;
+    vc->settings[n + 1] = value;
+    vc->settings[n + 2] = NULL;
+}
+
+/* A slowapi of the test's own on port (0: any free one), injecting faults
+ * into every call (FAULTS, as run.sh --faults sets it; NULL: none). */
+static void faulty_slowapi_start(proc_t *up, int port, const char *faults)
+{
+    char port_s[16], faults_env[64];
+    snprintf(port_s, sizeof port_s, "%d", port);
+    snprintf(faults_env, sizeof faults_env, "FAULTS=%s", faults != NULL ? faults : "");
+    const char *argv[] = {bin_path("slowapi"), "--host", "127.0.0.1", "--port", port_s, NULL};
+    const char *env[] = {"LOG_LEVEL=error", faults != NULL ? faults_env : NULL, NULL};
+    assert_int_equal(proc_start(up, argv, env, VARIANT_START_TIMEOUT_MS), 0);
+}
+
+/* An Io call that must succeed: OK with every upstream call ok. */
+static void assert_io_ok(int port)
+{
+    grpc_unary_result_t r;
+    assert_int_equal(call(port, "/bench.Bench/Io", "", 0, &r), 0);
+    assert_int_equal(r.status, GRPC_STATUS_OK);
+    Bench__IoReply *io = bench__io_reply__unpack(NULL, r.reply_len, (uint8_t *)r.reply);
+    assert_non_null(io);
+    assert_int_equal(io->calls, 10);
+    assert_int_equal(io->ok, 10);
+    bench__io_reply__free_unpacked(io, NULL);
+    grpc_unary_result_free(&r);
+}
+
+/* slowapi's injected faults as a gRPC variant answers them (issue 13).
+ * The mapping, grpc_service.c's grpc_reply_io on the fan-out's verdict
+ * (fanout_status, the HTTP variants' 502 and 504):
+ *   error (500 after the delay)      -> UNAVAILABLE        (HTTP: 502)
+ *   reset (TCP RST; h2c RST_STREAM)  -> UNAVAILABLE        (HTTP: 502)
+ *   hang (never answered)            -> DEADLINE_EXCEEDED  at UPSTREAM_TIMEOUT (HTTP: 504)
+ * UNAVAILABLE is what gRPC itself makes of a 502 (doc/http-grpc-status-
+ * mapping.md): a dependency failed, the call may be retried. The status
+ * message says which and counts the calls; the call carries the variant's
+ * initial metadata, so it is the server's answer, not one gRPC made up
+ * for a broken connection. Every call faults (100%, the process's FAULTS),
+ * so the server's retry of a call on a fresh connection faults too.
+ * One server sees all three in turn, the upstream restarted on the same
+ * port between them: after each fault the health check answers at once,
+ * and once the upstream is sound again an Io call is OK, 10 of 10. */
+static void upstream_faults_case(const variant_case_t *base, const char *http)
+{
+    static const struct {
+        const char *faults;
+        int status;
+        const char *details;
+    } faults[] = {
+        {"error=100%", GRPC_STATUS_UNAVAILABLE,
+         "upstream failed: 0 of 10 upstream calls ok, 10 failed, 0 timed out (upstream answered 500)"},
+        {"reset=100%", GRPC_STATUS_UNAVAILABLE,
+         "upstream failed: 0 of 10 upstream calls ok, 10 failed, 0 timed out"},
+        {"hang=100%", GRPC_STATUS_DEADLINE_EXCEEDED,
+         "upstream timeout: 0 of 10 upstream calls ok, 0 failed, 10 timed out"},
+    };
+    variant_case_t vc = *base;
+    add_setting(&vc, "--upstream-http", http);
+    proc_t up, server;
+    faulty_slowapi_start(&up, 0, NULL);
+    int up_port = up.port;
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/?delay=0.02", up_port);
+    assert_int_equal(variant_start(&server, &vc, url, "0.3"), 0);
+    assert_io_ok(server.port);
+    for (size_t i = 0; i < sizeof faults / sizeof faults[0]; i++) {
+        assert_int_equal(proc_stop(&up, STOP_TIMEOUT_MS), 0);
+        faulty_slowapi_start(&up, up_port, faults[i].faults);
+        grpc_unary_result_t r;
+        double t0 = now_ms();
+        assert_int_equal(call(server.port, "/bench.Bench/Io", "", 0, &r), 0);
+        double took_ms = now_ms() - t0;
+        print_message("%s over %s, upstream %s: %s after %.1f ms: %s\n", vc.variant, http,
+                      faults[i].faults, grpc_status_name(r.status), took_ms, r.details);
+        assert_int_equal(r.status, faults[i].status);
+        assert_non_null(strstr(r.details, faults[i].details));
+        assert_int_equal(r.initial_metadata, 1);
+        grpc_unary_result_free(&r);
+        if (faults[i].status == GRPC_STATUS_DEADLINE_EXCEEDED) /* at the 0.3 s timeout */
+            assert_in_range((uintmax_t)took_ms, 299, 1999);
+        assert_int_equal(call_status(server.port, "/grpc.health.v1.Health/Check"),
+                         GRPC_STATUS_OK);
+        assert_int_equal(proc_stop(&up, STOP_TIMEOUT_MS), 0);
+        faulty_slowapi_start(&up, up_port, NULL);
+        assert_io_ok(server.port);
+    }
+    assert_int_equal(proc_stop(&server, STOP_TIMEOUT_MS), 0);
+    assert_int_equal(proc_stop(&up, STOP_TIMEOUT_MS), 0);
+}
+
+static void test_upstream_faults(void **state)
+{
+    upstream_faults_case(*state, "1.1");
+    upstream_faults_case(*state, "2");
+}
+
 /* Under load (loadgen --grpc) the model reaches its ceiling,
  * min(c, capacity) / delay; every call is ok and none is faster than the
  * upstream delay; the report is loadgen's usual one. */
@@ -351,6 +459,7 @@ static void test_stop_after_client_left(void **state)
                                              &cases[i]),                                     \
     cmocka_unit_test_prestate(test_upstream_down, &cases[i]),                                \
     cmocka_unit_test_prestate(test_upstream_timeout, &cases[i]),                             \
+    cmocka_unit_test_prestate(test_upstream_faults, &cases[i]),                              \
     cmocka_unit_test_prestate_setup_teardown(test_throughput_at_ceiling, variant_setup,      \
                                              variant_teardown, &cases[i]),                   \
     cmocka_unit_test_prestate_setup_teardown(test_loadgen_buckets, variant_setup,            \
