@@ -220,6 +220,18 @@ check "open loop in Docker: the latency chart beside the report (lab/labreport)"
     test -s "${open_report%.json}.latency.svg"
 check "open loop in Docker: every JSON validates against schemas/" schemas_valid "$tmp/open"
 
+# ---- slowapi's injected faults in Docker: run.sh --faults ---------------
+# tests/scripts/run_faults.sh --docker has the checks (502s and 504s in
+# their buckets and nothing else failed, issued = the sum, the faults and
+# seed in server.json and the Markdown, no container left); one here.
+
+if bash tests/scripts/run_faults.sh --docker >"$tmp/faults.log" 2>&1; then
+    pass "run.sh event-loop io --faults in Docker: the faults in their buckets and recorded"
+else
+    fail "run.sh event-loop io --faults in Docker: the faults in their buckets and recorded"
+    show_log "$tmp/faults.log"
+fi
+
 # ---- the plain Compose one-liner ----------------------------------------
 
 oneliner_out=$tmp/oneliner

@@ -8,12 +8,36 @@
 # client and a fixed number of requests make the draws land on the same
 # requests again with the same seed (the same 502s and 504s), and
 # elsewhere with another; a matrix records the faults in its plan.
+#
+# run_faults.sh --docker: instead, one run in Docker (the docker suite's
+# tests/docker_e2e.sh runs it after make images): event-loop at c=20 for
+# 4 s on a 0.2 s upstream that errs, resets and hangs; its 502s and 504s
+# are in their buckets and nothing else failed, issued = the sum of the
+# buckets, the faults and their seed in server.json and the Markdown, no
+# container left. Exits 77 (skipped, saying why) without a Docker engine,
+# Compose or the lab's images: it builds none (--no-build).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 
-for tool in gnuplot jq /usr/bin/python3; do
+mode=native
+case ${1:-} in
+"") ;;
+--docker) mode=docker ;;
+*) echo "usage: $0 [--docker]" >&2; exit 2 ;;
+esac
+
+tools=(jq /usr/bin/python3)
+[ "$mode" = docker ] || tools+=(gnuplot)
+for tool in "${tools[@]}"; do
     command -v "$tool" >/dev/null 2>&1 || { echo "SKIP: $tool is missing (make deps)"; exit 77; }
 done
+if [ "$mode" = docker ]; then
+    docker info >/dev/null 2>&1 || { echo "SKIP: no Docker engine reachable"; exit 77; }
+    { docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1; } ||
+        { echo "SKIP: Docker Compose missing (neither 'docker compose' nor docker-compose)"; exit 77; }
+    docker image inspect lab/event-loop lab/slowapi lab/loadgen lab/labreport >/dev/null 2>&1 ||
+        { echo "SKIP: the lab's images are missing (make images)"; exit 77; }
+fi
 make -s all >/dev/null 2>&1 || { echo "run_faults: make failed"; exit 1; }
 
 # shellcheck source=tests/harness/checks.sh
@@ -22,6 +46,60 @@ jqe() { jq -e "$@" >/dev/null; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/lab-faults.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
+
+# ---- in Docker (--docker) -------------------------------------------------
+# 10 calls a request: 1 in 10 requests with a hang (504 at the 0.5 s
+# upstream timeout), about 1 in 4 with an error (502), the rest ok. A reset
+# rarely makes a 502: it comes before any byte of the answer, which on a
+# kept-alive connection looks like one the upstream closed meanwhile, and
+# the server sends the call again once on a new one, as curl does
+# (upstream_h1.c), with another draw. At c=20 for 4 s some 300 requests,
+# so every bucket has dozens whichever requests the draws fall on (the
+# calls of 20 clients reach slowapi in no fixed order: the seed fixes the
+# draws, not which request gets them).
+if [ "$mode" = docker ]; then
+    spec='error=3%,reset=2%,hang=1%'
+    started=$(date +%s)
+    ./run.sh event-loop io -c 20 -d 4 --delay 0.2 --timeout 5 --upstream-timeout 0.5 --no-build \
+        --faults "$spec" --fault-seed 7 --out "$tmp/docker" >"$tmp/docker.log" 2>&1
+    status=$?
+    check "run.sh event-loop io --faults ... in Docker exits 0 (in $(($(date +%s) - started)) s)" \
+        test "$status" = 0
+    [ "$status" = 0 ] || show_log "$tmp/docker.log"
+    report=$(find "$tmp/docker" -maxdepth 1 -name '*_event-loop_io.json' | head -n 1)
+    report=${report:-/nonexistent}
+    jq -c '.summary | {issued, ok, http_errors, timeouts, errors, unfinished}' "$report" 2>&1 |
+        sed 's/^/    | /'
+    check "Docker: 502s (upstream errors) and 504s (hangs), with requests ok besides" \
+        jqe '.mode == "docker" and .summary.http_errors["502"] > 0
+             and .summary.http_errors["504"] > 0 and .summary.ok > 0' "$report"
+    check "Docker: nothing else failed: no other status, no timeout, no connection error" \
+        jqe '(.summary.http_errors | keys - ["502", "504"]) == [] and .summary.timeouts == 0
+             and ([.summary.errors[]] | add) == 0' "$report"
+    check "Docker: issued = the sum of the buckets" \
+        jqe '.summary.issued == .summary.ok + ([.summary.http_errors[]] | add) + .summary.timeouts
+             + ([.summary.errors[]] | add) + .summary.unfinished' "$report"
+    check "Docker: server.json records the faults and their seed" \
+        jqe --arg s "$spec" '.faults == $s and .fault_seed == 7' "${report%.json}.server.json"
+    check "Docker: the Markdown says so" \
+        grep -qF "Injected faults: $spec (seed 7)" "${report%.json}.md"
+    project=$(grep -o 'project lab-run-[0-9]*' "$tmp/docker.log" | head -n 1 | cut -d' ' -f2)
+    check "Docker: no container or network of the run left (${project:-no project named})" \
+        bash -c "[ -n '$project' ] &&
+                 [ -z \"\$(docker ps -aq --filter label=com.docker.compose.project=$project)\" ] &&
+                 [ -z \"\$(docker network ls -q --filter label=com.docker.compose.project=$project)\" ]"
+    if /usr/bin/python3 tests/scripts/validate_reports.py "$tmp/docker" >"$tmp/validate.log" 2>&1; then
+        pass "Docker: every JSON validates against schemas/"
+    else
+        fail "Docker: every JSON validates against schemas/"
+        show_log "$tmp/validate.log"
+    fi
+    echo "run_faults --docker: $passed passed, $failed failed"
+    [ "$failed" = 0 ]
+    exit
+fi
+
+# ---- natively -------------------------------------------------------------
 export LAB_VARIANTS_TABLE=$PWD/tests/fixtures/variants.tsv
 short=(--native --delay 0.1 --timeout 5 --upstream-timeout 0.5)
 spec='error=20%,hang=5%'
