@@ -13,6 +13,7 @@
 #   labreport.sh the report program, built locally or from its image
 #   ready.sh     lab_start: start a program, wait on its ready pipe
 #   limits.sh    what a run needs of the machine, checked before it starts
+#   scenario.sh  slow clients and worker kills beside the load, and their record
 set -euo pipefail
 
 lab_dir=$(cd "$(dirname "$0")" && pwd)
@@ -36,7 +37,7 @@ python_ready_timeout_s=35
 # share the port.
 slowapi_conns_per_worker=15000
 
-for part in cli ready sampler progress labreport docker native limits matrix; do
+for part in cli ready sampler progress labreport docker native limits matrix scenario; do
     # shellcheck source=/dev/null
     . "$lab_dir/run/$part.sh"
 done
@@ -106,6 +107,7 @@ loadgen_open_loop_args() {
     [ -z "$rate" ] || printf '%s\n' --rate "$rate"
     [ -z "$step" ] || printf '%s\n' --step "$step"
     [ -z "$check" ] || printf '%s\n' --check "$check"
+    scenario_loadgen_args
 }
 
 # Docker, unless --native or no engine or no Compose is here. The Compose

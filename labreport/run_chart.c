@@ -29,6 +29,7 @@
 #define COLOUR_IN_FLIGHT "#AA3377"
 #define COLOUR_MARK "#444444"
 #define COLOUR_STEP "#999999"
+#define COLOUR_KILL "#CC3311"
 
 /* The data block's columns: x (the point's middle), the figures, and the
  * point's end, where in_flight is counted. */
@@ -121,9 +122,9 @@ static void mark(lr_buf_t *b, double x, const char *dash, const char *colour, co
                          "tc rgb \"%s\" front\n", label, x, colour);
 }
 
-/* The load's end and the warm-up's (dashed), and the steps' edges
- * (dotted), all in seconds since the run's start. */
-static void marks(lr_buf_t *b, const json_t *run)
+/* The load's end and the warm-up's (dashed), the steps' edges (dotted)
+ * and the workers killed (solid), all in seconds since the run's start. */
+static void marks(lr_buf_t *b, const json_t *run, const json_t *resources)
 {
     double warmup = lr_jnum_at(run, "config", "warmup_s");
     double window = lr_jnum_at(run, "summary", "duration_s");
@@ -137,6 +138,9 @@ static void marks(lr_buf_t *b, const json_t *run)
         mark(b, warmup, "2", COLOUR_MARK, "warm-up's end");
     if (isfinite(window))
         mark(b, (warmup > 0 ? warmup : 0) + window, "2", COLOUR_MARK, "load's end");
+    const json_t *kill;
+    json_array_foreach(resources ? json_object_get(resources, "worker_kills") : NULL, i, kill)
+        mark(b, lr_jnum_get(kill, "at_s"), "1", COLOUR_KILL, i == 0 ? "kill -9" : NULL);
 }
 
 static void axes(lr_buf_t *b, double x_end, const ranges_t *r)
@@ -169,7 +173,7 @@ static void series_line(lr_buf_t *b, int *shown, const int has[COL_COUNT], int k
     lr_gnuplot_string(b, title);
 }
 
-char *lr_run_chart_script(const json_t *run, const char *file)
+char *lr_run_chart_script(const json_t *run, const json_t *resources, const char *file)
 {
     lr_buf_t b = LR_BUF_INIT, data = LR_BUF_INIT;
     int has[COL_COUNT] = {0}, shown = 0;
@@ -182,7 +186,7 @@ char *lr_run_chart_script(const json_t *run, const char *file)
     lr_gnuplot_svg_terminal(&b, CHART_WIDTH_PX, CHART_HEIGHT_PX);
     chart_title(&b, run);
     axes(&b, x_end, &r);
-    marks(&b, run);
+    marks(&b, run, resources);
     char *d = lr_buf_take(&data);
     lr_buf_puts(&b, d ? d : "");
     b.failed |= d == NULL;
@@ -218,8 +222,9 @@ static int draw_new(const char *path, const char *script, char *err, size_t err_
     return rc;
 }
 
-int lr_run_chart_write(const char *json_path, const json_t *run, lr_run_chart_mode_t mode,
-                       char *name, size_t name_cap, char *err, size_t err_len)
+int lr_run_chart_write(const char *json_path, const json_t *run, const json_t *resources,
+                       lr_run_chart_mode_t mode, char *name, size_t name_cap, char *err,
+                       size_t err_len)
 {
     char path[PATH_MAX];
     if (!lr_run_chart_wanted(run))
@@ -238,7 +243,7 @@ int lr_run_chart_write(const char *json_path, const json_t *run, lr_run_chart_mo
                  "folder", path);
         return -1;
     }
-    char *script = lr_run_chart_script(run, name);
+    char *script = lr_run_chart_script(run, resources, name);
     if (script == NULL) {
         snprintf(err, err_len, "%s: out of memory", path);
         return -1;

@@ -4,7 +4,8 @@
  * responses that ended in each second (ms; log scale when they span more
  * than a factor 20); right axis the ok responses per second and the
  * requests in flight; dashed lines at the load's end (and the warm-up's),
- * dotted ones between steps. Like the matrix charts (charts.h), the script
+ * dotted ones between steps, solid red ones at each worker killed (run.sh
+ * --kill-worker-every, in the run's server.json). Like the matrix charts (charts.h), the script
  * carries its data inline and gnuplot's SVG has no date, so the same JSON
  * always gives the same bytes. The run's Markdown links the chart only
  * when it is there (run_report_markdown_with). */
@@ -21,8 +22,9 @@
 int lr_run_chart_wanted(const json_t *run);
 
 /* The gnuplot script that draws run's chart as file (the name in its
- * first comment line), as malloc'd text; NULL when out of memory. */
-char *lr_run_chart_script(const json_t *run, const char *file);
+ * first comment line), as malloc'd text; NULL when out of memory.
+ * resources: the run's server.json, or NULL. */
+char *lr_run_chart_script(const json_t *run, const json_t *resources, const char *file);
 
 /* How lr_run_chart_write treats a chart already there. */
 typedef enum {
@@ -39,7 +41,8 @@ typedef enum {
  * there and left it), 0 when the report has no series (nothing drawn), or
  * -1 with the reason in err (gnuplot missing or failing; nothing
  * replaced). */
-int lr_run_chart_write(const char *json_path, const json_t *run, lr_run_chart_mode_t mode,
-                       char *name, size_t name_cap, char *err, size_t err_len);
+int lr_run_chart_write(const char *json_path, const json_t *run, const json_t *resources,
+                       lr_run_chart_mode_t mode, char *name, size_t name_cap, char *err,
+                       size_t err_len);
 
 #endif

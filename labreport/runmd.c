@@ -20,7 +20,7 @@ static void draw_chart(const char *path, const lr_run_t *run, lr_run_chart_mode_
                        char *chart, size_t cap, int *failed)
 {
     char err[LR_ERR_MAX], shown[PATH_MAX];
-    int rc = lr_run_chart_write(path, run->json, mode, chart, cap, err, sizeof err);
+    int rc = lr_run_chart_write(path, run->json, run->resources, mode, chart, cap, err, sizeof err);
     if (rc > 0 && lr_path_swap_json(shown, sizeof shown, path, LR_RUN_CHART_SUFFIX) < 0)
         snprintf(shown, sizeof shown, "%s", chart);
     if (rc == LR_RUN_CHART_KEPT)

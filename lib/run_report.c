@@ -25,11 +25,6 @@ static const char *const rr_env_fields[] = {"git_commit", "docker_version", "com
 static const char *const rr_helpers[] = {"loadgen", "slowapi"};
 #define RR_HELPER_COUNT (sizeof rr_helpers / sizeof rr_helpers[0])
 
-static int rr_is_grpc(const json_t *run)
-{
-    return strcmp(rr_str(rr_get(run, "config"), "protocol", "http"), "grpc") == 0;
-}
-
 /* ---- the summary's lines ---- */
 
 static void rr_print_classic(FILE *f, const json_t *run)
@@ -65,7 +60,7 @@ static long long rr_status_count(const json_t *http, int code)
 static void rr_print_http_errors(FILE *f, const json_t *run)
 {
     const json_t *http = rr_get(rr_get(run, "summary"), "http_errors");
-    int grpc = rr_is_grpc(run);
+    int grpc = run_report__is_grpc(run);
     long long total = 0;
     for (int code = 0; code < RR_STATUS_MAX; code++)
         total += rr_status_count(http, code);
@@ -300,6 +295,7 @@ static void rr_print_summary(FILE *f, const json_t *run, const run_report_md_opt
     run_report__print_steps(f, run);
     run_report__print_checks(f, run);
     run_report__print_samples(f, run, "");
+    run_report__print_scenario(f, run, opts->resources);
     if (opts->resources != NULL)
         rr_print_resources_line(f, run, opts->resources);
 }
@@ -340,7 +336,7 @@ static void rr_md_buckets(FILE *f, const json_t *run)
     const json_t *s = rr_get(run, "summary");
     const json_t *http = rr_get(s, "http_errors");
     const json_t *errors = rr_get(s, "errors");
-    int grpc = rr_is_grpc(run);
+    int grpc = run_report__is_grpc(run);
     fprintf(f, "| bucket | requests |\n|---|---:|\n");
     if (json_is_integer(rr_get(s, "planned")))
         fprintf(f, "| planned | %lld |\n| late (never sent) | %lld |\n", rr_int(s, "planned"),
@@ -407,10 +403,6 @@ static void rr_md_resources(FILE *f, const json_t *run, const json_t *resources)
             fprintf(f, " (somaxconn %lld)", rr_int(resources, "somaxconn"));
         fputc('.', f);
     }
-    /* slowapi's injected faults (run.sh --faults), when there were any. */
-    const char *faults = rr_str(resources, "faults", NULL);
-    if (faults != NULL)
-        fprintf(f, " Injected faults: %s (seed %lld).", faults, rr_int(resources, "fault_seed"));
     fputc('\n', f);
     if (run_report_server_busy(resources) >= RUN_REPORT_CPU_BOUND) {
         fputc('\n', f);
@@ -472,6 +464,7 @@ static void rr_print_markdown(FILE *f, const json_t *run, const run_report_md_op
     run_report__print_samples(f, run, "`");
     run_report__md_steps(f, run);
     run_report__md_checks(f, run);
+    run_report__md_scenario(f, run, opts->resources);
     run_report__md_over_time(f, run, opts->latency_chart);
     run_report__md_spectrum(f, run);
     if (opts->resources != NULL)

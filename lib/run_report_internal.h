@@ -1,4 +1,4 @@
-/* Private to lib/run_report.c and lib/run_report_open.c: the typed
+/* Private to lib/run_report.c, run_report_open.c and run_report_scenario.c: the typed
  * look-ups both read the report with, and the open loop's lines and
  * sections (run_report_open.c), which the summary and the Markdown call
  * in their places. Each prints nothing when its fields are absent, which
@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "run_report.h"
 
@@ -53,6 +54,20 @@ static inline const char *rr_str(const json_t *obj, const char *key, const char 
     return json_is_string(v) ? json_string_value(v) : absent;
 }
 
+/* config.protocol "grpc": the codes in http_errors are gRPC's. */
+static inline int run_report__is_grpc(const json_t *run)
+{
+    return strcmp(rr_str(rr_get(run, "config"), "protocol", "http"), "grpc") == 0;
+}
+
+/* ---- the scenario (run_report_scenario.c): faults, slow clients, worker
+ * kills; resources (run.sh's server.json) may be NULL ---- */
+
+int run_report__has_scenario(const json_t *run, const json_t *resources);
+/* "Scenario: faults ...; 500 slow clients (...); 3 worker kills" */
+void run_report__print_scenario(FILE *f, const json_t *run, const json_t *resources);
+/* "## Scenario": each part's expected outcome beside the measured one. */
+void run_report__md_scenario(FILE *f, const json_t *run, const json_t *resources);
 
 /* ---- the open loop's lines (run_report_open.c) ---- */
 

@@ -30,6 +30,7 @@
 #include "run_check.h"
 #include "run_report.h"
 #include "samples_file.h"
+#include "slow_clients.h"
 #include "stats.h"
 #include "url.h"
 #include "verify.h"
@@ -65,6 +66,8 @@ enum {
     OPT_STEP,
     OPT_CHECK,
     OPT_SAMPLES,
+    OPT_SLOW_CLIENTS,
+    OPT_SLOW_INTERVAL,
 };
 
 static const struct option long_options[] = {
@@ -94,6 +97,8 @@ static const struct option long_options[] = {
     {"step", required_argument, NULL, OPT_STEP},
     {"check", required_argument, NULL, OPT_CHECK},
     {"samples", required_argument, NULL, OPT_SAMPLES},
+    {"slow-clients", required_argument, NULL, OPT_SLOW_CLIENTS},
+    {"slow-interval", required_argument, NULL, OPT_SLOW_INTERVAL},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -160,6 +165,15 @@ static void usage(void)
         "      --samples FILE    every request as gzip'd CSV (docs/REPORT.md, \"The\n"
         "                        samples file\"): planned and send time, latency,\n"
         "                        bucket, status; never replaces an existing FILE\n"
+        "      --slow-clients N  beside the load, N slowloris-style connections that\n"
+        "                        never finish a request: a request line, then one\n"
+        "                        header line every --slow-interval (gRPC: the HTTP/2\n"
+        "                        preface, a byte per interval); one the server closes\n"
+        "                        is opened again. They connect before the load starts.\n"
+        "                        An HTTP server's GET /healthz is probed meanwhile on a\n"
+        "                        new connection every %d ms (\"slow_clients\" in the\n"
+        "                        report)\n"
+        "      --slow-interval S  (%g)\n"
         "report:\n"
         "      --out DIR         write DIR/<UTC>_<variant>_<workload>.json and .md\n"
         "                        (atomic; an existing name gets -2, -3, ...)\n"
@@ -202,7 +216,8 @@ static void usage(void)
         "Exit: 0 done (failures are data), 1 start-up or report failure (server not\n"
         "healthy, cannot write), 2 bad usage, 3 a --check failed, 4 accounting bug\n"
         "(never expected).\n",
-        LG_DEFAULT_CONNECTIONS, LG_DEFAULT_DURATION_S, LG_DEFAULT_TIMEOUT_S, LG_DEFAULT_DRAIN_S);
+        LG_DEFAULT_CONNECTIONS, LG_DEFAULT_DURATION_S, LG_DEFAULT_TIMEOUT_S, LG_DEFAULT_DRAIN_S,
+        LG_SLOW_PROBE_INTERVAL_MS, LG_SLOW_DEFAULT_INTERVAL_S);
 }
 
 __attribute__((format(printf, 1, 2), noreturn)) static void die_usage(const char *fmt, ...)
@@ -377,6 +392,12 @@ static void parse_args(int argc, char **argv, lg_config_t *cfg)
                 die_usage("--samples: expected a path");
             cfg->samples_path = optarg;
             break;
+        case OPT_SLOW_CLIENTS:
+            cfg->slow_clients = opt_long("--slow-clients", optarg, 0, MAX_CONNECTIONS);
+            break;
+        case OPT_SLOW_INTERVAL:
+            cfg->slow_interval_s = opt_seconds("--slow-interval", optarg, 0, 0);
+            break;
         case 'h':
             usage();
             exit(0);
@@ -430,14 +451,15 @@ static void check_fd_limit(const lg_config_t *cfg)
         die_usage("the open-file limit: %s", strerror(-rc));
     if (rc < 0)
         log_debug("raising the open-file limit: %s", strerror(-rc));
+    long slow = cfg->slow_clients > 0 ? cfg->slow_clients + LG_SLOW_FDS : 0;
     unsigned long long need = (unsigned long long)cfg->connections +
                               (unsigned long long)cfg->threads * LG_FDS_PER_THREAD +
-                              LG_FDS_RESERVED;
+                              LG_FDS_RESERVED + (unsigned long long)slow;
     if (limit != RLIM_INFINITY && need > limit)
-        die_usage("-c %ld needs %llu file descriptors (%ld connections + %d per thread + %d), "
-                  "limit is %llu (raise ulimit -n)",
+        die_usage("-c %ld needs %llu file descriptors (%ld connections + %d per thread + %d"
+                  " + %ld for --slow-clients), limit is %llu (raise ulimit -n)",
                   cfg->connections, need, cfg->connections, LG_FDS_PER_THREAD, LG_FDS_RESERVED,
-                  (unsigned long long)limit);
+                  slow, (unsigned long long)limit);
 }
 
 /* The progress file's first line, while loadgen waits for the server. */
@@ -590,7 +612,8 @@ static void name_run(lg_config_t *cfg, const json_t *server, names_t *n)
  * exit status: 0, 1 (something could not be written) or 3 (a check
  * failed). */
 static int publish(const lg_config_t *cfg, const run_check_list_t *checks, lg_run_result_t *run,
-                   const json_t *server, const lg_verify_t *verify, const names_t *n)
+                   const json_t *server, const lg_verify_t *verify, const lg_slow_result_t *slow,
+                   const names_t *n)
 {
     static run_check_result_t check_results[RUN_CHECK_MAX];
     int checks_failed = 0, rc = 0;
@@ -603,6 +626,7 @@ static int publish(const lg_config_t *cfg, const run_check_list_t *checks, lg_ru
         .window_end_s = run->window_end_s,
         .server = server,
         .verify = verify,
+        .slow = slow,
         .variant = n->variant,
         .workload = n->workload,
         .started_at = run->started_at,
@@ -658,7 +682,16 @@ int main(int argc, char **argv)
         lg_verify_read(&cfg.upstream, "before the load", &upstream_before);
     lg_run_result_t run;
     char run_err[LG_ERR_MAX * 2];
-    if (lg_run_load(&cfg, sig_fd, &run, run_err, sizeof run_err) < 0) {
+    lg_slow_clients_t *slow = NULL;
+    static lg_slow_result_t slow_result;
+    if (cfg.slow_clients > 0 && lg_slow_clients_start(&cfg, &slow, run_err, sizeof run_err) < 0) {
+        fprintf(stderr, PROGRAM ": %s\n", run_err);
+        return 1;
+    }
+    int run_rc = lg_run_load(&cfg, sig_fd, &run, run_err, sizeof run_err);
+    if (slow != NULL)
+        lg_slow_clients_stop(slow, &slow_result);
+    if (run_rc < 0) {
         fprintf(stderr, PROGRAM ": %s\n", run_err);
         return 1;
     }
@@ -668,7 +701,8 @@ int main(int argc, char **argv)
     if (cfg.upstream_text)
         verify_run(&cfg, &upstream_before, &run.stats, names.workload, &verify);
 
-    int rc = publish(&cfg, &checks, &run, server, cfg.upstream_text ? &verify : NULL, &names);
+    int rc = publish(&cfg, &checks, &run, server, cfg.upstream_text ? &verify : NULL,
+                     slow != NULL ? &slow_result : NULL, &names);
     lg_stats_free(&run.stats);
     json_decref(server);
     (void)close(sig_fd);

@@ -299,6 +299,42 @@ static json_t *json_verify(const lg_verify_t *v, int *failed)
     return o;
 }
 
+/* --slow-clients: what they saw, and the /healthz probe beside them. */
+static json_t *json_slow_clients(const lg_slow_result_t *sl, int *failed)
+{
+    json_t *o = json_object(), *probe = sl->probed ? json_object() : json_null();
+    if (o == NULL || probe == NULL) {
+        json_decref(o);
+        json_decref(probe);
+        *failed = 1;
+        return NULL;
+    }
+    lg_jset(o, "count", json_integer(sl->count), failed);
+    lg_jset(o, "interval_s", lg_jnum(sl->interval_s, 3), failed);
+    lg_jset(o, "connected_at_start", json_integer(sl->connected_at_start), failed);
+    lg_jset(o, "held_at_end", json_integer(sl->held_at_end), failed);
+    lg_jset(o, "connects", lg_jint(sl->connects), failed);
+    lg_jset(o, "connect_errors", lg_jint(sl->connect_errors), failed);
+    lg_jset(o, "closed_by_server", lg_jint(sl->closed_by_server), failed);
+    lg_jset(o, "answered_408", lg_jint(sl->status_408), failed);
+    lg_jset(o, "answered_431", lg_jint(sl->status_431), failed);
+    lg_jset(o, "answered_other", lg_jint(sl->status_other), failed);
+    lg_jset(o, "held_max_s", lg_jnum(sl->held_max_s, 3), failed);
+    if (sl->probed) {
+        int any = sl->probes_ok + sl->probes_failed > 0;
+        lg_jset(probe, "interval_ms", json_integer(LG_SLOW_PROBE_INTERVAL_MS), failed);
+        lg_jset(probe, "timeout_ms", json_integer(LG_SLOW_PROBE_TIMEOUT_MS), failed);
+        lg_jset(probe, "probes", lg_jint(sl->probes), failed);
+        lg_jset(probe, "ok", lg_jint(sl->probes_ok), failed);
+        lg_jset(probe, "failed", lg_jint(sl->probes_failed), failed);
+        lg_jset(probe, "p50_ms", any ? lg_jnum(sl->probe_p50_ms, 3) : json_null(), failed);
+        lg_jset(probe, "p99_ms", any ? lg_jnum(sl->probe_p99_ms, 3) : json_null(), failed);
+        lg_jset(probe, "max_ms", any ? lg_jnum(sl->probe_max_ms, 3) : json_null(), failed);
+    }
+    lg_jset(o, "healthz_probe", probe, failed);
+    return o;
+}
+
 static json_t *json_samples(const lg_result_t *r, int *failed)
 {
     if (r->samples_path == NULL)
@@ -369,6 +405,8 @@ json_t *lg_report_json(const lg_result_t *r)
     lg_jset(root, "server", r->server ? json_deep_copy(r->server) : json_null(), &failed);
     lg_jset(root, "environment", json_environment(r, &failed), &failed);
     lg_jset(root, "samples", json_samples(r, &failed), &failed);
+    if (r->slow != NULL)
+        lg_jset(root, "slow_clients", json_slow_clients(r->slow, &failed), &failed);
     lg_jset(root, "checks", failed ? json_null() : json_checks(r, root, &failed), &failed);
     if (failed) {
         json_decref(root);

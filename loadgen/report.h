@@ -11,6 +11,7 @@
 
 #include "loadgen.h"
 #include "run_check.h"
+#include "slow_clients.h"
 #include "verify.h"
 
 #define LG_SCHEMA_VERSION 3
@@ -26,6 +27,7 @@ typedef struct lg_result {
     double warmup_end_s, window_end_s; /* its edges, in s after the start */
     const json_t *server; /* the /healthz description, or NULL */
     const lg_verify_t *verify; /* --upstream's check, or NULL without it */
+    const lg_slow_result_t *slow; /* --slow-clients, or NULL without them */
     const char *variant;
     const char *workload;
     time_t started_at; /* wall clock when the load started */

@@ -16,6 +16,7 @@
 #include "progress.h"
 #include "stats.h"
 #include "schedule.h"
+#include "slow_clients.h"
 #include "url.h"
 
 /* The two transports: HTTP/1.1 (http_worker.c) and, with --grpc, gRPC
@@ -190,6 +191,7 @@ void lg_run_config_defaults(lg_config_t *cfg)
         .fanout = -1,
         .delay_s = -1,
         .capacity = -1,
+        .slow_interval_s = LG_SLOW_DEFAULT_INTERVAL_S,
     };
 }
 

@@ -59,6 +59,14 @@ options:
                             to that share), e.g. 'error=5%,reset=2%,hang=1%';
                             drawn from a seed (--fault-seed N, 1), so a run
                             repeats; the report records them
+      --slow-clients N      beside the load, N slowloris-style clients that
+                            never finish a request (a header line a second;
+                            one the server closes comes back), while GET
+                            /healthz is timed every 200 ms; the report says
+                            what they should do to the model and what they did
+      --kill-worker-every S kill -9 one worker of a multi-process variant
+                            every S seconds of the load (its master starts
+                            another); the report lists the kills
       --samples             keep every request of each run beside its report,
                             <UTC>_<variant>_<workload>.samples.csv.gz
                             (gzip'd CSV; the report's samples.path names it)
@@ -226,6 +234,8 @@ step=
 check=
 faults=
 fault_seed=1
+slow_clients=
+kill_every=
 samples=0
 native=0
 network=
@@ -257,7 +267,7 @@ parse_args() {
             -c | --concurrency | -d | --duration | -n | --requests | --fanout | \
             --delay | --timeout | --warmup | --ramp | --upstream-timeout | --upstream-http | --out | \
             --only | --sweep | --repeat | --noise | --impl | --rate | --step | --check | \
-            --network | --faults | --fault-seed)
+            --network | --faults | --fault-seed | --slow-clients | --kill-worker-every)
                 [ $# -gt 0 ] || bad_usage "$arg needs a value" ;;
             --) positional+=("$@"); break ;;
             -?*) bad_usage "unknown option '$arg'" ;;
@@ -291,6 +301,11 @@ parse_args() {
             --fault-seed)
                 [[ $value =~ ^[0-9]{1,9}$ ]] || bad_usage "--fault-seed wants a whole number, not '$value'"
                 fault_seed=$value ;;
+            --slow-clients) check_number "$arg" "$value" integer; slow_clients=$value ;;
+            --kill-worker-every)
+                check_number "$arg" "$value" number
+                awk -v s="$value" 'BEGIN { exit !(s > 0) }' || bad_usage "--kill-worker-every wants seconds above 0, not '$value'"
+                kill_every=$value ;;
             --network)
                 case $value in
                     bridge | host) network=$value ;;

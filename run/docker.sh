@@ -87,6 +87,7 @@ run_docker() {
     # quoted (Compose v2 would take them for redirections). cli.sh keeps
     # quotes and blanks out of every value.
     LOADGEN_EXTRA_ARGS+="${rate:+ --rate $rate}${step:+ --step $step}${check:+ --check '$check'}"
+    LOADGEN_EXTRA_ARGS+="${slow_clients:+ --slow-clients $slow_clients}"
     if [ "$samples" = 1 ]; then
         # Under /results, the report folder in the container.
         LOADGEN_EXTRA_ARGS+=" --samples /results/$(samples_name)"
@@ -101,9 +102,13 @@ run_docker() {
         cat "$log" >&2
         die "could not start slowapi and $variant"
     fi
-    local id
+    local id server_pid=
     id=$(container_id sut)
     [ -z "$id" ] || sample_container server "$id"
+    # The container's PID 1, seen from here: the server (or its launcher).
+    [ -z "$id" ] || server_pid=$(docker inspect --format '{{.State.Pid}}' "$id" 2>/dev/null) || true
+    [ -z "$kill_every" ] || [ -n "$server_pid" ] || die "--kill-worker-every: cannot find the server's processes"
+    [ -z "$kill_every" ] || check_killable "$server_pid"
     id=$(container_id slowapi)
     [ -z "$id" ] || sample_container slowapi "$id"
     sample_loadgen_container &
@@ -111,6 +116,7 @@ run_docker() {
 
     say "running $load_shown: $clients_shown on /$workload"
     start_progress "$out/$progress"
+    start_killer "$server_pid" "$out/$progress"
     local status=0
     # The exit status is loadgen's (--exit-code-from).
     in_background "${compose[@]}" up --no-build --no-color --abort-on-container-exit \

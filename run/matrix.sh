@@ -79,6 +79,8 @@ plan_json() {
     [ -z "$check" ] || given+=",\"check\":$(json_string "$check")"
     [ "$samples" = 0 ] || given+=",\"samples\":true"
     [ -z "$faults" ] || given+=",\"faults\":$(json_string "$faults"),\"fault_seed\":$fault_seed"
+    [ -z "$slow_clients" ] || given+=",\"slow_clients\":$slow_clients"
+    [ -z "$kill_every" ] || given+=",\"kill_worker_every_s\":$(awk -v s="$kill_every" 'BEGIN { printf "%.10g", s }')"
     printf '{"schema_version":1,"kind":"matrix-plan","workload":"%s","mode":"%s","network":"%s","created_at":"%s","command":%s,' \
         "$workload" "$lab_mode" "$network" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(json_string "$shown_command")"
     printf '"settings":{"concurrency":%s,"duration_s":%s,"requests":%s,"fanout":%s,"delay_s":%s,"timeout_s":%s,"warmup_s":%s,"upstream_http":"%s","upstream_timeout_s":%s%s},' \
@@ -105,6 +107,8 @@ point_args() {
     [ -z "$step" ] || printf '%s\n' --step "$step"
     [ -z "$check" ] || printf '%s\n' --check "$check"
     [ -z "$faults" ] || printf '%s\n' --faults "$faults" --fault-seed "$fault_seed"
+    [ -z "$slow_clients" ] || printf '%s\n' --slow-clients "$slow_clients"
+    [ -z "$kill_every" ] || printf '%s\n' --kill-worker-every "$kill_every"
     [ "$samples" = 0 ] || printf '%s\n' --samples
 }
 

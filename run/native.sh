@@ -119,6 +119,8 @@ run_native() {
         "SLOW_API_URL=http://127.0.0.1:$slowapi_port/?delay=$delay" "SLOW_API_PORTS=$slowapi_ports" \
         "FANOUT=$fanout" "UPSTREAM_TIMEOUT=$upstream_timeout" "UPSTREAM_HTTP=$upstream_http" \
         "LAB_MODEL=$(variant_field "$variant" 4)"
+    local server_pid=$started_pid
+    check_killable "$server_pid"
 
     local progress=$work_dir/progress.json
     local args=(--mode native --out "$out" -c "$concurrency" -d "$duration"
@@ -139,6 +141,7 @@ run_native() {
     local loadgen_pid=$! status=0
     pids+=("$loadgen_pid")
     sample_process loadgen "$loadgen_pid"
+    start_killer "$server_pid" "$progress"
     wait "$loadgen_pid" || status=$?
     stop_progress
     loadgen_outcome "$status" "$work_dir/loadgen.log"

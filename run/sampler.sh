@@ -150,9 +150,8 @@ write_resources() {
         [ -z "$part" ] || others+=",\"$name\":$part"
     done
     json=${report%.json}.server.json
-    # slowapi's injected faults, when there were any (cli.sh keeps quotes
-    # and blanks out of them).
-    [ -z "$faults" ] || others+=",\"faults\":\"$faults\",\"fault_seed\":$fault_seed"
+    # The scenario, when there was one (run/scenario.sh).
+    others+=$(scenario_json)
     printf '{"schema_version":2,"variant":"%s","workload":"%s","cpu_seconds":%s,"peak_memory_mib":%s,"wall_seconds":%s,"cpus":%s,"measured":"%s"%s,"network":"%s","somaxconn":%s}\n' \
         "$variant" "$workload" "$cpu" "$mem" "$wall" "$(cpu_count "$server_cpus")" "$what" "$others" \
         "$network" "$(somaxconn)" \

@@ -122,11 +122,15 @@ int server_describe_json(char *buf, size_t cap)
                      "{\"status\":\"ok\",\"variant\":\"%s\",\"model\":\"%s\",\"capacity\":%d,"
                      "\"keep_alive\":%s,\"threads\":%d,\"workers\":%d,\"accept\":\"%s\","
                      "\"transport\":\"%s\",\"fanout\":%d,\"slow_api_url\":\"%s\","
-                     "\"slow_api_ports\":%d,\"upstream_http\":\"%s\",\"pid\":%d}",
+                     "\"slow_api_ports\":%d,\"upstream_http\":\"%s\",\"upstream_timeout_ms\":%ld,"
+                     "\"client_timeout_ms\":%ld,\"pid\":%d}",
                      c->name, server_variant->model, server_capacity,
                      server_variant->keep_alive ? "true" : "false", c->threads, c->workers,
                      c->accept_mode == ACCEPT_REUSEPORT ? "reuseport" : "shared",
                      server_variant->settings & SETTINGS_HTTP ? "http" : "grpc", c->fanout,
-                     c->slow_api_url, c->slow_api_ports, c->upstream_http2 ? "2" : "1.1", (int)getpid());
+                     c->slow_api_url, c->slow_api_ports, c->upstream_http2 ? "2" : "1.1",
+                     c->upstream_timeout_ms,
+                     server_variant->settings & SETTINGS_HTTP ? c->client_timeout_ms : 0L,
+                     (int)getpid());
     return n < 0 || (size_t)n >= cap ? -1 : n;
 }

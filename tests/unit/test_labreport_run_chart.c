@@ -43,7 +43,7 @@ static void test_script(void **state)
     (void)state;
     json_t *run = open_run();
     assert_true(lr_run_chart_wanted(run));
-    char *script = lr_run_chart_script(run, BASE ".latency.svg");
+    char *script = lr_run_chart_script(run, NULL, BASE ".latency.svg");
     assert_non_null(script);
     assert_memory_equal(script, "# " BASE ".latency.svg: ", strlen(BASE) + 15);
     assert_non_null(strstr(script, "set title \"threadpool-50 / io: open loop at 20, 40, 80 req/s "
@@ -80,8 +80,16 @@ static void test_script_closed_without_latency(void **state)
                                                  "interval_s", 1.0, "points", "t_s", 0.0, "rps",
                                                  0.0, "p50_ms", "p99_ms", "in_flight", 100));
     assert_true(lr_run_chart_wanted(run));
-    char *script = lr_run_chart_script(run, "x.latency.svg");
+    json_t *resources = json_pack("{s:f, s:[{s:f, s:i}, {s:f, s:i}]}", "kill_worker_every_s",
+                                  4.0, "worker_kills", "at_s", 4.02, "pid", 11, "at_s", 8.1,
+                                  "pid", 12);
+    char *script = lr_run_chart_script(run, resources, "x.latency.svg");
+    json_decref(resources);
     assert_non_null(strstr(script, "set title \"event-loop / io: closed loop, c=100\"\n"));
+    /* Each kill a solid line; the first labelled. */
+    assert_non_null(strstr(script, "set arrow from 4.02, graph 0 to 4.02, graph 1 nohead dt 1"));
+    assert_non_null(strstr(script, "set arrow from 8.1, graph 0 to 8.1, graph 1 nohead dt 1"));
+    assert_int_equal(count(script, "set label \"kill -9\""), 1);
     assert_non_null(strstr(script, "set label \"warm-up's end\" at 2,"));
     assert_non_null(strstr(script, "set label \"load's end\" at 32,"));
     assert_null(strstr(script, "using 1:2"));
