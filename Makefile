@@ -68,7 +68,7 @@ LIBLLHTTP := $(BUILD)/lib/libllhttp.a
 LIBGRPCCORE := $(BUILD)/lib/libgrpccore.a
 
 .PHONY: all deps test san clean \
-        base-image images bench help
+        base-image images bench help fuzz fuzz-build
 all: $(addprefix $(BUILD)/bin/,$(PROGRAMS)) $(PYTHON_GEN)
 
 help:
@@ -76,6 +76,8 @@ help:
 	@echo "make deps       apt-install the Debian packages the build and tests need"
 	@echo "make test       unit, integration and Docker end-to-end tests (README)"
 	@echo "make san        build with AddressSanitizer + UBSan into build/san"
+	@echo "make fuzz-build build the libFuzzer harnesses (clang) into build/fuzz/bin"
+	@echo "make fuzz       run each harness FUZZ_SECONDS (60); crashes in build/fuzz/crashes"
 	@echo "make base-image make the local debian:bookworm-slim image if missing"
 	@echo "make images     build the Docker images (builder, runtimes)"
 
@@ -208,6 +210,70 @@ bench: all
 	bench/loadgen_open_rate.sh
 	bench/slowapi_accuracy.sh
 
+# Fuzzing (docs/FUZZING.md): every fuzz/fuzz_<name>.c is a libFuzzer
+# harness, built with clang (Debian clang and libclang-rt-14-dev) and
+# ASan + UBSan into $(FUZZ_BUILD)/bin; the code it drives is compiled again
+# with clang into $(FUZZ_BUILD)/obj, apart from the gcc build's objects.
+# fuzz/run.sh runs each for FUZZ_SECONDS on a copy of its corpus.
+FUZZ_CC      ?= clang
+FUZZ_BUILD   := build/fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link $(FUZZ_SAN)
+FUZZ_HARNESSES := $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_BINS    := $(addprefix $(FUZZ_BUILD)/bin/,$(FUZZ_HARNESSES))
+fuzz_obj = $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(1))
+FUZZ_LIBLAB     := $(FUZZ_BUILD)/lib/liblab.a
+FUZZ_LIBCORE    := $(FUZZ_BUILD)/lib/libcore.a
+FUZZ_LIBGRPCCORE := $(FUZZ_BUILD)/lib/libgrpccore.a
+FUZZ_LIBLLHTTP  := $(FUZZ_BUILD)/lib/libllhttp.a
+FUZZ_LIBSLOWAPI := $(FUZZ_BUILD)/lib/libslowapi.a
+FUZZ_PROTO_OBJ  := $(patsubst proto/%.proto,$(FUZZ_BUILD)/obj/proto/%.pb-c.o,$(PROTO_SRC))
+FUZZ_SLOWAPI_BINS := $(filter $(FUZZ_BUILD)/bin/fuzz_slowapi_%,$(FUZZ_BINS))
+
+$(FUZZ_BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(LAB_CFLAGS) $(FUZZ_INC) -c $< -o $@
+$(FUZZ_BUILD)/obj/fuzz/%.o: FUZZ_INC := -Islowapi -Iloadgen
+$(FUZZ_BUILD)/obj/llhttp/%.o: $(LLHTTP_SRC)/%.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -std=c11 -I$(LLHTTP_INC) -c $< -o $@
+$(FUZZ_BUILD)/obj/proto/%.pb-c.o: $(GEN)/proto/%.pb-c.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(LAB_CFLAGS) -c $< -o $@
+$(call fuzz_obj,$(GRPC_CORE_SRC) fuzz/fuzz_grpc_message.c) $(FUZZ_PROTO_OBJ): $(PROTO_H)
+
+$(FUZZ_LIBLAB): $(call fuzz_obj,$(LIB_SRC))
+$(FUZZ_LIBCORE): $(call fuzz_obj,$(CORE_SRC))
+$(FUZZ_LIBGRPCCORE): $(call fuzz_obj,$(GRPC_CORE_SRC)) $(FUZZ_PROTO_OBJ)
+$(FUZZ_LIBLLHTTP): $(patsubst $(LLHTTP_SRC)/%.c,$(FUZZ_BUILD)/obj/llhttp/%.o,$(wildcard $(LLHTTP_SRC)/*.c))
+$(FUZZ_LIBSLOWAPI): $(call fuzz_obj,$(filter-out slowapi/main.c,$(SLOWAPI_SRC)))
+$(FUZZ_BUILD)/lib/%.a:
+	@mkdir -p $(@D)
+	rm -f $@ && $(AR) rcs $@ $^
+
+# What each harness links besides its own object: fuzz/'s helpers (the
+# fuzz/*.c not named fuzz_*), then archives, callers before callees.
+$(FUZZ_BUILD)/bin/fuzz_http_request: $(call fuzz_obj,fuzz/response_check.c) \
+		$(FUZZ_LIBCORE) $(FUZZ_LIBLAB) $(FUZZ_LIBLLHTTP)
+$(FUZZ_BUILD)/bin/fuzz_http_request: FUZZ_LIBS = $(LIBS_CURL) $(LIBS_UV) $(LIBS_NGHTTP2) $(LIBS_JSON)
+$(FUZZ_SLOWAPI_BINS): $(call fuzz_obj,fuzz/slowapi_driver.c fuzz/response_check.c) \
+		$(FUZZ_LIBSLOWAPI) $(FUZZ_LIBLAB) $(FUZZ_LIBLLHTTP)
+$(FUZZ_SLOWAPI_BINS): FUZZ_LIBS = $(LIBS_UV) $(LIBS_NGHTTP2)
+$(FUZZ_BUILD)/bin/fuzz_loadgen_response: $(call fuzz_obj,loadgen/response.c) $(FUZZ_LIBLLHTTP)
+$(FUZZ_BUILD)/bin/fuzz_grpc_message: $(FUZZ_LIBGRPCCORE) $(FUZZ_LIBCORE) $(FUZZ_LIBLAB) $(FUZZ_LIBLLHTTP)
+$(FUZZ_BUILD)/bin/fuzz_grpc_message: FUZZ_LIBS = $(LIBS_GRPC) $(LIBS_CURL) $(LIBS_UV) $(LIBS_NGHTTP2) $(LIBS_JSON)
+$(FUZZ_BINS): $(FUZZ_BUILD)/bin/%: $(FUZZ_BUILD)/obj/fuzz/%.o
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(FUZZ_LIBS) -lpthread -lm
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	fuzz/run.sh -t $(FUZZ_SECONDS)
+
+-include $(shell find $(FUZZ_BUILD)/obj -name '*.d' 2>/dev/null)
+
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
 clean:
@@ -226,7 +292,7 @@ DEB_PACKAGES := build-essential pkg-config libuv1-dev libcurl4-openssl-dev \
                 libjansson-dev node-llhttp libcmocka-dev debootstrap wrk \
                 valgrind curl jq libgrpc-dev libprotobuf-c-dev protobuf-c-compiler \
                 libnghttp2-dev python3-jsonschema gnuplot-nox protobuf-compiler zlib1g-dev \
-                $(PYTHON_PACKAGES)
+                clang libclang-rt-14-dev $(PYTHON_PACKAGES)
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do \
 	    dpkg-query -W -f='$${db:Status-Abbrev}\n' $$p 2>/dev/null | grep -q '^ii' || echo $$p; \

@@ -36,6 +36,7 @@
 #include "log.h"
 #include "open_loop.h"
 #include "phase.h"
+#include "response.h"
 #include "stats.h"
 
 enum conn_state {
@@ -52,12 +53,11 @@ typedef struct lg_conn {
     int fd;
     enum conn_state state;
     uint32_t epoll_events; /* what fd is registered for; 0: not registered */
-    int response_done; /* set by llhttp's on_message_complete */
     size_t written;
     lg_req_t req;      /* the request in flight */
     uint64_t retry_ns;
     struct lg_conn *prev, *next; /* in exactly one list, or none when idle */
-    llhttp_t parser;
+    lg_response_t response;
 } lg_conn_t;
 
 typedef struct conn_list {
@@ -88,17 +88,6 @@ typedef struct loop {
 } loop_t;
 
 static void conn_write(loop_t *l, lg_conn_t *c);
-
-static int on_message_complete(llhttp_t *parser)
-{
-    lg_conn_t *c = parser->data;
-    c->response_done = 1;
-    /* Pause at the end of the message: we never pipeline, so a byte past
-     * it is not a response to anything. */
-    return HPE_PAUSED;
-}
-
-static const llhttp_settings_t parser_settings = {.on_message_complete = on_message_complete};
 
 static void list_push(conn_list_t *l, lg_conn_t *c)
 {
@@ -248,8 +237,7 @@ static void conn_send(loop_t *l, lg_conn_t *c, const lg_req_t *r)
     lg_stats_issue(&l->w->stats, r->in_warmup);
     lg_progress_issued(l->w);
     list_push(&l->inflight, c);
-    llhttp_reset(&c->parser);
-    c->response_done = 0;
+    lg_response_reset(&c->response);
     c->written = 0;
     if (c->fd < 0) {
         conn_connect(l, c);
@@ -340,8 +328,9 @@ static void conn_write(loop_t *l, lg_conn_t *c)
 static void conn_response(loop_t *l, lg_conn_t *c, int must_close)
 {
     uint64_t now = clock_now_ns();
-    int status = llhttp_get_status_code(&c->parser);
-    int keep = l->run->cfg->keepalive && !must_close && llhttp_should_keep_alive(&c->parser);
+    int status = llhttp_get_status_code(&c->response.parser);
+    int keep = l->run->cfg->keepalive && !must_close &&
+               llhttp_should_keep_alive(&c->response.parser);
     list_remove(&l->inflight, c);
     int ok = status >= 200 && status <= 299;
     lg_stats_end(&l->w->stats, &c->req, LG_OUTCOME_RESPONSE, status, now);
@@ -359,18 +348,18 @@ static void conn_readable(loop_t *l, lg_conn_t *c)
     for (;;) {
         ssize_t n = recv(c->fd, buf, LG_READ_BUF_BYTES, 0);
         if (n > 0) {
-            llhttp_errno_t rc = llhttp_execute(&c->parser, buf, (size_t)n);
-            if (rc == HPE_PAUSED && c->response_done) {
+            lg_response_status_t st = lg_response_feed(&c->response, buf, (size_t)n);
+            if (st == LG_RESPONSE_DONE || st == LG_RESPONSE_JUNK) {
                 /* Bytes after the response: the server misbehaves; the
                  * response counts, the connection is not reused. */
-                int junk = llhttp_get_error_pos(&c->parser) != buf + n;
-                conn_response(l, c, junk);
+                conn_response(l, c, st == LG_RESPONSE_JUNK);
                 return;
             }
-            if (rc != HPE_OK) {
+            if (st == LG_RESPONSE_BAD) {
                 if (log_enabled(LOG_DEBUG))
-                    log_debug("conn %d: bad response: %s (%s)", c->fd, llhttp_errno_name(rc),
-                              llhttp_get_error_reason(&c->parser));
+                    log_debug("conn %d: bad response: %s (%s)", c->fd,
+                              llhttp_errno_name(llhttp_get_errno(&c->response.parser)),
+                              llhttp_get_error_reason(&c->response.parser));
                 conn_fail(l, c, LG_OUTCOME_ERR_PARSE, EPROTO, "llhttp_execute");
                 return;
             }
@@ -383,8 +372,7 @@ static void conn_readable(loop_t *l, lg_conn_t *c)
         if (n == 0) {
             /* EOF ends a response that runs until the connection closes;
              * anything else is cut short. */
-            (void)llhttp_finish(&c->parser);
-            if (c->response_done)
+            if (lg_response_eof(&c->response))
                 conn_response(l, c, 1);
             else
                 conn_fail(l, c, LG_OUTCOME_ERR_READ, ECONNRESET,
@@ -640,8 +628,7 @@ lg_worker_t *lg_http_worker_new(lg_run_t *run, int index, size_t conn_count, cha
     for (size_t i = 0; i < conn_count; i++) {
         lg_conn_t *c = &hw->conns[i];
         c->fd = -1;
-        llhttp_init(&c->parser, HTTP_RESPONSE, &parser_settings);
-        c->parser.data = c;
+        lg_response_init(&c->response);
     }
     hw->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
     if (hw->epoll_fd < 0) {

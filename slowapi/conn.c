@@ -26,6 +26,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "log.h"
@@ -688,8 +689,11 @@ static void conn_on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf
         conn_parse_buffered(c);
 }
 
-int conn_accept(server_t *s, uv_stream_t *listener)
+/* A new connection of s, reading nothing yet. Returns 0 with *out, or a
+ * negative libuv error (nothing is left open). */
+static int conn_new(server_t *s, conn_t **out)
 {
+    *out = NULL;
     conn_t *c = calloc(1, sizeof *c);
     if (c == NULL)
         return UV_ENOMEM;
@@ -707,15 +711,27 @@ int conn_accept(server_t *s, uv_stream_t *listener)
     c->open_handles = 1;
     conn_link(s, c);
     int rc = uv_tcp_init(&s->loop, &c->tcp);
-    if (rc == 0) {
-        c->tcp.data = c;
-        c->open_handles = 2;
-        rc = uv_accept(listener, conn_stream(c));
-    }
     if (rc < 0) {
         conn_close(c);
-        return rc; /* the listener's trouble: the server pauses accepting */
+        return rc;
     }
+    c->tcp.data = c;
+    c->open_handles = 2;
+    *out = c;
+    return 0;
+}
+
+int conn_accept(server_t *s, uv_stream_t *listener)
+{
+    conn_t *c;
+    int rc = conn_new(s, &c);
+    if (rc == 0) {
+        rc = uv_accept(listener, conn_stream(c));
+        if (rc < 0)
+            conn_close(c);
+    }
+    if (rc < 0)
+        return rc; /* the listener's trouble: the server pauses accepting */
     /* Answers are single small writes; Nagle would hold a pipelined one
      * back for the client's delayed ACK. */
     rc = uv_tcp_nodelay(&c->tcp, 1);
@@ -726,4 +742,22 @@ int conn_accept(server_t *s, uv_stream_t *listener)
         conn_close(c); /* this client's trouble only */
     }
     return 0;
+}
+
+int conn_open(server_t *s, uv_os_sock_t fd)
+{
+    conn_t *c;
+    int rc = conn_new(s, &c);
+    if (rc < 0) {
+        (void)close(fd);
+        return rc;
+    }
+    rc = uv_tcp_open(&c->tcp, fd);
+    if (rc < 0)
+        (void)close(fd); /* not libuv's yet */
+    else
+        rc = conn_start_reading(c);
+    if (rc < 0)
+        conn_close(c);
+    return rc;
 }

@@ -273,21 +273,36 @@ static int server_start(server_t *s)
     return 0;
 }
 
-int server_run(const slowapi_config_t *config)
+/* After the loop has ended: the loop, the timerfd and the listening
+ * socket. Returns 0, or -1 when closing one failed (logged). */
+static int server_close(server_t *s)
 {
-    /* On the heap: the shared read buffer makes it 64 KiB. */
-    server_t *s = calloc(1, sizeof *s);
-    if (s == NULL) {
-        log_error("out of memory");
-        return 1;
+    int failed = 0;
+    int rc = uv_loop_close(&s->loop);
+    if (rc < 0) {
+        log_error("uv_loop_close: %s", uv_strerror(rc));
+        failed = 1;
     }
+    rc = delay_timer_free(&s->delays);
+    if (rc < 0) {
+        log_error("close(timerfd): %s", strerror(-rc));
+        failed = 1;
+    }
+    if (s->listen_fd >= 0 && close(s->listen_fd) < 0) {
+        log_error("close(listen socket): %s", strerror(errno));
+        failed = 1;
+    }
+    return failed ? -1 : 0;
+}
+
+int server_init(server_t *s, const slowapi_config_t *config)
+{
     s->config = config;
     s->listen_fd = -1;
-    int exit_code = 1;
     int rc = uv_loop_init(&s->loop);
     if (rc < 0) {
         log_error("uv_loop_init: %s", uv_strerror(rc));
-        goto out;
+        return rc;
     }
     /* uv_timer_init and uv_check_init cannot fail. */
     (void)uv_timer_init(&s->loop, &s->resume_timer);
@@ -301,30 +316,35 @@ int server_run(const slowapi_config_t *config)
         s->fault_rng = 1;
     rc = delay_timer_init(&s->loop, &s->delays, server_on_due, server_on_due_done);
     s->delays.data = s;
-
-    if (rc < 0)
+    if (rc < 0) {
         log_error("delay timer (timerfd): %s", uv_strerror(rc));
-    if (rc == 0 && server_start(s) == 0)
+        server_stop(s);
+        (void)uv_run(&s->loop, UV_RUN_DEFAULT); /* long enough to finish closing */
+        (void)server_close(s);
+    }
+    return rc;
+}
+
+int server_run(const slowapi_config_t *config)
+{
+    /* On the heap: the shared read buffer makes it 64 KiB. */
+    server_t *s = calloc(1, sizeof *s);
+    if (s == NULL) {
+        log_error("out of memory");
+        return 1;
+    }
+    int exit_code = 1;
+    if (server_init(s, config) < 0)
+        goto out;
+    if (server_start(s) == 0)
         exit_code = 0;
     else
         server_stop(s);
     /* Until a signal has closed every handle (after a failed start: just
      * long enough to finish closing). */
     (void)uv_run(&s->loop, UV_RUN_DEFAULT);
-    rc = uv_loop_close(&s->loop);
-    if (rc < 0) {
-        log_error("uv_loop_close: %s", uv_strerror(rc));
+    if (server_close(s) < 0)
         exit_code = 1;
-    }
-    rc = delay_timer_free(&s->delays);
-    if (rc < 0) {
-        log_error("close(timerfd): %s", strerror(-rc));
-        exit_code = 1;
-    }
-    if (s->listen_fd >= 0 && close(s->listen_fd) < 0) {
-        log_error("close(listen socket): %s", strerror(errno));
-        exit_code = 1;
-    }
 out:
     free(s);
     return exit_code;

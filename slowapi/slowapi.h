@@ -162,6 +162,11 @@ void stats_reset(slowapi_stats_t *stats);
 
 /* server.c */
 int server_run(const slowapi_config_t *config);
+/* server_run's first step: s (zeroed) gets config, its loop, timers,
+ * stats, fault generator and delay timer; nothing listens. Returns 0, or
+ * a negative libuv error (logged) with nothing left open. The fuzz
+ * harnesses (fuzz/) serve connections of their own (conn_open) on it. */
+int server_init(server_t *s, const slowapi_config_t *config);
 
 /* config->workers processes, each a server_run on the same port with its
  * own SO_REUSEPORT socket, for more waiting requests than one process may
@@ -175,6 +180,11 @@ void server_conn_closed(server_t *s);
 /* Accept the connection libuv holds on listener into a new conn_t and start
  * reading. Returns 0 or a negative libuv error (nothing is left open). */
 int conn_accept(server_t *s, uv_stream_t *listener);
+/* The same for a socket already connected (a socketpair's end, say): for
+ * the fuzz harnesses, which write a connection's bytes from a buffer.
+ * Nagle is left alone (it is TCP's). Returns 0 or a negative libuv error;
+ * fd is the connection's either way (closed with it, or at once). */
+int conn_open(server_t *s, uv_os_sock_t fd);
 /* Close every connection at once, whatever its state (pending delayed
  * answers are dropped): the server is stopping. */
 void conn_close_all(server_t *s);
