@@ -10,6 +10,7 @@
 #include "format.h"
 #include "jsonutil.h"
 #include "matrix.h"
+#include "failures_md.h"
 #include "pairs_md.h"
 #include "rate_md.h"
 #include "stats.h"
@@ -39,6 +40,8 @@ static const struct {
     {"samples", "samples kept", ""},
     {"faults", "injected faults (slowapi)", ""},
     {"fault_seed", "their seed", ""},
+    {"slow_clients", "slow clients beside the load", ""},
+    {"kill_worker_every_s", "a worker killed every", " s"},
 };
 #define SETTINGS_ROW_COUNT (sizeof settings_rows / sizeof settings_rows[0])
 
@@ -434,6 +437,7 @@ char *lr_markdown_matrix(const json_t *report)
     md_table(&b, report);
     lr_markdown_rate(&b, report);
     lr_markdown_pairs(&b, report);
+    lr_markdown_failures(&b, report);
     md_flags(&b, report);
     md_points(&b, report);
     md_overhead(&b, report);

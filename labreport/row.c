@@ -175,6 +175,56 @@ static json_t *row_percentiles(const lr_row_in_t *in, int *failed)
     return o;
 }
 
+/* Add n to o[key] (a new key starts at 0). */
+static void add_count(json_t *o, const char *key, json_int_t n, int *failed)
+{
+    json_t *v = json_object_get(o, key);
+    lr_jset(o, key, json_integer((json_is_integer(v) ? json_integer_value(v) : 0) + n), failed);
+}
+
+/* The failures by kind, summed over the repeats (every run's buckets:
+ * HTTP or gRPC statuses, timeouts, connection errors, unfinished), and
+ * the /healthz probe of runs with slow clients: its p99's median and its
+ * failed probes. */
+static json_t *row_failure_kinds(const lr_row_in_t *in, int *failed)
+{
+    static const char *const kinds[] = {"connect", "read", "write", "parse"};
+    json_t *o = json_object(), *http = json_object();
+    double *p99 = in->run_count ? malloc(in->run_count * sizeof *p99) : NULL;
+    size_t probed = 0;
+    json_int_t probes = 0, probes_failed = 0;
+    for (size_t k = 0; k < in->run_count; k++) {
+        const json_t *s = json_object_get(in->runs[k].json, "summary");
+        const char *code;
+        const json_t *n;
+        json_object_foreach((json_t *)json_object_get(s, "http_errors"), code, n)
+            add_count(http, code, json_integer_value(n), failed);
+        add_count(o, "issued", json_integer_value(json_object_get(s, "issued")), failed);
+        add_count(o, "timeouts", json_integer_value(json_object_get(s, "timeouts")), failed);
+        for (size_t e = 0; e < sizeof kinds / sizeof kinds[0]; e++)
+            add_count(o, kinds[e],
+                      json_integer_value(json_object_get(json_object_get(s, "errors"), kinds[e])),
+                      failed);
+        add_count(o, "unfinished", json_integer_value(json_object_get(s, "unfinished")), failed);
+        const json_t *probe =
+            json_object_get(json_object_get(in->runs[k].json, "slow_clients"), "healthz_probe");
+        if (json_is_object(probe) && p99 != NULL) {
+            p99[probed++] = lr_jnum_get(probe, "p99_ms");
+            probes += json_integer_value(json_object_get(probe, "probes"));
+            probes_failed += json_integer_value(json_object_get(probe, "failed"));
+        }
+    }
+    lr_jset(o, "http", http, failed);
+    lr_stat_t s = {NAN, NAN, NAN, 0};
+    if (probed > 0 && lr_stat_of(p99, probed, &s) < 0)
+        *failed = 1;
+    lr_jset(o, "healthz_p99_ms", lr_jnum(probed ? s.median : NAN, 3), failed);
+    lr_jset(o, "healthz_probes", probed ? json_integer(probes) : json_null(), failed);
+    lr_jset(o, "healthz_failed", probed ? json_integer(probes_failed) : json_null(), failed);
+    free(p99);
+    return o;
+}
+
 static json_t *row_reports(const lr_row_in_t *in, int *failed)
 {
     json_t *a = json_array();
@@ -202,6 +252,7 @@ json_t *lr_row_json(const lr_row_in_t *in)
         lr_jset(row, lr_metrics[i].key, lr_stat_json(&stats[i], lr_metrics[i].decimals),
                 &failed);
     lr_jset(row, "percentiles_ms", row_percentiles(in, &failed), &failed);
+    lr_jset(row, "failures_by_kind", row_failure_kinds(in, &failed), &failed);
     lr_jset(row, "flags", row_flags(in, stats, &failed), &failed);
     lr_jset(row, "published", in->published ? json_deep_copy(in->published) : json_array(),
             &failed);

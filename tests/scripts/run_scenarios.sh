@@ -9,11 +9,13 @@
 #   server.json and on the chart, only the requests the killed worker held
 #   fail (at most its 3 threads' per kill, as connection errors), the rest
 #   are served; a one-process variant is refused before its load;
+# - a matrix with faults and slow clients: its plan records them, each row
+#   its failures by kind and the /healthz probe, report.md the table;
 # - bad values exit 2; issued = the sum of the buckets in every run.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 
-for tool in jq gnuplot pgrep; do
+for tool in jq gnuplot pgrep /usr/bin/python3; do
     command -v "$tool" >/dev/null 2>&1 || { echo "SKIP: $tool is missing (make deps)"; exit 77; }
 done
 make -s all >/dev/null 2>&1 || { echo "run_scenarios: make failed"; exit 1; }
@@ -102,6 +104,28 @@ check "the chart marks them" grep -q "kill -9" "${report%.json}.latency.svg"
 check "a one-process variant is refused before its load (exit 1, saying why)" \
     bash -c "[ $? = 1 ] && grep -q 'runs as one process, with no master' '$tmp/one.log' &&
              [ -z \"\$(find '$tmp/one' -name '*.json' 2>/dev/null)\" ]"
+
+# ---- a matrix of scenarios ---------------------------------------------------------
+./run.sh all io --native --timeout 10 --upstream-timeout 0.5 -c 4 -d 2 --delay 0.1 \
+    --faults 'error=10%,hang=5%' --slow-clients 8 --out "$tmp/matrix" >"$tmp/matrix.log" 2>&1
+status=$?
+check "a matrix with faults and slow clients exits 0" test "$status" = 0
+[ "$status" = 0 ] || show_log "$tmp/matrix.log"
+matrix=$(find "$tmp/matrix" -mindepth 1 -maxdepth 1 -type d -name '*_matrix_io' | head -n 1)
+matrix=${matrix:-/nonexistent}
+check "its plan records the scenario" \
+    jqe '.settings.faults == "error=10%,hang=5%" and .settings.slow_clients == 8' "$matrix/plan.json"
+check "each row has its failures by kind, summing to what it issued less its ok" \
+    jqe '[.rows[] | .failures_by_kind as $k
+          | ($k.issued - ([$k.http[]] | add // 0) - $k.timeouts - $k.connect - $k.read - $k.write
+             - $k.parse - $k.unfinished) as $ok
+          | $ok >= 0 and $k.healthz_probes >= 1] | length == 3 and all' "$matrix/report.json"
+check "event-loop's 502s and 504s are there, its /healthz answered beside the slow clients" \
+    jqe '.rows[] | select(.variant == "event-loop") | .failures_by_kind
+         | .http["502"] > 0 and .http["504"] > 0 and .healthz_failed == 0' "$matrix/report.json"
+check "report.md has the table" grep -q '^## Failures by kind' "$matrix/report.md"
+check "every report, plan and matrix report validates against schemas/" \
+    /usr/bin/python3 tests/scripts/validate_reports.py "$tmp/matrix" "$tmp/loop" "$tmp/kill"
 
 echo "run_scenarios: $passed passed, $failed failed"
 [ "$failed" = 0 ]

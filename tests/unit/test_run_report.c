@@ -626,6 +626,64 @@ static void test_checks_and_spectrum(void **state)
     json_decref(run);
 }
 
+/* The scenario section: a fault spec's expected outcome shares from the
+ * fan-out (a reset retried once over HTTP/1.1, failing its call over
+ * h2c) beside the measured ones; slow clients against a bounded model say
+ * it starves and why its client timeout does not help; kills listed. No
+ * scenario: no section. */
+static void test_scenario(void **state)
+{
+    (void)state;
+    json_t *run = parse(schema3_run);
+    json_t *res = parse("{\"schema_version\":2,\"cpu_seconds\":1,\"peak_memory_mib\":1,"
+                        "\"wall_seconds\":1,\"cpus\":1,\"faults\":\"error=5%,reset=2%,hang=1%\","
+                        "\"fault_seed\":3,\"kill_worker_every_s\":5,\"worker_kills\":"
+                        "[{\"at_s\":5.01,\"pid\":41},{\"at_s\":10.02,\"pid\":42}]}");
+    json_object_set_new(json_object_get(run, "server"), "upstream_http", json_string("1.1"));
+    json_object_set_new(json_object_get(run, "server"), "upstream_timeout_ms", json_integer(5000));
+    json_object_set_new(json_object_get(run, "server"), "client_timeout_ms", json_integer(60000));
+    json_object_set_new(run, "slow_clients",
+                        json_pack("{s:i, s:f, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:f, "
+                                  "s:{s:i, s:i, s:i, s:i, s:i, s:f, s:f, s:f}}",
+                                  "count", 60, "interval_s", 1.0, "connected_at_start", 60,
+                                  "held_at_end", 60, "connects", 60, "connect_errors", 0,
+                                  "closed_by_server", 0, "answered_408", 0, "answered_431", 0,
+                                  "answered_other", 0, "held_max_s", 0.0, "healthz_probe",
+                                  "interval_ms", 200, "timeout_ms", 5000, "probes", 6, "ok", 0,
+                                  "failed", 6, "p50_ms", 5000.1, "p99_ms", 5000.3, "max_ms",
+                                  5000.3));
+    char *md = run_report_markdown(run, res);
+    assert_non_null(md);
+    assert_non_null(strstr(md, "\n## Scenario\n\nInjected faults: error=5%,reset=2%,hang=1% "
+                               "(seed 3), drawn for each upstream call."));
+    /* 0.92 x 1.02 per call, 10 calls: 53.0% ok; 504: 1 - (1 - 0.0102)^10. */
+    assert_non_null(strstr(md, "| ok | 53.0% | 1500 | 100.0% |\n| 502 | 37.3% | 0 | 0.0% |\n"
+                               "| 504 | 9.7% | 0 | 0.0% |\n"));
+    assert_non_null(strstr(md, "504 once UPSTREAM_TIMEOUT (5 s) has passed"));
+    assert_non_null(strstr(md, "they can hold all 50 of its places, so the model starves"));
+    assert_non_null(strstr(md, "CLIENT_TIMEOUT (60 s) limits each read"));
+    assert_non_null(strstr(md, "Worker kills: kill -9 of one worker every 5 s: 2 kills at 5.0 s "
+                               "(pid 41), 10.0 s (pid 42)."));
+    free(md);
+    char *text = run_report_summary(run, res);
+    assert_non_null(strstr(text, "Scenario: faults error=5%,reset=2%,hang=1% (seed 3); 60 slow "
+                                 "clients (/healthz p99 5000.3 ms, 6 of 6 probes failed); 2 "
+                                 "worker kills\n"));
+    free(text);
+    /* Over h2c a reset fails its call: 0.92^10 = 43.4% ok. */
+    json_object_set_new(json_object_get(run, "server"), "upstream_http", json_string("2"));
+    md = run_report_markdown(run, res);
+    assert_non_null(strstr(md, "| ok | 43.4% |"));
+    assert_non_null(strstr(md, "A reset stream fails its call (h2c upstream)."));
+    free(md);
+    json_decref(res);
+    json_object_del(run, "slow_clients");
+    md = run_report_markdown(run, NULL);
+    assert_null(strstr(md, "## Scenario"));
+    free(md);
+    json_decref(run);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -646,6 +704,7 @@ int main(void)
         cmocka_unit_test(test_load_text),
         cmocka_unit_test(test_open_ceiling),
         cmocka_unit_test(test_checks_and_spectrum),
+        cmocka_unit_test(test_scenario),
     };
     return cmocka_run_group_tests_name("run report rendering", tests, NULL, NULL);
 }
