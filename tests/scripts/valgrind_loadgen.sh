@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # loadgen under valgrind memcheck against a real slowapi: keep-alive and
 # new-connection runs, the report writer, connect errors against a closed
-# port; then --grpc against grpc-async (on that slowapi) and against a
-# closed port. Fails on any invalid access or definite/indirect leak.
+# port, slow clients; then --grpc against grpc-async (on that slowapi) and
+# against a closed port, with slow clients too. Fails on any invalid access or definite/indirect leak.
 # Exit: 0 clean, 77 skipped (no valgrind), 1 otherwise. Waits are on the
 # ready pipe with a limit, never a sleep.
 set -euo pipefail
@@ -72,6 +72,13 @@ memcheck -c 2 --rate 50,400 --step 0.5 --samples "$tmp/s.csv.gz" --json "$tmp/o.
 jq -e '.summary.late > 0 and .summary.issued + .summary.late == .summary.planned' "$tmp/o.json" \
     >/dev/null || fail "--rate: no late requests, or the plan does not add up"
 memcheck -c 2 --rate 10:100:0.5s -d 1 --drain 0 --check 'failures>0,ok=0' "http://127.0.0.1:1/"
+# Slow clients beside the load: held, trickling, /healthz probed; against
+# a closed port, their connects fail and are retried.
+memcheck -c 2 -d 1 --slow-clients 20 --slow-interval 0.05 --json "$tmp/sl.json" \
+    "http://127.0.0.1:$port/?delay=0.01"
+jq -e '.slow_clients.held_at_end == 20 and .slow_clients.healthz_probe.probes >= 1' \
+    "$tmp/sl.json" >/dev/null || fail "--slow-clients: not held, or /healthz never probed"
+memcheck -c 2 -d 0.5 --drain 0 --slow-clients 5 "http://127.0.0.1:1/"
 
 # gRPC: ok calls, deadlines, and a closed port.
 start grpc-async grpc-async --slow-api-url "http://127.0.0.1:$slowapi_port/?delay=0.01"
@@ -87,4 +94,6 @@ memcheck --grpc -c 2 --rate 40 -d 1 --json "$tmp/go.json" "http://127.0.0.1:$por
 jq -e '.summary.planned == 40 and .summary.issued + .summary.late == 40' "$tmp/go.json" \
     >/dev/null || fail "--grpc --rate: the plan does not add up"
 memcheck --grpc -c 2 -d 0.3 --drain 0 "http://127.0.0.1:1/io"
+# Slow clients against a gRPC server: the HTTP/2 preface a byte at a time.
+memcheck --grpc -c 2 -n 10 --slow-clients 5 --slow-interval 0.02 "http://127.0.0.1:$port/io"
 echo "valgrind loadgen: clean"
