@@ -197,9 +197,10 @@ static void rr_md_kills(FILE *f, const json_t *run, const json_t *resources)
         fprintf(f, "%s%.1f s (pid %lld)", i ? ", " : " at ", rr_num(k, "at_s"),
                 rr_int(k, "pid"));
     long long threads = rr_int(server, "threads");
-    fprintf(f, ". Expected: the requests the killed worker held fail as connection errors");
+    fprintf(f, ". Expected: only the requests the killed worker held fail, as connection "
+               "errors");
     if (threads > 0)
-        fprintf(f, " (at most its %lld threads' per kill)", threads);
+        fprintf(f, " (per kill, at most one for each of its %lld threads)", threads);
     fprintf(f, ", and its master starts another; the rest are served. Measured: connection "
                "errors read %lld, write %lld, connect %lld; timeouts %lld.\n",
             rr_int(errors, "read"), rr_int(errors, "write"), rr_int(errors, "connect"),

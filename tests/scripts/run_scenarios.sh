@@ -95,7 +95,7 @@ check "only the requests the killed worker held failed: 1 to 3 per kill, as conn
         and .summary.failures == ([.summary.errors[]] | add) and .summary.ok > 50' "$report"
 check "issued = the sum of the buckets" balanced
 check "the Markdown lists the kills and what to expect" \
-    grep -q "^Worker kills: kill -9 of one worker every 2 s: $kills kills at .*at most its 3 threads" \
+    grep -q "^Worker kills: kill -9 of one worker every 2 s: $kills kills at .*at most one for each of its 3 threads" \
     "${report%.json}.md"
 check "the chart marks them" grep -q "kill -9" "${report%.json}.latency.svg"
 
