@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "format.h"
+#include "grpc_status.h"
 #include "jsonutil.h"
 
 static const char intro[] =
@@ -45,8 +46,9 @@ static int cmp_code(const void *a, const void *b)
     return atoi(*(const char *const *)a) - atoi(*(const char *const *)b);
 }
 
-/* "502: 148, 504: 36", codes in numeric order; "-" when none. */
-static void status_cell(lr_buf_t *b, const json_t *http)
+/* "502: 148, 504: 36" (gRPC: "14 UNAVAILABLE: 782"), codes in numeric
+ * order; "-" when none. */
+static void status_cell(lr_buf_t *b, const json_t *http, int grpc)
 {
     const char *codes[64];
     size_t n = 0;
@@ -58,7 +60,8 @@ static void status_cell(lr_buf_t *b, const json_t *http)
     qsort(codes, n, sizeof codes[0], cmp_code);
     lr_buf_puts(b, " ");
     for (size_t i = 0; i < n; i++)
-        lr_buf_printf(b, "%s%s: %lld", i ? ", " : "", codes[i], count_of(http, codes[i]));
+        lr_buf_printf(b, "%s%s%s%s: %lld", i ? ", " : "", codes[i], grpc ? " " : "",
+                      grpc ? grpc_status_name(atoi(codes[i])) : "", count_of(http, codes[i]));
     lr_buf_puts(b, n ? " |" : "- |");
 }
 
@@ -83,7 +86,8 @@ void lr_markdown_failures(lr_buf_t *b, const json_t *report)
                       lr_jstr_get(row, "variant") ? lr_jstr_get(row, "variant") : "?",
                       lr_fmt(num, lr_jnum_get(row, "concurrency"), LR_FMT_COUNT),
                       count_of(kinds, "issued"));
-        status_cell(b, json_object_get(kinds, "http"));
+        const char *protocol = lr_jstr_get(kinds, "protocol");
+        status_cell(b, json_object_get(kinds, "http"), protocol && strcmp(protocol, "grpc") == 0);
         static const char *const keys[] = {"timeouts", "connect", "read", "write", "parse",
                                            "unfinished"};
         for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)

@@ -61,13 +61,16 @@ static int load_resources(lr_run_t *run, const char *label, char *err, size_t er
     return 0;
 }
 
+/* loadgen's verify, its expectation adjusted for injected faults
+ * (run_report_calls_expected). */
 static void load_verify(lr_run_t *run)
 {
     const json_t *verify = json_object_get(run->json, "verify");
+    run_report_calls_t calls;
+    run_report_calls_expected(run->json, run->resources, &calls);
     run->calls_per_answer = lr_jnum_get(verify, "calls_per_answer");
-    run->calls_expected = lr_jnum_get(verify, "expected");
-    snprintf(run->verify_verdict, sizeof run->verify_verdict, "%s",
-             str_or(verify, "verdict", ""));
+    run->calls_expected = calls.expected;
+    snprintf(run->verify_verdict, sizeof run->verify_verdict, "%s", calls.verdict);
 }
 
 static void load_latency(lr_run_t *run, const json_t *summary)

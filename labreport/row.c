@@ -215,6 +215,9 @@ static json_t *row_failure_kinds(const lr_row_in_t *in, int *failed)
         }
     }
     lr_jset(o, "http", http, failed);
+    const json_t *cfg = in->run_count ? json_object_get(in->runs[0].json, "config") : NULL;
+    const char *protocol = lr_jstr_get(cfg, "protocol");
+    lr_jset(o, "protocol", json_string(protocol ? protocol : "http"), failed);
     lr_stat_t s = {NAN, NAN, NAN, 0};
     if (probed > 0 && lr_stat_of(p99, probed, &s) < 0)
         *failed = 1;

@@ -71,6 +71,12 @@ int faults_parse(const char *spec, faults_t *f, char *why, size_t why_len)
     return 0;
 }
 
+double faults_answered_share(const faults_t *f, int retried_resets)
+{
+    double answered = 1 - f->reset - f->hang;
+    return retried_resets ? answered * (1 + f->reset) : answered;
+}
+
 int faults_any(const faults_t *f)
 {
     return f->error > 0 || f->reset > 0 || f->hang > 0 || f->jitter > 0;

@@ -24,5 +24,10 @@ int faults_parse(const char *spec, faults_t *f, char *why, size_t why_len);
  * percent outside 0..100. */
 int faults_set(faults_t *f, const char *name, double percent);
 int faults_any(const faults_t *f);
+/* The share of a request's upstream calls that slowapi answers (and
+ * counts in calls_total) under f: a hung call is never answered, nor a
+ * reset one; with retried_resets (an HTTP/1.1 client sends a reset call
+ * again once) the second try is answered unless it faults too. */
+double faults_answered_share(const faults_t *f, int retried_resets);
 
 #endif

@@ -87,4 +87,20 @@ double run_report_server_busy(const json_t *resources);
  * and of labreport's table divide by this. */
 double run_report_answered(const json_t *run);
 
+/* The upstream calls an answered request should have made, and the
+ * verdict of the measured ones against it: loadgen's verify (expected
+ * and verdict) unless the resources record injected faults, under which
+ * slowapi answers only a share of the calls (fault_spec.h): expected is
+ * then that share of loadgen's, and the verdict "ok" within 1% of it
+ * ("short" or "over" beyond), as loadgen judges. *expected NaN and
+ * verdict "" when the report has no verify. with_faults: 1 when the
+ * faults changed the expectation. */
+typedef struct run_report_calls {
+    double expected;
+    char verdict[16];
+    int with_faults;
+} run_report_calls_t;
+void run_report_calls_expected(const json_t *run, const json_t *resources,
+                               run_report_calls_t *out);
+
 #endif

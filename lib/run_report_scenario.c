@@ -52,6 +52,41 @@ static void rr_md_outcome_row(FILE *f, const char *what, double expected, long l
         fprintf(f, "- |\n");
 }
 
+/* The mean latency the faults give a request, and a closed loop's ok
+ * rate from it: a request takes the delay when every call was answered
+ * at once, twice the delay when a reset call was sent again (and none
+ * hung), and UPSTREAM_TIMEOUT when one hung. Said only when all three
+ * are known (an io run with --delay, a server that says its timeout). */
+static void rr_md_fault_latency(FILE *f, const json_t *run, const faults_t *fs, long long n,
+                                int retried, long long timeout_ms)
+{
+    double delay_s = rr_num(rr_get(run, "config"), "delay_s");
+    if (!(delay_s > 0) || timeout_ms <= 0)
+        return;
+    double timeout_s = (double)timeout_ms / 1000;
+    double once = pow(1 - fs->reset - fs->hang, (double)n);
+    double no_hang = pow(1 - fs->hang * (retried ? 1 + fs->reset : 1), (double)n);
+    double mean_s = retried ? delay_s * once + 2 * delay_s * (no_hang - once)
+                            : delay_s * no_hang;
+    mean_s += timeout_s * (1 - no_hang);
+    const json_t *s = rr_get(run, "summary");
+    fprintf(f, "\nExpected mean latency: %.0f ms (measured %.1f ms): a request takes the delay "
+               "when its calls are answered at once, ",
+            mean_s * 1000, rr_num(s, "mean_ms"));
+    if (retried)
+        fprintf(f, "twice the delay when a reset call was sent again, ");
+    fprintf(f, "UPSTREAM_TIMEOUT when one hung.");
+    long long c = rr_int(rr_get(run, "config"), "concurrency");
+    double ok_share = pow((1 - fs->error - fs->reset - fs->hang) *
+                              (retried ? 1 + fs->reset : 1), (double)n);
+    if (!run_report__is_open(run) && c > 0)
+        fprintf(f, " A closed loop of %lld clients then gets %.1f ok responses a second (measured "
+                   "%.1f) from a model with a place for each: the ceiling above is a clean "
+                   "upstream's.",
+                c, (double)c * ok_share / mean_s, rr_num(s, "rps"));
+    fputc('\n', f);
+}
+
 /* Each upstream call draws one fault (slowapi/faults.c): with fan-out n,
  * a request is answered 200 when no call failed, 504 when one hung (the
  * server waits UPSTREAM_TIMEOUT for it), else 502. Over HTTP/1.1 a reset
@@ -107,6 +142,7 @@ static void rr_md_faults(FILE *f, const json_t *run, const json_t *resources)
     long long other = (long long)ended - rr_int(s, "ok") - rr_code_count(run, 502) -
                       rr_code_count(run, 504);
     rr_md_outcome_row(f, "anything else", 0, other, ended);
+    rr_md_fault_latency(f, run, &fs, n, retried, timeout_ms);
 }
 
 /* What N slow clients should do to a server with this many places

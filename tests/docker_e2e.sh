@@ -232,6 +232,18 @@ else
     show_log "$tmp/faults.log"
 fi
 
+# ---- slow clients and worker kills in Docker -----------------------------
+# tests/scripts/run_scenarios.sh --docker has the checks (the kills found
+# through the container's processes, at most one failure per thread a
+# kill, the slow clients held beside the load, no container left).
+
+if bash tests/scripts/run_scenarios.sh --docker >"$tmp/scenarios.log" 2>&1; then
+    pass "run.sh prefork-4x50 io --slow-clients --kill-worker-every in Docker"
+else
+    fail "run.sh prefork-4x50 io --slow-clients --kill-worker-every in Docker"
+    show_log "$tmp/scenarios.log"
+fi
+
 # ---- the plain Compose one-liner ----------------------------------------
 
 oneliner_out=$tmp/oneliner

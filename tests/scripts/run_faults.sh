@@ -31,18 +31,12 @@ tools=(jq /usr/bin/python3)
 for tool in "${tools[@]}"; do
     command -v "$tool" >/dev/null 2>&1 || { echo "SKIP: $tool is missing (make deps)"; exit 77; }
 done
-if [ "$mode" = docker ]; then
-    docker info >/dev/null 2>&1 || { echo "SKIP: no Docker engine reachable"; exit 77; }
-    { docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1; } ||
-        { echo "SKIP: Docker Compose missing (neither 'docker compose' nor docker-compose)"; exit 77; }
-    docker image inspect lab/event-loop lab/slowapi lab/loadgen lab/labreport >/dev/null 2>&1 ||
-        { echo "SKIP: the lab's images are missing (make images)"; exit 77; }
-fi
-make -s all >/dev/null 2>&1 || { echo "run_faults: make failed"; exit 1; }
 
 # shellcheck source=tests/harness/checks.sh
 . tests/harness/checks.sh
 jqe() { jq -e "$@" >/dev/null; }
+[ "$mode" = native ] || need_docker lab/event-loop lab/slowapi lab/loadgen lab/labreport
+make -s all >/dev/null 2>&1 || { echo "run_faults: make failed"; exit 1; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/lab-faults.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
@@ -83,11 +77,7 @@ if [ "$mode" = docker ]; then
         jqe --arg s "$spec" '.faults == $s and .fault_seed == 7' "${report%.json}.server.json"
     check "Docker: the Markdown says so" \
         grep -qF "Injected faults: $spec (seed 7)" "${report%.json}.md"
-    project=$(grep -o 'project lab-run-[0-9]*' "$tmp/docker.log" | head -n 1 | cut -d' ' -f2)
-    check "Docker: no container or network of the run left (${project:-no project named})" \
-        bash -c "[ -n '$project' ] &&
-                 [ -z \"\$(docker ps -aq --filter label=com.docker.compose.project=$project)\" ] &&
-                 [ -z \"\$(docker network ls -q --filter label=com.docker.compose.project=$project)\" ]"
+    check_project_gone "$tmp/docker.log"
     if /usr/bin/python3 tests/scripts/validate_reports.py "$tmp/docker" >"$tmp/validate.log" 2>&1; then
         pass "Docker: every JSON validates against schemas/"
     else

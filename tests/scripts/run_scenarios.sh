@@ -12,20 +12,66 @@
 # - a matrix with faults and slow clients: its plan records them, each row
 #   its failures by kind and the /healthz probe, report.md the table;
 # - bad values exit 2; issued = the sum of the buckets in every run.
+#
+# run_scenarios.sh --docker: instead, one run in Docker (the docker suite's
+# tests/docker_e2e.sh runs it after make images): prefork-4x50 with 50
+# slow clients and a worker killed every 2 s, the kills found through the
+# container's processes, at most 50 failures a kill (one per thread), the
+# slow clients held, /healthz answered, no container left. Exits 77
+# (skipped, saying why) without a Docker engine, Compose or the images.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 
+mode=native
+case ${1:-} in
+"") ;;
+--docker) mode=docker ;;
+*) echo "usage: $0 [--docker]" >&2; exit 2 ;;
+esac
 for tool in jq gnuplot pgrep /usr/bin/python3; do
     command -v "$tool" >/dev/null 2>&1 || { echo "SKIP: $tool is missing (make deps)"; exit 77; }
 done
-make -s all >/dev/null 2>&1 || { echo "run_scenarios: make failed"; exit 1; }
 
 # shellcheck source=tests/harness/checks.sh
 . tests/harness/checks.sh
 jqe() { jq -e "$@" >/dev/null; }
+[ "$mode" = native ] || need_docker lab/prefork-4x50 lab/slowapi lab/loadgen lab/labreport
+make -s all >/dev/null 2>&1 || { echo "run_scenarios: make failed"; exit 1; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/lab-scenarios.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
+
+# ---- in Docker (--docker) ---------------------------------------------------
+if [ "$mode" = docker ]; then
+    ./run.sh prefork-4x50 io -c 20 -d 6 --delay 0.2 --slow-clients 50 --kill-worker-every 2 \
+        --no-build --out "$tmp/docker" >"$tmp/docker.log" 2>&1
+    status=$?
+    check "Docker: prefork-4x50 with slow clients and worker kills exits 0" test "$status" = 0
+    [ "$status" = 0 ] || show_log "$tmp/docker.log"
+    report=$(find "$tmp/docker" -maxdepth 1 -name '*_prefork-4x50_io.json' | head -n 1)
+    report=${report:-/nonexistent}
+    resources=${report%.json}.server.json
+    jq -c '{kills: .worker_kills}' "$resources" 2>&1 | sed 's/^/    | /'
+    jq -c '.summary | {issued, ok, errors, timeouts}' "$report" 2>&1 | sed 's/^/    | /'
+    kills=$(jq '.worker_kills | length' "$resources" 2>/dev/null || echo 0)
+    check "Docker: two kills or more, found through the container's processes" test "$kills" -ge 2
+    check "Docker: at most 50 failures a kill, all connection errors; the rest served" \
+        jqe --argjson k "$kills" '.mode == "docker" and .summary.failures <= 50 * $k
+            and .summary.failures == ([.summary.errors[]] | add) and .summary.ok > 100' "$report"
+    check "Docker: the slow clients held, /healthz answered beside them" \
+        jqe '.slow_clients.count == 50 and .slow_clients.held_at_end == 50
+             and .slow_clients.healthz_probe.failed == 0' "$report"
+    check "Docker: issued = the sum of the buckets" \
+        jqe '.summary.issued == .summary.ok + .summary.failures + .summary.unfinished' "$report"
+    check_project_gone "$tmp/docker.log"
+    check "Docker: every JSON validates against schemas/" \
+        /usr/bin/python3 tests/scripts/validate_reports.py "$tmp/docker"
+    echo "run_scenarios --docker: $passed passed, $failed failed"
+    [ "$failed" = 0 ]
+    exit
+fi
+
+# ---- natively -------------------------------------------------------------------
 export LAB_VARIANTS_TABLE=$PWD/tests/fixtures/scenario-variants.tsv
 short=(--native --timeout 10 --upstream-timeout 1)
 

@@ -660,6 +660,13 @@ static void test_scenario(void **state)
     assert_non_null(strstr(md, "| ok | 53.0% | 1500 | 100.0% |\n| 502 | 37.3% | 0 | 0.0% |\n"
                                "| 504 | 9.7% | 0 | 0.0% |\n"));
     assert_non_null(strstr(md, "504 once UPSTREAM_TIMEOUT (5 s) has passed"));
+    /* 0.737 x 1 s + (0.903 - 0.737) x 2 s + 0.097 x 5 s; 100 x 0.530 / 1.555. */
+    assert_non_null(strstr(md, "Expected mean latency: 1555 ms (measured 1977.2 ms)"));
+    assert_non_null(strstr(md, "A closed loop of 100 clients then gets 34.1 ok responses a "
+                               "second (measured 50.0)"));
+    /* Verified against slowapi's count with the faults: 10 x 0.97 x 1.02. */
+    assert_non_null(strstr(md, "(expected 10; 9.89 with the injected faults, whose hung and "
+                               "reset calls slowapi never answers): over"));
     assert_non_null(strstr(md, "they can hold all 50 of its places, so the model starves"));
     assert_non_null(strstr(md, "CLIENT_TIMEOUT (60 s) limits each read"));
     assert_non_null(strstr(md, "Worker kills: kill -9 of one worker every 5 s: 2 kills at 5.0 s "
