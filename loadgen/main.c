@@ -538,11 +538,19 @@ static void setup(int argc, char **argv, lg_config_t *cfg, run_check_list_t *che
         die_usage("LOG_LEVEL: expected error, warn, info or debug");
     parse_args(argc, argv, cfg);
     check_outputs(cfg, checks);
+    /* With --wait, a name not served yet (a peer's task still starting)
+     * is asked for again within the wait, which then has what is left. */
     char err[LG_ERR_MAX];
-    if (lg_url_resolve(&cfg->url, err, sizeof err) < 0)
+    uint64_t start_ns = clock_now_ns();
+    if (lg_url_resolve_within(&cfg->url, cfg->wait_s, err, sizeof err) < 0)
         die_usage("%s", err);
-    if (cfg->upstream_text && lg_url_resolve(&cfg->upstream, err, sizeof err) < 0)
+    if (cfg->upstream_text &&
+        lg_url_resolve_within(&cfg->upstream, cfg->wait_s, err, sizeof err) < 0)
         die_usage("--upstream: %s", err);
+    if (cfg->wait_s > 0) {
+        double spent_s = (double)(clock_now_ns() - start_ns) / 1e9;
+        cfg->wait_s = cfg->wait_s > spent_s + 0.001 ? cfg->wait_s - spent_s : 0.001;
+    }
     check_fd_limit(cfg);
     /* Sockets use MSG_NOSIGNAL; this covers a closed stdout pipe too. */
     signal(SIGPIPE, SIG_IGN);

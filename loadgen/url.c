@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "parse.h"
 
@@ -86,20 +87,46 @@ int lg_url_parse(const char *text, lg_url_t *url, char *err, size_t err_len)
     return 0;
 }
 
+/* Errors that a name service gives while a name is not there yet. */
+static int resolve_may_come(int rc)
+{
+    return rc == EAI_NONAME || rc == EAI_AGAIN || rc == EAI_FAIL
+#ifdef EAI_NODATA
+           || rc == EAI_NODATA
+#endif
+        ;
+}
+
+int lg_url_resolve_within(lg_url_t *url, double wait_s, char *err, size_t err_len)
+{
+    uint64_t deadline = clock_now_ns() + (uint64_t)(wait_s > 0 ? wait_s * 1e9 : 0);
+    struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM};
+    for (;;) {
+        struct addrinfo *res = NULL;
+        int rc = getaddrinfo(url->host, NULL, &hints, &res);
+        if (rc == 0) {
+            memcpy(&url->addr, res->ai_addr, sizeof url->addr);
+            url->addr.sin_port = htons((uint16_t)url->port);
+            freeaddrinfo(res);
+            return 0;
+        }
+        if (wait_s <= 0 || !resolve_may_come(rc) || clock_now_ns() >= deadline) {
+            char within[64] = "";
+            if (wait_s > 0)
+                snprintf(within, sizeof within, " within %g s (--wait)", wait_s);
+            snprintf(err, err_len, "cannot resolve %s%s: %s", url->host, within,
+                     rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+            return -1;
+        }
+        /* A pause between attempts, bounded by the deadline above. */
+        struct timespec pause = {0, (long)LG_HEALTH_BACKOFF_MS * 1000000L};
+        (void)nanosleep(&pause, NULL);
+    }
+}
+
 int lg_url_resolve(lg_url_t *url, char *err, size_t err_len)
 {
-    struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM};
-    struct addrinfo *res = NULL;
-    int rc = getaddrinfo(url->host, NULL, &hints, &res);
-    if (rc != 0) {
-        snprintf(err, err_len, "cannot resolve %s: %s", url->host,
-                 rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
-        return -1;
-    }
-    memcpy(&url->addr, res->ai_addr, sizeof url->addr);
-    url->addr.sin_port = htons((uint16_t)url->port);
-    freeaddrinfo(res);
-    return 0;
+    return lg_url_resolve_within(url, 0, err, err_len);
 }
 
 int lg_url_request(const lg_url_t *url, const char *target, int keepalive, char *buf, size_t cap)

@@ -17,6 +17,12 @@ int lg_url_parse(const char *text, lg_url_t *url, char *err, size_t err_len);
  * message in err. */
 int lg_url_resolve(lg_url_t *url, char *err, size_t err_len);
 
+/* The same, asked again every LG_HEALTH_BACKOFF_MS while the name does
+ * not exist yet, for up to wait_s seconds (--wait: in a Swarm stack or a
+ * Compose project a task may start before its peer's name is served).
+ * wait_s <= 0: once. */
+int lg_url_resolve_within(lg_url_t *url, double wait_s, char *err, size_t err_len);
+
 /* "GET <target> HTTP/1.1\r\nHost: <host:port>\r\n\r\n", with
  * "Connection: close" when keepalive is 0. Returns the length or -ENOSPC. */
 int lg_url_request(const lg_url_t *url, const char *target, int keepalive, char *buf,

@@ -93,6 +93,27 @@ static void test_resolve(void **state)
     assert_non_null(strstr(err, "no-such-host.invalid"));
 }
 
+/* --wait: a name that does not exist is asked for again until the wait
+ * is over, and the message says so; one that exists resolves at once. */
+static void test_resolve_within(void **state)
+{
+    (void)state;
+    lg_url_t u;
+    char err[LG_ERR_MAX];
+    assert_int_equal(lg_url_parse("http://no-such-host.invalid/", &u, err, sizeof err), 0);
+    uint64_t t0 = clock_now_ns();
+    assert_int_equal(lg_url_resolve_within(&u, 0.3, err, sizeof err), -1);
+    uint64_t waited_ms = (clock_now_ns() - t0) / NS_PER_MS;
+    assert_true(waited_ms >= 300);
+    assert_true(waited_ms < 5000);
+    assert_non_null(strstr(err, "cannot resolve no-such-host.invalid within 0.3 s (--wait)"));
+    assert_int_equal(lg_url_parse("http://localhost:81/", &u, err, sizeof err), 0);
+    t0 = clock_now_ns();
+    assert_int_equal(lg_url_resolve_within(&u, 10, err, sizeof err), 0);
+    assert_true((clock_now_ns() - t0) / NS_PER_MS < 1000);
+    assert_int_equal(ntohs(u.addr.sin_port), 81);
+}
+
 static void test_request(void **state)
 {
     (void)state;
@@ -129,7 +150,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_good_urls), cmocka_unit_test(test_bad_urls),
-        cmocka_unit_test(test_resolve),   cmocka_unit_test(test_request),
+        cmocka_unit_test(test_resolve),   cmocka_unit_test(test_resolve_within),
+        cmocka_unit_test(test_request),
         cmocka_unit_test(test_workload),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
