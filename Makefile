@@ -291,7 +291,7 @@ PYTHON_PACKAGES := python3-flask gunicorn uwsgi-core uwsgi-plugin-python3 \
 DEB_PACKAGES := build-essential pkg-config libuv1-dev libcurl4-openssl-dev \
                 libjansson-dev node-llhttp libcmocka-dev debootstrap wrk \
                 valgrind curl jq libgrpc-dev libprotobuf-c-dev protobuf-c-compiler \
-                libnghttp2-dev python3-jsonschema gnuplot-nox protobuf-compiler zlib1g-dev \
+                libnghttp2-dev python3-jsonschema python3-yaml gnuplot-nox protobuf-compiler zlib1g-dev \
                 clang libclang-rt-14-dev $(PYTHON_PACKAGES)
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do \

@@ -14,6 +14,7 @@
 #   ready.sh     lab_start: start a program, wait on its ready pipe
 #   limits.sh    what a run needs of the machine, checked before it starts
 #   scenario.sh  slow clients and worker kills beside the load, and their record
+#   swarm.sh     one run as a Docker Swarm stack (--swarm)
 set -euo pipefail
 
 lab_dir=$(cd "$(dirname "$0")" && pwd)
@@ -37,7 +38,7 @@ python_ready_timeout_s=35
 # share the port.
 slowapi_conns_per_worker=15000
 
-for part in cli ready sampler progress labreport docker native limits matrix scenario; do
+for part in cli ready sampler progress labreport docker native limits matrix scenario swarm; do
     # shellcheck source=/dev/null
     . "$lab_dir/run/$part.sh"
 done
@@ -127,7 +128,11 @@ fi
 [ "$lab_mode" = docker ] || native=1
 # The network the run's traffic takes: native (the loopback), or in Docker
 # Compose's bridge network or the host's namespace (--network host).
-if [ "$lab_mode" = docker ]; then
+[ "$swarm" = 0 ] || [ "$lab_mode" = docker ] ||
+    die "--swarm needs a Docker engine and Compose, which are not usable here (above)"
+if [ "$swarm" = 1 ]; then
+    network=overlay
+elif [ "$lab_mode" = docker ]; then
     network=${network:-bridge}
 else
     [ -z "$network" ] || die "--network $network needs Docker, which is not usable here (above)"
@@ -169,6 +174,7 @@ cleanup() {
         kill "$job" 2>/dev/null || true
         wait "$job" 2>/dev/null || true
     done
+    swarm_remove
     if [ ${#compose[@]} -gt 0 ]; then
         log=$work_dir/down.log
         if ! "${compose[@]}" down --volumes --remove-orphans --timeout 5 >"$log" 2>&1; then
@@ -260,7 +266,9 @@ report_path() {
     echo "$out/${report#* }"
 }
 
-if [ "$lab_mode" = docker ]; then
+if [ "$swarm" = 1 ]; then
+    run_swarm
+elif [ "$lab_mode" = docker ]; then
     run_docker
 else
     run_native

@@ -414,6 +414,24 @@ static void rr_md_resource_row(FILE *f, const char *name, const json_t *program,
     fputc('\n', f);
 }
 
+/* run.sh --swarm: "Swarm stack S (one node, no labels): slowapi on vm (2
+ * CPUs, 24105 MiB), sut on vm (...), loadgen on vm (...)." */
+static void rr_md_swarm(FILE *f, const json_t *swarm)
+{
+    static const char *const services[] = {"slowapi", "sut", "loadgen"};
+    if (!json_is_object(swarm))
+        return;
+    fprintf(f, " Swarm stack %s (%s; images %s):", rr_str(swarm, "stack", "?"),
+            rr_str(swarm, "placement", "?"), rr_str(swarm, "images", "?"));
+    for (size_t i = 0; i < sizeof services / sizeof services[0]; i++) {
+        const json_t *where = rr_get(rr_get(swarm, "services"), services[i]);
+        fprintf(f, "%s %s on %s", i ? "," : "", services[i], rr_str(where, "node", "?"));
+        if (json_is_number(rr_get(where, "cpus")))
+            fprintf(f, " (%g CPUs, %.0f MiB)", rr_num(where, "cpus"), rr_num(where, "memory_mib"));
+    }
+    fputc('.', f);
+}
+
 static void rr_md_resources(FILE *f, const json_t *run, const json_t *resources)
 {
     double mib = -1;
@@ -439,6 +457,7 @@ static void rr_md_resources(FILE *f, const json_t *run, const json_t *resources)
             fprintf(f, " (somaxconn %lld)", rr_int(resources, "somaxconn"));
         fputc('.', f);
     }
+    rr_md_swarm(f, rr_get(resources, "swarm"));
     fputc('\n', f);
     if (run_report_server_busy(resources) >= RUN_REPORT_CPU_BOUND) {
         fputc('\n', f);

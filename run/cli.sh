@@ -93,6 +93,10 @@ options:
                             threads and memory made before each run (a run
                             that cannot fit is refused with its figures,
                             exit 1; a matrix skips such a point)
+      --swarm               Docker Swarm: slowapi, the variant and loadgen as a
+                            stack, each placed by node label (lab.role=upstream,
+                            server, load; one node without labels runs all),
+                            run once and removed (README, "Docker Swarm")
       --no-build            Docker: use the images as they are (a series of
                             runs after one 'make images'); default: build
       --out DIR             folder for the reports (results/)
@@ -238,6 +242,7 @@ slow_clients=
 kill_every=
 samples=0
 native=0
+swarm=0
 network=
 limit_check=1
 build=1
@@ -260,6 +265,7 @@ parse_args() {
         case $arg in
             -h | --help) usage; exit 0 ;;
             --native) native=1; continue ;;
+            --swarm) swarm=1; continue ;;
             --no-limit-check) limit_check=0; continue ;;
             --no-build) build=0; continue ;;
             --samples) samples=1; continue ;;
@@ -326,6 +332,10 @@ parse_args() {
     esac
     [ -z "$network" ] || [ "$native" = 0 ] ||
         bad_usage "--network $network goes with Docker runs (a native run is on the loopback)"
+    [ "$swarm" = 0 ] || [ "$native" = 0 ] ||
+        bad_usage "--swarm runs in Docker Swarm: leave --native out"
+    [ "$swarm" = 0 ] || [ -z "$network" ] ||
+        bad_usage "--swarm runs on the stack's overlay network: leave --network out"
     check_open_loop
     plan_command
 }

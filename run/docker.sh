@@ -54,33 +54,22 @@ compose_files() {
     fi
 }
 
-# run_docker: one run of $variant; the report lands in $out.
-run_docker() {
-    docker_versions
+# compose_env PROGRESS: the settings of docker-compose.yml's header for
+# this run, exported (Compose and the Swarm stack read them); loadgen's
+# progress file is /results/PROGRESS.
+compose_env() {
+    local progress=$1
     export LAB_UID LAB_GID
     LAB_UID=$(id -u)
     LAB_GID=$(id -g)
-    [ "$in_matrix" = 1 ] || build_images "$variant"
-
-    # Compose settings: see the header of docker-compose.yml.
-    local progress=.progress-$$.json
-    export COMPOSE_PROJECT_NAME=lab-run-$$ VARIANT=$variant
+    export VARIANT=$variant
     export RESULTS_DIR=$out WORKLOAD=$workload CONCURRENCY=$concurrency
     export DURATION=$duration TIMEOUT=$timeout FANOUT=$fanout DELAY=$delay
     export UPSTREAM_TIMEOUT=$upstream_timeout UPSTREAM_HTTP=$upstream_http
     export SERVER_CPUS=$server_cpus
     export SLOWAPI_WORKERS=$slowapi_workers SLOWAPI_PORTS=$slowapi_ports
     export FAULTS=$faults FAULT_SEED=$fault_seed
-    # The ports: the bridge network is the run's own (8001 and 3000); on the
-    # host's, ports free there.
     export SLOWAPI_PORT=8001 SUT_PORT=3000
-    local network_shown="bridge network"
-    if [ "$network" = host ]; then
-        local ports
-        ports=$(free_ports 2 "$slowapi_ports") || exit 1
-        SLOWAPI_PORT=${ports%%$'\n'*} SUT_PORT=${ports##*$'\n'}
-        network_shown="host network, ports $SLOWAPI_PORT and $SUT_PORT, somaxconn $(somaxconn)"
-    fi
     export LOADGEN_CPUS=$loadgen_cpus SLOWAPI_CPUS=$slowapi_cpus
     export LOADGEN_EXTRA_ARGS="--warmup $warmup --ramp $ramp${requests:+ -n $requests}${loadgen_protocol:+ $loadgen_protocol} --no-markdown --progress-file /results/$progress"
     # Compose splits the command like a shell; the checks' < and > are
@@ -91,6 +80,26 @@ run_docker() {
     if [ "$samples" = 1 ]; then
         # Under /results, the report folder in the container.
         LOADGEN_EXTRA_ARGS+=" --samples /results/$(samples_name)"
+    fi
+}
+
+# run_docker: one run of $variant; the report lands in $out.
+run_docker() {
+    docker_versions
+    [ "$in_matrix" = 1 ] || build_images "$variant"
+
+    # Compose settings: see the header of docker-compose.yml.
+    local progress=.progress-$$.json
+    compose_env "$progress"
+    export COMPOSE_PROJECT_NAME=lab-run-$$
+    # The ports: the bridge network is the run's own (8001 and 3000); on the
+    # host's, ports free there.
+    local network_shown="bridge network"
+    if [ "$network" = host ]; then
+        local ports
+        ports=$(free_ports 2 "$slowapi_ports") || exit 1
+        SLOWAPI_PORT=${ports%%$'\n'*} SUT_PORT=${ports##*$'\n'}
+        network_shown="host network, ports $SLOWAPI_PORT and $SUT_PORT, somaxconn $(somaxconn)"
     fi
     compose=("${compose_cmd[@]}" --project-directory "$lab_dir")
     readarray -t -O ${#compose[@]} compose < <(compose_files)

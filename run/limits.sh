@@ -114,7 +114,7 @@ limits_read() {
     fi
     [ "$lim_nofile" != unlimited ] || lim_nofile=$(cat /proc/sys/fs/nr_open)
     [ "$lim_nofile_soft" != unlimited ] || lim_nofile_soft=$lim_nofile
-    if [ "$lab_mode" = docker ] && [ "$network" = bridge ]; then
+    if [ "$lab_mode" = docker ] && { [ "$network" = bridge ] || [ "$network" = overlay ]; }; then
         low=32768 high=60999
         lim_ports_what="the containers' own ip_local_port_range, a new network namespace's $low-$high"
     else

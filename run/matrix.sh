@@ -98,7 +98,13 @@ point_args() {
         --timeout "$timeout" --warmup "$warmup" --ramp "$ramp" --upstream-timeout "$upstream_timeout" \
         --upstream-http "$upstream_http" --out "$matrix_dir" --no-build
     [ -z "$requests" ] || printf '%s\n' -n "$requests"
-    if [ "$native" = 0 ]; then printf '%s\n' --network "$network"; else printf '%s\n' --native; fi
+    if [ "$swarm" = 1 ]; then
+        printf '%s\n' --swarm
+    elif [ "$native" = 0 ]; then
+        printf '%s\n' --network "$network"
+    else
+        printf '%s\n' --native
+    fi
     if [ "$2" != - ]; then
         printf '%s\n' --rate "$2"
     elif [ -n "$rate" ]; then

@@ -150,8 +150,9 @@ write_resources() {
         [ -z "$part" ] || others+=",\"$name\":$part"
     done
     json=${report%.json}.server.json
-    # The scenario, when there was one (run/scenario.sh).
-    others+=$(scenario_json)
+    # The scenario, when there was one (run/scenario.sh), and a Swarm
+    # stack's placement (run/swarm.sh).
+    others+=$(scenario_json)$(swarm_json)
     printf '{"schema_version":2,"variant":"%s","workload":"%s","cpu_seconds":%s,"peak_memory_mib":%s,"wall_seconds":%s,"cpus":%s,"measured":"%s"%s,"network":"%s","somaxconn":%s}\n' \
         "$variant" "$workload" "$cpu" "$mem" "$wall" "$(cpu_count "$server_cpus")" "$what" "$others" \
         "$network" "$(somaxconn)" \

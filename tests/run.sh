@@ -126,6 +126,7 @@ fi
 if [ "$what" = docker ] || [ "$what" = all ]; then
     run_script tests/docker_e2e.sh
     run_script tests/docker_python.sh
+    run_script tests/docker_swarm.sh
 fi
 
 echo

@@ -1,0 +1,178 @@
+# Sourced by run.sh: one run as a Docker Swarm stack (--swarm): slowapi, the
+# variant and loadgen as services placed by node label (lab.role=upstream,
+# server, load), run once (restart policy none), the report collected from
+# the report folder, the stack removed afterwards, also on Ctrl-C or
+# failure (run.sh's cleanup calls swarm_remove). The stack file is made
+# from docker-compose.yml by run/stack.py, so both share one definition.
+
+swarm_stack=       # the stack deployed, removed by the clean-up
+swarm_timeout_s=120 # how long tasks may take to start, and the stack to go
+
+# swarm_check: this engine is a manager of an active swarm; says what to do
+# otherwise.
+swarm_check() {
+    local state
+    state=$(docker info --format '{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}' 2>/dev/null) ||
+        die "--swarm: no Docker engine reachable (docker info failed)"
+    [ "$state" = "active true" ] ||
+        die "--swarm: this engine is not a swarm manager ($state): 'docker swarm init --advertise-addr 127.0.0.1' makes a one-node swarm (README, \"Docker Swarm\")"
+}
+
+# swarm_nodes: "ID HOSTNAME ROLE-LABEL CPUS MEMORY-MIB" of every ready node.
+swarm_nodes() {
+    local ids
+    ids=$(docker node ls --filter role=manager -q; docker node ls --filter role=worker -q)
+    # shellcheck disable=SC2086 # one word per node
+    docker node inspect --format '{{.ID}} {{.Description.Hostname}} {{if index .Spec.Labels "lab.role"}}{{index .Spec.Labels "lab.role"}}{{else}}-{{end}} {{.Description.Resources.NanoCPUs}} {{.Description.Resources.MemoryBytes}} {{.Status.State}}' \
+        $(sort -u <<<"$ids") 2>/dev/null |
+        awk '$6 == "ready" { printf "%s %s %s %g %.0f\n", $1, $2, $3, $4 / 1e9, $5 / 1048576 }'
+}
+
+# swarm_placement: --no-placement when no node has a lab.role label and
+# there is one node (everything runs there); nothing when every role has a
+# node; else it stops, saying which label to add.
+swarm_placement() {
+    local nodes roles role
+    nodes=$(swarm_nodes)
+    [ -n "$nodes" ] || die "--swarm: no ready node in the swarm"
+    roles=$(awk '$3 != "-" { print $3 }' <<<"$nodes" | sort -u)
+    if [ -z "$roles" ]; then
+        [ "$(wc -l <<<"$nodes")" = 1 ] ||
+            die "--swarm: $(wc -l <<<"$nodes") nodes and none labelled: docker node update --label-add lab.role=server|upstream|load NODE (README, \"Docker Swarm\")"
+        echo --no-placement
+        return
+    fi
+    for role in server upstream load; do
+        grep -qx "$role" <<<"$roles" ||
+            die "--swarm: no node has the label lab.role=$role: docker node update --label-add lab.role=$role NODE"
+    done
+}
+
+# swarm_task_state SERVICE: the state of the service's newest task
+# ("Running", "Complete", "Failed", ...) and its error, if any.
+swarm_task_state() {
+    docker service ps --no-trunc --format '{{.CurrentState}}|{{.Error}}' "$1" 2>/dev/null | head -n 1
+}
+
+# swarm_wait_running SERVICE: until its task runs (or fails to start).
+swarm_wait_running() {
+    local state limit=$((SECONDS + swarm_timeout_s))
+    while [ "$SECONDS" -lt "$limit" ]; do
+        state=$(swarm_task_state "$1")
+        case $state in
+            Running* | Complete*) return 0 ;;
+            Failed* | Rejected* | Shutdown*)
+                die "--swarm: $1 did not start: $state" ;;
+        esac
+        sleep 0.5
+    done
+    die "--swarm: $1 not running after ${swarm_timeout_s} s ($(swarm_task_state "$1"))"
+}
+
+# swarm_wait_done SERVICE LIMIT-S FILE: until its task ends; writes its
+# exit status to FILE (0 when Complete, N from "non-zero exit (N)", 124
+# past the limit). Run in the background (in_background), so that a
+# signal to run.sh is handled at once.
+swarm_wait_done() {
+    local state limit=$((SECONDS + $2)) status=124
+    while [ "$SECONDS" -lt "$limit" ]; do
+        state=$(swarm_task_state "$1")
+        case $state in
+            Complete*) status=0; break ;;
+            Failed* | Rejected* | Shutdown*)
+                status=$(sed -n 's/.*non-zero exit (\([0-9]*\)).*/\1/p' <<<"$state")
+                status=${status:-1}
+                break ;;
+        esac
+        sleep 0.5
+    done
+    echo "$status" >"$3"
+}
+
+# swarm_container SERVICE: the ID of the service's task container on this
+# node (the samplers read it), or nothing.
+swarm_container() {
+    docker ps -q --no-trunc --filter "label=com.docker.swarm.service.name=$1" 2>/dev/null | head -n 1
+}
+
+# swarm_where SERVICE: {"node":..,"cpus":..,"memory_mib":..} of the node its
+# task ran on.
+swarm_where() {
+    local node
+    node=$(docker service ps --format '{{.Node}}' "$1" 2>/dev/null | head -n 1)
+    awk -v n="$node" '$2 == n { printf "{\"node\":\"%s\",\"cpus\":%s,\"memory_mib\":%s}", $2, $4, $5; found = 1 }
+        END { if (!found) printf "{\"node\":\"%s\"}", n }' <<<"$swarm_nodes_seen"
+}
+
+# swarm_json: server.json's member "swarm": the stack, how it was placed,
+# where each service ran.
+swarm_json() {
+    [ -n "$swarm_stack" ] || return 0
+    printf ',"swarm":{"stack":"%s","placement":"%s","images":"local","services":{"slowapi":%s,"sut":%s,"loadgen":%s}}' \
+        "$swarm_stack" "$swarm_placed" "$(swarm_where "${swarm_stack}_slowapi")" \
+        "$(swarm_where "${swarm_stack}_sut")" "$(swarm_where "${swarm_stack}_loadgen")"
+}
+
+# swarm_remove: the stack and everything of it gone (bounded); the clean-up
+# calls it whatever happened.
+swarm_remove() {
+    [ -n "$swarm_stack" ] || return 0
+    local log=$work_dir/stack-rm.log limit=$((SECONDS + swarm_timeout_s))
+    docker stack rm "$swarm_stack" >"$log" 2>&1 || cat "$log" >&2
+    while [ "$SECONDS" -lt "$limit" ]; do
+        [ -z "$(docker ps -aq --filter "label=com.docker.stack.namespace=$swarm_stack")" ] &&
+            [ -z "$(docker network ls -q --filter "label=com.docker.stack.namespace=$swarm_stack")" ] &&
+            return 0
+        sleep 0.5
+    done
+    echo "run.sh: stack $swarm_stack: containers or networks left after ${swarm_timeout_s} s" >&2
+}
+
+# run_swarm: one run of $variant as a stack; the report lands in $out.
+run_swarm() {
+    docker_versions
+    swarm_check
+    local placement
+    placement=$(swarm_placement) || exit 1
+    swarm_nodes_seen=$(swarm_nodes)
+    swarm_placed=labels
+    [ -z "$placement" ] || swarm_placed="one node, no labels"
+    [ "$in_matrix" = 1 ] || build_images "$variant"
+    local progress=.progress-$$.json
+    compose_env "$progress"
+    temporary+=("$out/$progress")
+    local stack_file=$work_dir/stack.yml log=$work_dir/containers.log
+    # shellcheck disable=SC2046 # the Compose files' words are meant to split
+    if ! "${compose_cmd[@]}" --project-directory "$lab_dir" $(compose_files) config 2>"$log" |
+        /usr/bin/python3 "$lab_dir/run/stack.py" $placement >"$stack_file" 2>>"$log"; then
+        cat "$log" >&2
+        die "--swarm: could not make the stack file from docker-compose.yml"
+    fi
+    swarm_stack=lab-swarm-$$
+    say "deploying stack $swarm_stack ($swarm_placed; $(wc -l <<<"$swarm_nodes_seen") node(s))"
+    if ! in_background docker stack deploy --compose-file "$stack_file" "$swarm_stack" >>"$log" 2>&1; then
+        cat "$log" >&2
+        die "--swarm: docker stack deploy failed"
+    fi
+    local service
+    for service in slowapi sut loadgen; do
+        swarm_wait_running "${swarm_stack}_$service"
+    done
+    local id
+    id=$(swarm_container "${swarm_stack}_sut")
+    [ -z "$id" ] || sample_container server "$id"
+    id=$(swarm_container "${swarm_stack}_slowapi")
+    [ -z "$id" ] || sample_container slowapi "$id"
+    id=$(swarm_container "${swarm_stack}_loadgen")
+    [ -z "$id" ] || sample_container loadgen "$id"
+    say "running $load_shown: $clients_shown on /$workload"
+    start_progress "$out/$progress"
+    local status planned_s
+    planned_s=$(awk -v d="${duration:-0}" -v w="$warmup" -v t="$timeout" 'BEGIN { printf "%d", d + w + t + 120 }')
+    in_background swarm_wait_done "${swarm_stack}_loadgen" "$planned_s" "$work_dir/loadgen.status"
+    status=$(cat "$work_dir/loadgen.status")
+    stop_progress
+    docker service logs --raw "${swarm_stack}_loadgen" >>"$log" 2>&1 || true
+    loadgen_outcome "$status" "$log" "the services' logs above"
+    usage_what="container processes, not its health checks: CPU time, summed peak RSS (VmHWM)"
+}

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# The docker suite's Swarm test (after docker_e2e.sh has built the images):
+# run.sh --swarm on a one-node Docker Swarm: the test makes the swarm
+# (docker swarm init --advertise-addr 127.0.0.1) when the engine has none,
+# and leaves it again at the end; an existing swarm is used as it is.
+# - a run of event-loop as a stack (a 0.2 s delay, 4 s) exits 0 with a
+#   report that validates, its network the overlay, the node of each
+#   service recorded in server.json and named in the Markdown;
+# - the stack, its services, containers and network are gone afterwards,
+#   also after a run stopped halfway (SIGTERM);
+# - --swarm with --native or --network is bad usage (2);
+# - a swarm made here is left again, the engine as it was found.
+# Exits 77 (skipped, saying why) without an engine, Compose or the images.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+for tool in jq /usr/bin/python3; do
+    command -v "$tool" >/dev/null 2>&1 || { echo "SKIP: $tool is missing (make deps)"; exit 77; }
+done
+# shellcheck source=tests/harness/checks.sh
+. tests/harness/checks.sh
+jqe() { jq -e "$@" >/dev/null; }
+need_docker lab/event-loop lab/slowapi lab/loadgen lab/labreport
+/usr/bin/python3 -c 'import yaml' 2>/dev/null || { echo "SKIP: python3-yaml is missing (make deps)"; exit 77; }
+make -s all >/dev/null 2>&1 || { echo "docker_swarm: make failed"; exit 1; }
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/lab-swarm.XXXXXX")
+made_swarm=0
+finish() {
+    if [ "$made_swarm" = 1 ]; then
+        docker swarm leave --force >/dev/null 2>&1 || echo "docker_swarm: could not leave the swarm it made" >&2
+    fi
+    rm -rf "$tmp"
+}
+trap finish EXIT
+
+state=$(docker info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null)
+case $state in
+    active) echo "using the engine's swarm as it is" ;;
+    inactive)
+        docker swarm init --advertise-addr 127.0.0.1 >"$tmp/init.log" 2>&1 ||
+            { show_log "$tmp/init.log"; echo "docker_swarm: docker swarm init failed"; exit 1; }
+        made_swarm=1 ;;
+    *) echo "SKIP: the engine's swarm is '$state' (neither inactive nor active)"; exit 77 ;;
+esac
+
+# stack_gone LOG: run.sh's stack (named in its LOG) left nothing behind.
+stack_gone() {
+    local stack
+    stack=$(grep -o 'stack lab-swarm-[0-9]*' "$1" | head -n 1 | cut -d' ' -f2)
+    [ -n "$stack" ] &&
+        ! docker stack ls --format '{{.Name}}' | grep -qx "$stack" &&
+        [ -z "$(docker service ls -q --filter "label=com.docker.stack.namespace=$stack")" ] &&
+        [ -z "$(docker ps -aq --filter "label=com.docker.stack.namespace=$stack")" ] &&
+        [ -z "$(docker network ls -q --filter "label=com.docker.stack.namespace=$stack")" ]
+}
+
+for bad in "--native" "--network host"; do
+    # shellcheck disable=SC2086 # the words are meant to split
+    ./run.sh event-loop io --swarm $bad --out "$tmp/bad" >"$tmp/bad.log" 2>&1
+    check "--swarm $bad exits 2 with a message, nothing written" \
+        bash -c "[ $? = 2 ] && grep -q '^run.sh: --swarm' '$tmp/bad.log' && [ ! -e '$tmp/bad' ]"
+done
+
+started=$(date +%s)
+./run.sh event-loop io --swarm -c 20 -d 4 --delay 0.2 --no-build --out "$tmp/run" >"$tmp/run.log" 2>&1
+status=$?
+check "run.sh event-loop io --swarm exits 0 (in $(($(date +%s) - started)) s)" test "$status" = 0
+[ "$status" = 0 ] || show_log "$tmp/run.log"
+report=$(find "$tmp/run" -maxdepth 1 -name '*_event-loop_io.json' | head -n 1)
+report=${report:-/nonexistent}
+resources=${report%.json}.server.json
+node=$(docker info --format '{{.Name}}')
+jq -c '{network, swarm}' "$resources" 2>&1 | sed 's/^/    | /'
+check "the load ran: ok answers, no failure, issued = the sum of the buckets" \
+    jqe '.summary.ok > 100 and .summary.failures == 0
+         and .summary.issued == .summary.ok + .summary.failures + .summary.unfinished' "$report"
+check "server.json: the overlay network, the node of each service" \
+    jqe --arg n "$node" '.network == "overlay" and .swarm.stack != null
+        and ([.swarm.services[] | .node] | all(. == $n))' "$resources"
+check "the Markdown names the stack and the nodes" \
+    grep -q "Swarm stack lab-swarm-[0-9]* (.*): slowapi on $node" "${report%.json}.md"
+check "every JSON validates against schemas/" \
+    /usr/bin/python3 tests/scripts/validate_reports.py "$tmp/run"
+check "the stack, its services, containers and network are gone" stack_gone "$tmp/run.log"
+
+# Stopped halfway once the load runs; the clean-up removes the stack. (A
+# script's background job starts with SIGINT ignored, which bash cannot
+# trap: SIGTERM takes the same way out, run.sh's clean-up, as Ctrl-C does.)
+./run.sh event-loop io --swarm -c 10 -d 60 --delay 0.2 --no-build --out "$tmp/int" \
+    >"$tmp/int.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 600); do
+    grep -q "running 60 s" "$tmp/int.log" 2>/dev/null && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+done
+kill -TERM "$pid" 2>/dev/null
+wait "$pid"
+status=$?
+check "a run stopped by SIGTERM exits 143 (exit $status)" test "$status" = 143
+[ "$status" = 143 ] || show_log "$tmp/int.log"
+check "and leaves no stack, service, container or network" stack_gone "$tmp/int.log"
+
+if [ "$made_swarm" = 1 ]; then
+    docker swarm leave --force >/dev/null 2>&1
+    made_swarm=0
+    check "the swarm made here is left again" \
+        test "$(docker info --format '{{.Swarm.LocalNodeState}}')" = inactive
+fi
+echo "docker_swarm: $passed passed, $failed failed"
+[ "$failed" = 0 ]
