@@ -22,6 +22,7 @@
 #include "rebuild.h"
 #include "run_check.h"
 #include "runmd.h"
+#include "merge.h"
 #include "samples.h"
 
 #define PROGRAM "labreport"
@@ -52,6 +53,9 @@ static void usage(FILE *f)
             "  check --check EXPRS FILE.json\n"
             "                       loadgen's pass/fail checks on a run report (exit 3:\n"
             "                       one failed)\n"
+            "  merge OUT.json REPORT.json...\n"
+            "                       several loadgens' reports of one run as one, the\n"
+            "                       latencies from all their samples\n"
             "  samples FILE...      loadgen's samples files merged exactly: counts and\n"
             "                       percentiles of all their requests\n"
             "\n"
@@ -346,6 +350,20 @@ static int cmd_samples(const command_t *cmd, int argc, char **argv)
     return status == LR_EXIT_OK ? status : fail(cmd, err);
 }
 
+/* merge: several loadgens' reports of one run as one (merge.c). */
+static int cmd_merge(const command_t *cmd, int argc, char **argv)
+{
+    int first = parse_options(cmd, argc, argv, NULL, 0, NULL, NULL);
+    if (first < 0)
+        return first == -1 ? LR_EXIT_OK : LR_EXIT_USAGE;
+    if (argc - first < 2)
+        return usage_error(cmd, "missing argument", "OUT.json REPORT.json...");
+    char err[LR_ERR_MAX * 2];
+    int status = lr_merge(argv[first], (const char *const *)argv + first + 1,
+                          (size_t)(argc - first - 1), err, sizeof err);
+    return status == LR_EXIT_OK ? status : fail(cmd, err);
+}
+
 static const command_t commands[] = {
     {"run", "FILE.json",
      "Write FILE.md beside the run report FILE.json, rendered from it and from\n"
@@ -424,6 +442,19 @@ static const command_t commands[] = {
      "Exit status: 0, 1 a file that cannot be read or is malformed (path:line: what),\n"
      "2 bad usage.\n",
      cmd_samples},
+    {"merge", "OUT.json REPORT.json...",
+     "One run report from several loadgens' reports of one run (run.sh --swarm\n"
+     "--load-nodes N: each loadgen a share of the clients or the rate, started\n"
+     "together), written to OUT.json (never replacing a file). The counts and\n"
+     "rates are summed; the percentiles, mean, min and max come from every request\n"
+     "of every loadgen, read from the samples files their reports name (each needs\n"
+     "--samples), never from an average of their percentiles; the ceiling is\n"
+     "computed for all the clients; \"instances\" keeps each loadgen's own figures.\n"
+     "The per-second series, steps and spectrum stay in each loadgen's report.\n"
+     "\n"
+     "Exit status: 0, 1 a report that cannot be read, has no samples file or is not\n"
+     "of the same run, or OUT.json exists; 2 bad usage.\n",
+     cmd_merge},
 };
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])
 
@@ -441,7 +472,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < COMMAND_COUNT; i++)
         if (strcmp(commands[i].name, name) == 0)
             return commands[i].run(&commands[i], argc - 1, argv + 1);
-    fprintf(stderr, "%s: unknown command '%s' (run, matrix, report, compare, index, check, samples; "
+    fprintf(stderr, "%s: unknown command '%s' (run, matrix, report, compare, index, check, samples, merge; "
                     "see `labreport --help`)\n", PROGRAM, name);
     return LR_EXIT_USAGE;
 }

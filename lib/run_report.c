@@ -470,6 +470,29 @@ static void rr_md_resources(FILE *f, const json_t *run, const json_t *resources)
     }
 }
 
+/* A report merged from several loadgens (labreport merge): each one's
+ * own figures beside the merged ones above. */
+static void rr_md_instances(FILE *f, const json_t *run)
+{
+    const json_t *list = rr_get(run, "instances");
+    if (!json_is_array(list))
+        return;
+    fprintf(f, "\n## Loadgens\n\nMerged from %zu loadgens started together: the counts and "
+               "rates above are their sums, the latencies those of every request of all of "
+               "them (their samples files), never an average of their percentiles. Each "
+               "one's own report has its series and chart.\n\n"
+               "| loadgen | report | clients | issued | ok | failures | rps | mean | p50 | p99 |\n"
+               "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+            json_array_size(list));
+    size_t i;
+    const json_t *o;
+    json_array_foreach(list, i, o)
+        fprintf(f, "| %s | %s | %lld | %lld | %lld | %lld | %.1f | %.1f | %.1f | %.1f |\n",
+                rr_str(o, "instance", "-"), rr_str(o, "report", "?"), rr_int(o, "concurrency"),
+                rr_int(o, "issued"), rr_int(o, "ok"), rr_int(o, "failures"), rr_num(o, "rps"),
+                rr_num(o, "mean_ms"), rr_num(o, "p50_ms"), rr_num(o, "p99_ms"));
+}
+
 static void rr_md_environment(FILE *f, const json_t *run)
 {
     const json_t *env = rr_get(run, "environment");
@@ -522,6 +545,7 @@ static void rr_print_markdown(FILE *f, const json_t *run, const run_report_md_op
     run_report__md_scenario(f, run, opts->resources);
     run_report__md_over_time(f, run, opts->latency_chart);
     run_report__md_spectrum(f, run);
+    rr_md_instances(f, run);
     if (opts->resources != NULL)
         rr_md_resources(f, run, opts->resources);
     rr_md_environment(f, run);

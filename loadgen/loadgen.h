@@ -98,6 +98,8 @@ typedef struct lg_config {
     int duration_given;       /* -d was on the command line */
     const char *check_text;   /* --check, or NULL */
     const char *samples_path; /* --samples, or NULL */
+    const char *instance;     /* --instance (LOADGEN_INSTANCE), or NULL */
+    char samples_buf[4096];   /* --samples with the instance in its name */
     long slow_clients;        /* --slow-clients: beside the load (slow_clients.h) */
     double slow_interval_s;   /* --slow-interval */
 } lg_config_t;

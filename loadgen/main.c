@@ -68,6 +68,7 @@ enum {
     OPT_SAMPLES,
     OPT_SLOW_CLIENTS,
     OPT_SLOW_INTERVAL,
+    OPT_INSTANCE,
 };
 
 static const struct option long_options[] = {
@@ -99,6 +100,7 @@ static const struct option long_options[] = {
     {"samples", required_argument, NULL, OPT_SAMPLES},
     {"slow-clients", required_argument, NULL, OPT_SLOW_CLIENTS},
     {"slow-interval", required_argument, NULL, OPT_SLOW_INTERVAL},
+    {"instance", required_argument, NULL, OPT_INSTANCE},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -188,6 +190,10 @@ static void usage(void)
         "                        min(c, capacity) / delay requests per second, and the\n"
         "                        service time of the served-share rps\n"
         "      --capacity N      override the server's reported capacity (0 = unbounded)\n"
+        "      --instance NAME   one of several loadgens of one run (LOADGEN_INSTANCE; run.sh\n"
+        "                        --swarm --load-nodes): recorded in the report, and _NAME\n"
+        "                        ends its file names (and the --samples file's, before\n"
+        "                        .samples.csv.gz), so that the loadgens' files differ\n"
         "      --json FILE       also write the JSON report to FILE (\"-\": to stdout,\n"
         "                        and the summary goes to stderr)\n"
         "      --upstream URL    slowapi's base URL: read its calls_total (GET URL/stats,\n"
@@ -300,6 +306,34 @@ static void check_open_loop(lg_config_t *cfg)
     }
 }
 
+/* --instance, else LOADGEN_INSTANCE: a name of [A-Za-z0-9._-], which also
+ * goes into the --samples file's name, before ".samples.csv.gz" (or at
+ * its end), so that loadgens started with one command line write apart. */
+static void check_instance(lg_config_t *cfg)
+{
+    if (cfg->instance == NULL) {
+        const char *env = getenv("LOADGEN_INSTANCE");
+        cfg->instance = env != NULL && *env != '\0' ? env : NULL;
+    }
+    if (cfg->instance == NULL)
+        return;
+    size_t n = strlen(cfg->instance);
+    if (n == 0 || n > 64 || strspn(cfg->instance, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                                  "0123456789._-") != n)
+        die_usage("--instance: expected 1 to 64 of A-Z a-z 0-9 . _ -, got \"%s\"", cfg->instance);
+    if (cfg->samples_path == NULL)
+        return;
+    static const char suffix[] = ".samples.csv.gz";
+    size_t len = strlen(cfg->samples_path), keep = len;
+    if (len >= sizeof suffix - 1 && strcmp(cfg->samples_path + len - (sizeof suffix - 1), suffix) == 0)
+        keep = len - (sizeof suffix - 1);
+    int w = snprintf(cfg->samples_buf, sizeof cfg->samples_buf, "%.*s_%s%s", (int)keep,
+                     cfg->samples_path, cfg->instance, cfg->samples_path + keep);
+    if (w < 0 || (size_t)w >= sizeof cfg->samples_buf)
+        die_usage("--samples: the path is too long");
+    cfg->samples_path = cfg->samples_buf;
+}
+
 static void parse_args(int argc, char **argv, lg_config_t *cfg)
 {
     lg_run_config_defaults(cfg);
@@ -398,6 +432,9 @@ static void parse_args(int argc, char **argv, lg_config_t *cfg)
         case OPT_SLOW_INTERVAL:
             cfg->slow_interval_s = opt_seconds("--slow-interval", optarg, 0, 0);
             break;
+        case OPT_INSTANCE:
+            cfg->instance = optarg;
+            break;
         case 'h':
             usage();
             exit(0);
@@ -416,6 +453,7 @@ static void parse_args(int argc, char **argv, lg_config_t *cfg)
     if (optind != argc - 1)
         die_usage("one URL only, got \"%s\" after it", argv[optind + 1]);
     cfg->url_text = argv[optind];
+    check_instance(cfg);
     char err[LG_ERR_MAX];
     if (lg_url_parse(cfg->url_text, &cfg->url, err, sizeof err) < 0)
         die_usage("%s", err);

@@ -291,6 +291,12 @@ static json_t *json_verify(const lg_verify_t *v, int *failed)
     lg_jset(o, "upstream_calls", v->counted ? json_integer(v->upstream_calls) : json_null(),
             failed);
     lg_jset(o, "answered", lg_jint(v->answered), failed);
+    /* The readings themselves: several loadgens' reports of one run are
+     * merged from the earliest before and the latest after. */
+    if (v->counted) {
+        lg_jset(o, "calls_before", json_integer(v->calls_before), failed);
+        lg_jset(o, "calls_after", json_integer(v->calls_after), failed);
+    }
     lg_jset(o, "calls_per_answer",
          v->calls_per_answer >= 0 ? lg_jnum(v->calls_per_answer, 2) : json_null(), failed);
     lg_jset(o, "expected", v->expected >= 0 ? json_integer(v->expected) : json_null(), failed);
@@ -374,6 +380,8 @@ json_t *lg_report_json(const lg_result_t *r)
     lg_jset(root, "variant", json_string(r->variant), &failed);
     lg_jset(root, "workload", json_string(r->workload), &failed);
     lg_jset(root, "mode", json_string(r->cfg->mode), &failed);
+    if (r->cfg->instance != NULL)
+        lg_jset(root, "instance", json_string(r->cfg->instance), &failed);
     lg_jset(root, "url", json_string(r->cfg->url_text), &failed);
     lg_jset(root, "config", json_config(r, &failed), &failed);
     lg_jset(root, "summary", json_summary(r, &failed), &failed);
@@ -463,7 +471,10 @@ void lg_report_basename(const lg_result_t *r, char *out, size_t cap)
     format_started(r, "%Y%m%dT%H%M%SZ", stamp, sizeof stamp);
     safe_name(r->variant, variant, sizeof variant);
     safe_name(r->workload, workload, sizeof workload);
-    snprintf(out, cap, "%s_%s_%s", stamp, variant, workload);
+    if (r->cfg->instance != NULL)
+        snprintf(out, cap, "%s_%s_%s_%s", stamp, variant, workload, r->cfg->instance);
+    else
+        snprintf(out, cap, "%s_%s_%s", stamp, variant, workload);
 }
 
 static int io_fail(char *err, size_t err_len, const char *call, const char *path, int rc)

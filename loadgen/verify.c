@@ -145,6 +145,8 @@ void lg_verify_make(lg_verify_t *v, const lg_verify_reading_t *before,
     v->expected = expected;
     v->counted = before->ok && after->ok && after->calls >= before->calls;
     v->upstream_calls = v->counted ? after->calls - before->calls : 0;
+    v->calls_before = v->counted ? before->calls : 0;
+    v->calls_after = v->counted ? after->calls : 0;
     if (!before->ok) {
         unread = before->why;
     } else if (!after->ok) {

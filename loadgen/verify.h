@@ -21,6 +21,7 @@
 typedef struct lg_verify {
     int counted;              /* both reads succeeded: upstream_calls is known */
     long long upstream_calls; /* calls_total after the drain - before the load */
+    long long calls_before, calls_after; /* the readings themselves (when counted) */
     uint64_t answered;        /* responses (ok + http errors), warm-up included */
     long long expected;       /* calls per request; < 0: unknown */
     double calls_per_answer;  /* < 0: none (not counted, or nothing answered) */

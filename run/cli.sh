@@ -97,6 +97,11 @@ options:
                             stack, each placed by node label (lab.role=upstream,
                             server, load; one node without labels runs all),
                             run once and removed (README, "Docker Swarm")
+      --load-nodes N        --swarm: N loadgens, each -c / N clients (or the
+                            rate / N), one per node labelled lab.role=load
+                            when there are N, started together; their reports
+                            are merged into one, the latencies from all their
+                            samples (labreport merge), each one's kept beside
       --no-build            Docker: use the images as they are (a series of
                             runs after one 'make images'); default: build
       --out DIR             folder for the reports (results/)
@@ -243,6 +248,7 @@ kill_every=
 samples=0
 native=0
 swarm=0
+load_nodes=1
 network=
 limit_check=1
 build=1
@@ -273,7 +279,7 @@ parse_args() {
             -c | --concurrency | -d | --duration | -n | --requests | --fanout | \
             --delay | --timeout | --warmup | --ramp | --upstream-timeout | --upstream-http | --out | \
             --only | --sweep | --repeat | --noise | --impl | --rate | --step | --check | \
-            --network | --faults | --fault-seed | --slow-clients | --kill-worker-every)
+            --network | --faults | --fault-seed | --slow-clients | --kill-worker-every | --load-nodes)
                 [ $# -gt 0 ] || bad_usage "$arg needs a value" ;;
             --) positional+=("$@"); break ;;
             -?*) bad_usage "unknown option '$arg'" ;;
@@ -308,6 +314,7 @@ parse_args() {
                 [[ $value =~ ^[0-9]{1,9}$ ]] || bad_usage "--fault-seed wants a whole number, not '$value'"
                 fault_seed=$value ;;
             --slow-clients) check_number "$arg" "$value" integer; slow_clients=$value ;;
+            --load-nodes) check_number "$arg" "$value" integer; load_nodes=$value ;;
             --kill-worker-every)
                 check_number "$arg" "$value" number
                 awk -v s="$value" 'BEGIN { exit !(s > 0) }' || bad_usage "--kill-worker-every wants seconds above 0, not '$value'"
@@ -336,6 +343,14 @@ parse_args() {
         bad_usage "--swarm runs in Docker Swarm: leave --native out"
     [ "$swarm" = 0 ] || [ -z "$network" ] ||
         bad_usage "--swarm runs on the stack's overlay network: leave --network out"
+    if [ "$load_nodes" -gt 1 ]; then
+        [ "$swarm" = 1 ] || bad_usage "--load-nodes goes with --swarm"
+        [ $((concurrency % load_nodes)) = 0 ] ||
+            bad_usage "-c $concurrency over --load-nodes $load_nodes: give a multiple of $load_nodes (each loadgen the same share)"
+        [ -z "$requests" ] || bad_usage "-n goes with one loadgen: --load-nodes shares a duration (-d)"
+        [ -z "$check" ] || bad_usage "--check goes with one loadgen: check the merged report with 'labreport check'"
+        [ -z "$slow_clients" ] || bad_usage "--slow-clients goes with one loadgen"
+    fi
     check_open_loop
     plan_command
 }

@@ -19,9 +19,9 @@ substituted) on stdin and writes the stack file (`docker stack deploy
                    endpoint_mode dnsrr on every service (the virtual IP did
                    not connect on the lab's machines)
   image         -> REGISTRY/image when a registry is given (--registry)
-With --load-nodes N, loadgen runs as N tasks, one per node with the load
-label where there are N such nodes, each its share of the concurrency (or
-of the rate) passed by run.sh in LOADGEN_SHARE_ARGS... (see run/swarm.sh).
+With --load-nodes N, loadgen runs as N tasks (--spread: at most one per
+node), each named by its slot (LOADGEN_INSTANCE, loadgen --instance) and
+given its share of the clients or the rate by run.sh (run/swarm.sh).
 Exit status 2 on bad input, with a message.
 """
 import argparse
@@ -61,8 +61,12 @@ def swarm_service(name, svc, args):
         "placement": {"constraints": [f"node.labels.lab.role == {ROLES[name]}"]
                       if args.placement else []},
     }
-    if name == "loadgen" and args.load_nodes > 1 and args.spread:
-        deploy["placement"]["max_replicas_per_node"] = 1
+    if name == "loadgen" and args.load_nodes > 1:
+        # Each task names its files apart (loadgen --instance).
+        env = out.setdefault("environment", {})
+        env["LOADGEN_INSTANCE"] = "{{.Task.Slot}}"
+        if args.spread:
+            deploy["placement"]["max_replicas_per_node"] = 1
     if "cpuset" in svc:
         deploy["resources"] = {"limits": {"cpus": f"{cpus_of(svc['cpuset']):.1f}"}}
     out["deploy"] = deploy

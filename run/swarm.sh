@@ -69,24 +69,27 @@ swarm_wait_running() {
     die "--swarm: $1 not running after ${swarm_timeout_s} s ($(swarm_task_state "$1"))"
 }
 
-# swarm_wait_done SERVICE LIMIT-S FILE: until its task ends; writes its
-# exit status to FILE (0 when Complete, N from "non-zero exit (N)", 124
-# past the limit). Run in the background (in_background), so that a
-# signal to run.sh is handled at once.
+# swarm_wait_done SERVICE TASKS LIMIT-S FILE: until its TASKS tasks end;
+# writes the exit status to FILE (0 when all are Complete, N from the
+# first "non-zero exit (N)", 124 past the limit). Run in the background
+# (in_background), so that a signal to run.sh is handled at once.
 swarm_wait_done() {
-    local state limit=$((SECONDS + $2)) status=124
+    local states limit=$((SECONDS + $3)) status=124 failed
     while [ "$SECONDS" -lt "$limit" ]; do
-        state=$(swarm_task_state "$1")
-        case $state in
-            Complete*) status=0; break ;;
-            Failed* | Rejected* | Shutdown*)
-                status=$(sed -n 's/.*non-zero exit (\([0-9]*\)).*/\1/p' <<<"$state")
-                status=${status:-1}
-                break ;;
-        esac
+        states=$(docker service ps --no-trunc --format '{{.CurrentState}}|{{.Error}}' "$1" 2>/dev/null) || true
+        failed=$(awk '/^(Failed|Rejected|Shutdown)/ { print; exit }' <<<"$states")
+        if [ -n "$failed" ]; then
+            status=$(sed -n 's/.*non-zero exit (\([0-9]*\)).*/\1/p' <<<"$failed")
+            status=${status:-1}
+            break
+        fi
+        if [ "$(awk '/^Complete/ { n++ } END { print n + 0 }' <<<"$states")" -ge "$2" ]; then
+            status=0
+            break
+        fi
         sleep 0.5
     done
-    echo "$status" >"$3"
+    echo "$status" >"$4"
 }
 
 # swarm_container SERVICE: the ID of the service's task container on this
@@ -95,22 +98,57 @@ swarm_container() {
     docker ps -q --no-trunc --filter "label=com.docker.swarm.service.name=$1" 2>/dev/null | head -n 1
 }
 
-# swarm_where SERVICE: {"node":..,"cpus":..,"memory_mib":..} of the node its
-# task ran on.
-swarm_where() {
-    local node
-    node=$(docker service ps --format '{{.Node}}' "$1" 2>/dev/null | head -n 1)
-    awk -v n="$node" '$2 == n { printf "{\"node\":\"%s\",\"cpus\":%s,\"memory_mib\":%s}", $2, $4, $5; found = 1 }
+# swarm_node_json HOSTNAME: {"node":..,"cpus":..,"memory_mib":..}.
+swarm_node_json() {
+    awk -v n="$1" '$2 == n && !found { printf "{\"node\":\"%s\",\"cpus\":%s,\"memory_mib\":%s}", $2, $4, $5; found = 1 }
         END { if (!found) printf "{\"node\":\"%s\"}", n }' <<<"$swarm_nodes_seen"
 }
 
+# swarm_where SERVICE: swarm_node_json of the node its (first) task ran on.
+swarm_where() {
+    swarm_node_json "$(docker service ps --format '{{.Node}}' "$1" 2>/dev/null | head -n 1)"
+}
+
+# share_rate SPEC N: a --rate spec with every rate divided by N (R, R0:R1:Ts
+# with T kept, R1,R2,...): each of N loadgens offers its share.
+share_rate() {
+    awk -v spec="$1" -v n="$2" 'BEGIN {
+        if (split(spec, ramp, ":") == 3) { printf "%.10g:%.10g:%s\n", ramp[1] / n, ramp[2] / n, ramp[3]; exit }
+        k = split(spec, list, ",")
+        for (i = 1; i <= k; i++) printf "%s%.10g", i > 1 ? "," : "", list[i] / n
+        printf "\n" }'
+}
+
+# swarm_merge: the loadgens' reports of this run (newer than the run's
+# marker) merged into one, the run's report; each one's Markdown beside.
+swarm_merge() {
+    local parts=() part name
+    while IFS= read -r part; do parts+=("$out/$part"); done < <(
+        find "$out" -maxdepth 1 -type f -name "*_${variant}_${workload}_[0-9]*.json" \
+            ! -name '*.server.json' -newer "$work_dir/marker" -printf '%f\n' | sort)
+    [ "${#parts[@]}" = "$load_nodes" ] ||
+        die "--load-nodes $load_nodes: found ${#parts[@]} loadgen reports in $shown_out"
+    name=$(date -u +%Y%m%dT%H%M%SZ)_${variant}_$workload
+    [ ! -e "$out/$name.json" ] || name=$name-$$
+    labreport merge "$out/$name.json" "${parts[@]}" >>"$work_dir/containers.log" 2>&1 ||
+        { tail -n 5 "$work_dir/containers.log" >&2; die "could not merge the loadgens' reports"; }
+    for part in "${parts[@]}"; do
+        labreport run "$part" >/dev/null 2>>"$work_dir/labreport.log" || true
+    done
+}
+
 # swarm_json: server.json's member "swarm": the stack, how it was placed,
-# where each service ran.
+# where each service ran (every loadgen's node with --load-nodes).
 swarm_json() {
     [ -n "$swarm_stack" ] || return 0
-    printf ',"swarm":{"stack":"%s","placement":"%s","images":"local","services":{"slowapi":%s,"sut":%s,"loadgen":%s}}' \
-        "$swarm_stack" "$swarm_placed" "$(swarm_where "${swarm_stack}_slowapi")" \
-        "$(swarm_where "${swarm_stack}_sut")" "$(swarm_where "${swarm_stack}_loadgen")"
+    local loadgens=() node
+    for node in $(docker service ps --format '{{.Node}}' "${swarm_stack}_loadgen" 2>/dev/null); do
+        loadgens+=("$(swarm_node_json "$node")")
+    done
+    printf ',"swarm":{"stack":"%s","placement":"%s","images":"local","load_nodes":%s,"services":{"slowapi":%s,"sut":%s,"loadgen":%s},"loadgens":[%s]}' \
+        "$swarm_stack" "$swarm_placed" "$load_nodes" "$(swarm_where "${swarm_stack}_slowapi")" \
+        "$(swarm_where "${swarm_stack}_sut")" "$(swarm_where "${swarm_stack}_loadgen")" \
+        "$(IFS=,; echo "${loadgens[*]}")"
 }
 
 # swarm_remove: the stack and everything of it gone (bounded); the clean-up
@@ -138,13 +176,22 @@ run_swarm() {
     swarm_placed=labels
     [ -z "$placement" ] || swarm_placed="one node, no labels"
     [ "$in_matrix" = 1 ] || build_images "$variant"
-    local progress=.progress-$$.json
+    local progress=.progress-$$.json spread=
+    # --load-nodes: each loadgen its share, and its samples for the merge;
+    # one per node when there are as many labelled load nodes.
+    local concurrency=$((concurrency / load_nodes)) samples=$samples rate=$rate
+    if [ "$load_nodes" -gt 1 ]; then
+        samples=1
+        [ -z "$rate" ] || rate=$(share_rate "$rate" "$load_nodes")
+        [ "$(awk '$3 == "load"' <<<"$swarm_nodes_seen" | wc -l)" -lt "$load_nodes" ] || spread=--spread
+    fi
     compose_env "$progress"
     temporary+=("$out/$progress")
     local stack_file=$work_dir/stack.yml log=$work_dir/containers.log
     # shellcheck disable=SC2046 # the Compose files' words are meant to split
     if ! "${compose_cmd[@]}" --project-directory "$lab_dir" $(compose_files) config 2>"$log" |
-        /usr/bin/python3 "$lab_dir/run/stack.py" $placement >"$stack_file" 2>>"$log"; then
+        /usr/bin/python3 "$lab_dir/run/stack.py" $placement $spread --load-nodes "$load_nodes" \
+            >"$stack_file" 2>>"$log"; then
         cat "$log" >&2
         die "--swarm: could not make the stack file from docker-compose.yml"
     fi
@@ -169,10 +216,12 @@ run_swarm() {
     start_progress "$out/$progress"
     local status planned_s
     planned_s=$(awk -v d="${duration:-0}" -v w="$warmup" -v t="$timeout" 'BEGIN { printf "%d", d + w + t + 120 }')
-    in_background swarm_wait_done "${swarm_stack}_loadgen" "$planned_s" "$work_dir/loadgen.status"
+    in_background swarm_wait_done "${swarm_stack}_loadgen" "$load_nodes" "$planned_s" \
+        "$work_dir/loadgen.status"
     status=$(cat "$work_dir/loadgen.status")
     stop_progress
     docker service logs --raw "${swarm_stack}_loadgen" >>"$log" 2>&1 || true
     loadgen_outcome "$status" "$log" "the services' logs above"
+    [ "$load_nodes" = 1 ] || swarm_merge
     usage_what="container processes, not its health checks: CPU time, summed peak RSS (VmHWM)"
 }

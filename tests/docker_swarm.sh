@@ -8,7 +8,10 @@
 #   service recorded in server.json and named in the Markdown;
 # - the stack, its services, containers and network are gone afterwards,
 #   also after a run stopped halfway (SIGTERM);
-# - --swarm with --native or --network is bad usage (2);
+# - two loadgens (--load-nodes 2) merge exactly: the merged count is the
+#   sum of theirs, its percentiles those of all their samples together;
+# - --swarm with --native or --network, --load-nodes without --swarm or
+#   with a concurrency it does not divide, are bad usage (2);
 # - a swarm made here is left again, the engine as it was found.
 # Exits 77 (skipped, saying why) without an engine, Compose or the images.
 set -uo pipefail
@@ -55,11 +58,12 @@ stack_gone() {
         [ -z "$(docker network ls -q --filter "label=com.docker.stack.namespace=$stack")" ]
 }
 
-for bad in "--native" "--network host"; do
+for bad in "--swarm --native" "--swarm --network host" "--load-nodes 2" \
+    "--swarm --load-nodes 2 -c 21"; do
     # shellcheck disable=SC2086 # the words are meant to split
-    ./run.sh event-loop io --swarm $bad --out "$tmp/bad" >"$tmp/bad.log" 2>&1
-    check "--swarm $bad exits 2 with a message, nothing written" \
-        bash -c "[ $? = 2 ] && grep -q '^run.sh: --swarm' '$tmp/bad.log' && [ ! -e '$tmp/bad' ]"
+    ./run.sh event-loop io $bad --out "$tmp/bad" >"$tmp/bad.log" 2>&1
+    check "$bad exits 2 with a message, nothing written" \
+        bash -c "[ $? = 2 ] && grep -q '^run.sh: -' '$tmp/bad.log' && [ ! -e '$tmp/bad' ]"
 done
 
 started=$(date +%s)
@@ -80,9 +84,40 @@ check "server.json: the overlay network, the node of each service" \
         and ([.swarm.services[] | .node] | all(. == $n))' "$resources"
 check "the Markdown names the stack and the nodes" \
     grep -q "Swarm stack lab-swarm-[0-9]* (.*): slowapi on $node" "${report%.json}.md"
-check "every JSON validates against schemas/" \
-    /usr/bin/python3 tests/scripts/validate_reports.py "$tmp/run"
+check "every JSON validates against schemas/ (report and server.json)" \
+    bash -c "[ \$(find '$tmp/run' -name '*.json' | wc -l) -ge 2 ] &&
+             /usr/bin/python3 tests/scripts/validate_reports.py '$tmp/run'"
 check "the stack, its services, containers and network are gone" stack_gone "$tmp/run.log"
+
+# Two loadgens on the one node: each 10 clients; the merged report counts
+# what both issued and its percentiles are those of all their samples.
+./run.sh event-loop io --swarm --load-nodes 2 -c 20 -d 4 --delay 0.2 --no-build \
+    --out "$tmp/two" >"$tmp/two.log" 2>&1
+status=$?
+check "run.sh event-loop io --swarm --load-nodes 2 exits 0" test "$status" = 0
+[ "$status" = 0 ] || show_log "$tmp/two.log"
+merged=$(find "$tmp/two" -maxdepth 1 -name '*_event-loop_io.json' | head -n 1)
+merged=${merged:-/nonexistent}
+jq -c '{c: .config.concurrency, issued: .summary.issued, p50: .percentiles_ms["50"],
+        instances: [.instances[]? | {instance, concurrency, issued, p50_ms}]}' "$merged" 2>&1 |
+    sed 's/^/    | /'
+check "two loadgens of 10 clients, merged: the count is their sum" \
+    jqe '(.instances | length) == 2 and ([.instances[].concurrency] == [10, 10])
+         and .config.concurrency == 20 and .summary.issued == ([.instances[].issued] | add)
+         and .summary.ok > 100' "$merged"
+build/bin/labreport samples --json "$tmp"/two/*_event-loop_io_[12].samples.csv.gz \
+    >"$tmp/all.json" 2>"$tmp/all.log"
+check "the merged percentiles are those of all their samples together" \
+    bash -c "jq -e '.percentiles_ms[\"50\"] > 0' '$tmp/all.json' >/dev/null &&
+             [ \"\$(jq -c .percentiles_ms '$merged')\" = \"\$(jq -c .percentiles_ms '$tmp/all.json')\" ] &&
+             [ \"\$(jq .summary.issued '$merged')\" = \"\$(jq .summary.issued '$tmp/all.json')\" ]"
+check "server.json lists both loadgens' nodes" \
+    jqe '.swarm.load_nodes == 2 and (.swarm.loadgens | length) == 2' "${merged%.json}.server.json"
+check "the Markdown has each loadgen's line" grep -q '^## Loadgens' "${merged%.json}.md"
+check "every JSON validates against schemas/ (merged, loadgens', server.json)" \
+    bash -c "[ \$(find '$tmp/two' -name '*.json' | wc -l) -ge 4 ] &&
+             /usr/bin/python3 tests/scripts/validate_reports.py '$tmp/two'"
+check "the stack of two loadgens is gone" stack_gone "$tmp/two.log"
 
 # Stopped halfway once the load runs; the clean-up removes the stack. (A
 # script's background job starts with SIGINT ignored, which bash cannot

@@ -517,18 +517,23 @@ static void test_verify_in_report(void **state)
 {
     fixture_t *f = *state;
     f->cfg.upstream_text = "http://slowapi:8001";
-    lg_verify_t v = {.counted = 1, .upstream_calls = 29950, .answered = 2999, .expected = 10};
+    lg_verify_t v = {.counted = 1, .upstream_calls = 29950, .calls_before = 50,
+                     .calls_after = 30000, .answered = 2999, .expected = 10};
     lg_verify_judge(&v, NULL, 10);
     f->res.verify = &v;
     json_t *j = lg_report_json(&f->res);
     assert_non_null(j);
     assert_string_equal(json_string_value(get(get(j, "config"), "upstream")),
                         "http://slowapi:8001");
-    static const char *const keys[] = {"upstream_calls", "answered", "calls_per_answer",
-                                       "expected", "verdict", "note", NULL};
+    static const char *const keys[] = {"upstream_calls", "calls_before", "calls_after",
+                                       "answered", "calls_per_answer", "expected", "verdict",
+                                       "note", NULL};
     json_t *vj = get(j, "verify");
     assert_keys(vj, keys);
     assert_int_equal(json_integer_value(get(vj, "upstream_calls")), 29950);
+    /* The readings, for a merge of several loadgens' reports. */
+    assert_int_equal(json_integer_value(get(vj, "calls_before")), 50);
+    assert_int_equal(json_integer_value(get(vj, "calls_after")), 30000);
     assert_int_equal(json_integer_value(get(vj, "answered")), 2999);
     assert_float_equal(num(vj, "calls_per_answer"), 9.99, 0); /* 9.98666: 2 decimals */
     assert_int_equal(json_integer_value(get(vj, "expected")), 10);
