@@ -102,6 +102,10 @@ options:
                             when there are N, started together; their reports
                             are merged into one, the latencies from all their
                             samples (labreport merge), each one's kept beside
+      --images local|registry  --swarm: the images the nodes run: those built
+                            here (local, the default on one node), or pushed
+                            to a registry of the lab's own started for the run
+                            (registry, the default on several nodes)
       --no-build            Docker: use the images as they are (a series of
                             runs after one 'make images'); default: build
       --out DIR             folder for the reports (results/)
@@ -248,6 +252,8 @@ kill_every=
 samples=0
 native=0
 swarm=0
+swarm_images=
+images_given=0
 load_nodes=1
 network=
 limit_check=1
@@ -279,7 +285,8 @@ parse_args() {
             -c | --concurrency | -d | --duration | -n | --requests | --fanout | \
             --delay | --timeout | --warmup | --ramp | --upstream-timeout | --upstream-http | --out | \
             --only | --sweep | --repeat | --noise | --impl | --rate | --step | --check | \
-            --network | --faults | --fault-seed | --slow-clients | --kill-worker-every | --load-nodes)
+            --network | --faults | --fault-seed | --slow-clients | --kill-worker-every | --load-nodes | \
+            --images)
                 [ $# -gt 0 ] || bad_usage "$arg needs a value" ;;
             --) positional+=("$@"); break ;;
             -?*) bad_usage "unknown option '$arg'" ;;
@@ -315,6 +322,11 @@ parse_args() {
                 fault_seed=$value ;;
             --slow-clients) check_number "$arg" "$value" integer; slow_clients=$value ;;
             --load-nodes) check_number "$arg" "$value" integer; load_nodes=$value ;;
+            --images)
+                case $value in
+                    local | registry) swarm_images=$value; images_given=1 ;;
+                    *) bad_usage "--images wants local or registry, not '$value'" ;;
+                esac ;;
             --kill-worker-every)
                 check_number "$arg" "$value" number
                 awk -v s="$value" 'BEGIN { exit !(s > 0) }' || bad_usage "--kill-worker-every wants seconds above 0, not '$value'"
@@ -343,6 +355,7 @@ parse_args() {
         bad_usage "--swarm runs in Docker Swarm: leave --native out"
     [ "$swarm" = 0 ] || [ -z "$network" ] ||
         bad_usage "--swarm runs on the stack's overlay network: leave --network out"
+    [ "$images_given" = 0 ] || [ "$swarm" = 1 ] || bad_usage "--images goes with --swarm"
     if [ "$load_nodes" -gt 1 ]; then
         [ "$swarm" = 1 ] || bad_usage "--load-nodes goes with --swarm"
         [ $((concurrency % load_nodes)) = 0 ] ||

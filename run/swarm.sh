@@ -6,6 +6,9 @@
 # from docker-compose.yml by run/stack.py, so both share one definition.
 
 swarm_stack=       # the stack deployed, removed by the clean-up
+swarm_registry=    # the registry service started for the run, removed too
+swarm_pushed=()    # the image tags pushed to it, untagged afterwards
+swarm_images_used=local
 swarm_timeout_s=120 # how long tasks may take to start, and the stack to go
 
 # swarm_check: this engine is a manager of an active swarm; says what to do
@@ -145,15 +148,57 @@ swarm_json() {
     for node in $(docker service ps --format '{{.Node}}' "${swarm_stack}_loadgen" 2>/dev/null); do
         loadgens+=("$(swarm_node_json "$node")")
     done
-    printf ',"swarm":{"stack":"%s","placement":"%s","images":"local","load_nodes":%s,"services":{"slowapi":%s,"sut":%s,"loadgen":%s},"loadgens":[%s]}' \
-        "$swarm_stack" "$swarm_placed" "$load_nodes" "$(swarm_where "${swarm_stack}_slowapi")" \
+    printf ',"swarm":{"stack":"%s","placement":"%s","images":"%s","load_nodes":%s,"services":{"slowapi":%s,"sut":%s,"loadgen":%s},"loadgens":[%s]}' \
+        "$swarm_stack" "$swarm_placed" "$swarm_images_used" "$load_nodes" \
+        "$(swarm_where "${swarm_stack}_slowapi")" \
         "$(swarm_where "${swarm_stack}_sut")" "$(swarm_where "${swarm_stack}_loadgen")" \
         "$(IFS=,; echo "${loadgens[*]}")"
 }
 
-# swarm_remove: the stack and everything of it gone (bounded); the clean-up
-# calls it whatever happened.
+# swarm_registry_up: the images reach the nodes through a registry of the
+# lab's own (lab/registry, Debian's docker-registry) run as a service on
+# this manager, its port published on this host; the run's images pushed
+# to it as REGISTRY/lab/NAME. The tasks pull from LAB_REGISTRY_HOST (this
+# host's address as the other nodes reach it; 127.0.0.1 on one node, which
+# an engine trusts without TLS; another address must be in each engine's
+# insecure-registries). Sets swarm_images_used ("registry HOST:PORT") and
+# the caller's registry_args (stack.py's --registry).
+swarm_registry_up() {
+    local log=$work_dir/registry.log port image limit registry
+    # Built (or found in the layer cache) each time: a changed Dockerfile
+    # or configuration is not missed.
+    docker build --quiet --tag lab/registry:latest --file "$lab_dir/docker/registry.Dockerfile" \
+        "$lab_dir/docker" >"$log" 2>&1 || { cat "$log" >&2; die "--images registry: could not build lab/registry"; }
+    port=$(free_ports 1) || exit 1
+    swarm_registry=lab-registry-$$
+    docker service create --detach --name "$swarm_registry" --constraint node.role==manager \
+        --restart-condition none --publish "published=$port,target=5000,mode=host" \
+        lab/registry:latest >"$log" 2>&1 || { cat "$log" >&2; die "--images registry: could not start the registry service"; }
+    limit=$((SECONDS + swarm_timeout_s))
+    until curl -fsS -o /dev/null "http://127.0.0.1:$port/v2/" 2>/dev/null; do
+        [ "$SECONDS" -lt "$limit" ] || die "--images registry: no answer on 127.0.0.1:$port after ${swarm_timeout_s} s"
+        sleep 0.5
+    done
+    local registry=${LAB_REGISTRY_HOST:-127.0.0.1}:$port
+    for image in slowapi loadgen "$variant"; do
+        docker tag "lab/$image:latest" "127.0.0.1:$port/lab/$image:latest" >>"$log" 2>&1 &&
+            swarm_pushed+=("127.0.0.1:$port/lab/$image:latest") &&
+            docker push "127.0.0.1:$port/lab/$image:latest" >>"$log" 2>&1 ||
+            { tail -n 5 "$log" >&2; die "--images registry: could not push lab/$image"; }
+    done
+    swarm_images_used="registry $registry"
+    registry_args=(--registry "$registry")
+}
+
+# swarm_remove: the stack and everything of it gone (bounded), the registry
+# service and the tags pushed to it too; the clean-up calls it whatever
+# happened.
 swarm_remove() {
+    if [ -n "$swarm_registry" ]; then
+        docker service rm "$swarm_registry" >/dev/null 2>&1 ||
+            echo "run.sh: could not remove the registry service $swarm_registry" >&2
+        [ ${#swarm_pushed[@]} = 0 ] || docker rmi "${swarm_pushed[@]}" >/dev/null 2>&1 || true
+    fi
     [ -n "$swarm_stack" ] || return 0
     local log=$work_dir/stack-rm.log limit=$((SECONDS + swarm_timeout_s))
     docker stack rm "$swarm_stack" >"$log" 2>&1 || cat "$log" >&2
@@ -176,6 +221,15 @@ run_swarm() {
     swarm_placed=labels
     [ -z "$placement" ] || swarm_placed="one node, no labels"
     [ "$in_matrix" = 1 ] || build_images "$variant"
+    # The images: local on one node, else (or with --images registry) the
+    # lab's registry.
+    local registry_args=()
+    [ -n "$swarm_images" ] || swarm_images=local
+    [ "$(wc -l <<<"$swarm_nodes_seen")" = 1 ] || [ "$images_given" = 1 ] || swarm_images=registry
+    if [ "$swarm_images" = registry ]; then
+        say "starting the lab's registry and pushing the run's images to it"
+        swarm_registry_up
+    fi
     local progress=.progress-$$.json spread=
     # --load-nodes: each loadgen its share, and its samples for the merge;
     # one per node when there are as many labelled load nodes.
@@ -191,7 +245,7 @@ run_swarm() {
     # shellcheck disable=SC2046 # the Compose files' words are meant to split
     if ! "${compose_cmd[@]}" --project-directory "$lab_dir" $(compose_files) config 2>"$log" |
         /usr/bin/python3 "$lab_dir/run/stack.py" $placement $spread --load-nodes "$load_nodes" \
-            >"$stack_file" 2>>"$log"; then
+            "${registry_args[@]}" >"$stack_file" 2>>"$log"; then
         cat "$log" >&2
         die "--swarm: could not make the stack file from docker-compose.yml"
     fi

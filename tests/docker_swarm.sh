@@ -8,6 +8,8 @@
 #   service recorded in server.json and named in the Markdown;
 # - the stack, its services, containers and network are gone afterwards,
 #   also after a run stopped halfway (SIGTERM);
+# - --images registry: the images pushed to the lab's own registry service
+#   and pulled from it; the service and the tags gone afterwards;
 # - two loadgens (--load-nodes 2) merge exactly: the merged count is the
 #   sum of theirs, its percentiles those of all their samples together;
 # - --swarm with --native or --network, --load-nodes without --swarm or
@@ -88,6 +90,23 @@ check "every JSON validates against schemas/ (report and server.json)" \
     bash -c "[ \$(find '$tmp/run' -name '*.json' | wc -l) -ge 2 ] &&
              /usr/bin/python3 tests/scripts/validate_reports.py '$tmp/run'"
 check "the stack, its services, containers and network are gone" stack_gone "$tmp/run.log"
+
+# The images through the lab's own registry: pushed, pulled by the tasks,
+# and the registry service and the pushed tags gone afterwards.
+./run.sh event-loop io --swarm --images registry -c 10 -d 2 --delay 0.2 --no-build \
+    --out "$tmp/reg" >"$tmp/reg.log" 2>&1
+status=$?
+check "run.sh event-loop io --swarm --images registry exits 0" test "$status" = 0
+[ "$status" = 0 ] || show_log "$tmp/reg.log"
+reg_report=$(find "$tmp/reg" -maxdepth 1 -name '*_event-loop_io.json' | head -n 1)
+reg_report=${reg_report:-/nonexistent}
+check "server.json: the images came from the registry; the load was served" \
+    bash -c "jq -e '.swarm.images | startswith(\"registry 127.0.0.1:\")' '${reg_report%.json}.server.json' >/dev/null &&
+             jq -e '.summary.ok > 0 and .summary.failures == 0' '$reg_report' >/dev/null"
+check "the registry service and the pushed tags are gone" \
+    bash -c "[ -z \"\$(docker service ls -q --filter name=lab-registry-)\" ] &&
+             [ -z \"\$(docker images --format '{{.Repository}}' | grep '^127.0.0.1:')\" ]"
+check "and the stack" stack_gone "$tmp/reg.log"
 
 # Two loadgens on the one node: each 10 clients; the merged report counts
 # what both issued and its percentiles are those of all their samples.
