@@ -301,6 +301,8 @@ static void rr_print_resources_line(FILE *f, const json_t *run, const json_t *re
 {
     double mib, per_request = rr_cpu_ms_per_request(run, resources);
     fprintf(f, "Resources: server");
+    if (!json_is_number(rr_get(resources, "cpu_seconds")))
+        fprintf(f, " not measured (%s)", rr_str(resources, "measured", "no figures"));
     rr_print_cpu(f, resources);
     if (rr_number(resources, "peak_memory_mib", &mib))
         fprintf(f, ", peak memory %.1f MiB", mib);

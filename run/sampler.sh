@@ -141,9 +141,15 @@ usage_json() {
 # records the network (native, bridge or host) and the somaxconn the
 # servers had, and slowapi's injected faults when there were any.
 write_resources() {
-    local report=$1 what=$2 cpu mem wall json others= name cpus part
-    [ -s "$work_dir/server.usage" ] || return 0
-    read -r cpu mem wall <"$work_dir/server.usage"
+    local report=$1 what=$2 cpu=null mem=null wall=null json others= name cpus part
+    if [ -s "$work_dir/server.usage" ]; then
+        read -r cpu mem wall <"$work_dir/server.usage"
+    elif [ -n "${swarm_stack:-}" ]; then
+        # A Swarm task on another node: its processes are not this host's.
+        what="the server ran on another node of the swarm"
+    else
+        return 0
+    fi
     for name in loadgen slowapi; do
         case $name in loadgen) cpus=$loadgen_cpus ;; *) cpus=$slowapi_cpus ;; esac
         part=$(usage_json "$name" "$cpus")

@@ -185,6 +185,12 @@ swarm_registry_up() {
             swarm_pushed+=("127.0.0.1:$port/lab/$image:latest") &&
             docker push "127.0.0.1:$port/lab/$image:latest" >>"$log" 2>&1 ||
             { tail -n 5 "$log" >&2; die "--images registry: could not push lab/$image"; }
+        # This node has the image under the name the tasks use, whatever
+        # its engine trusts (it pushed over 127.0.0.1).
+        [ "$registry" = "127.0.0.1:$port" ] ||
+            { docker tag "lab/$image:latest" "$registry/lab/$image:latest" >>"$log" 2>&1 &&
+                  swarm_pushed+=("$registry/lab/$image:latest"); } ||
+            die "--images registry: could not tag lab/$image as $registry/lab/$image"
     done
     swarm_images_used="registry $registry"
     registry_args=(--registry "$registry")

@@ -127,6 +127,7 @@ if [ "$what" = docker ] || [ "$what" = all ]; then
     run_script tests/docker_e2e.sh
     run_script tests/docker_python.sh
     run_script tests/docker_swarm.sh
+    run_script tests/docker_swarm_nodes.sh
 fi
 
 echo
