@@ -99,7 +99,8 @@ point_args() {
         --upstream-http "$upstream_http" --out "$matrix_dir" --no-build
     [ -z "$requests" ] || printf '%s\n' -n "$requests"
     if [ "$swarm" = 1 ]; then
-        printf '%s\n' --swarm
+        printf '%s\n' --swarm --load-nodes "$load_nodes"
+        [ "$images_given" = 0 ] || printf '%s\n' --images "$swarm_images"
     elif [ "$native" = 0 ]; then
         printf '%s\n' --network "$network"
     else
