@@ -425,6 +425,7 @@ static void rr_md_swarm(FILE *f, const json_t *swarm)
         return;
     fprintf(f, " Swarm stack %s (%s; images %s):", rr_str(swarm, "stack", "?"),
             rr_str(swarm, "placement", "?"), rr_str(swarm, "images", "?"));
+    const char *replaced = rr_str(swarm, "replaced", NULL);
     for (size_t i = 0; i < sizeof services / sizeof services[0]; i++) {
         const json_t *where = rr_get(rr_get(swarm, "services"), services[i]);
         fprintf(f, "%s %s on %s", i ? "," : "", services[i], rr_str(where, "node", "?"));
@@ -432,6 +433,8 @@ static void rr_md_swarm(FILE *f, const json_t *swarm)
             fprintf(f, " (%g CPUs, %.0f MiB)", rr_num(where, "cpus"), rr_num(where, "memory_mib"));
     }
     fputc('.', f);
+    if (replaced != NULL)
+        fprintf(f, " Compose keys replaced: %s.", replaced);
 }
 
 static void rr_md_resources(FILE *f, const json_t *run, const json_t *resources)

@@ -11,9 +11,9 @@ substituted) on stdin and writes the stack file (`docker stack deploy
                    load (loadgen); on a one-node swarm all land on that node
   depends_on    -> dropped: loadgen waits for its peers itself (--wait, names
                    included)
-  ulimits       -> dropped where the engine cannot set them on a service
-                   (Docker < 23); the engine's default limit applies, and
-                   run.sh records what the tasks had
+  ulimits       -> dropped (Docker before 23 sets none on a service): the
+                   engine's own limit applies; run.sh records the replacements
+                   in the run's server.json (swarm.replaced)
   restart       -> deploy.restart_policy none: a run runs once
   networks      -> an overlay network, attachable, internal as in Compose;
                    endpoint_mode dnsrr on every service (the virtual IP did

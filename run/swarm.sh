@@ -148,8 +148,9 @@ swarm_json() {
     for node in $(docker service ps --format '{{.Node}}' "${swarm_stack}_loadgen" 2>/dev/null); do
         loadgens+=("$(swarm_node_json "$node")")
     done
-    printf ',"swarm":{"stack":"%s","placement":"%s","images":"%s","load_nodes":%s,"services":{"slowapi":%s,"sut":%s,"loadgen":%s},"loadgens":[%s]}' \
-        "$swarm_stack" "$swarm_placed" "$swarm_images_used" "$load_nodes" \
+    local replaced="cpuset as deploy.resources.limits.cpus (slowapi $(cpu_count "$slowapi_cpus"), sut $(cpu_count "$server_cpus"), loadgen $(cpu_count "$loadgen_cpus")) and placement by lab.role; ulimits dropped (the engine's own nofile limit applies); depends_on dropped (loadgen --wait)"
+    printf ',"swarm":{"stack":"%s","placement":"%s","replaced":"%s","images":"%s","load_nodes":%s,"services":{"slowapi":%s,"sut":%s,"loadgen":%s},"loadgens":[%s]}' \
+        "$swarm_stack" "$swarm_placed" "$replaced" "$swarm_images_used" "$load_nodes" \
         "$(swarm_where "${swarm_stack}_slowapi")" \
         "$(swarm_where "${swarm_stack}_sut")" "$(swarm_where "${swarm_stack}_loadgen")" \
         "$(IFS=,; echo "${loadgens[*]}")"
