@@ -1,5 +1,6 @@
 /* The oracle the HTTP harnesses share: what a server wrote must be whole
- * HTTP/1.1 responses whose Content-Length is their body's length. */
+ * HTTP/1.1 responses whose Content-Length is their body's length, or (an
+ * answer to HEAD) the head alone, at the end or before the next one. */
 #ifndef FUZZ_RESPONSE_CHECK_H
 #define FUZZ_RESPONSE_CHECK_H
 

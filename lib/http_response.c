@@ -22,6 +22,14 @@ const char *http_status_reason(int status)
     }
 }
 
+size_t http_response_head_len(const char *buf, size_t len)
+{
+    for (size_t i = 0; i + 4 <= len; i++)
+        if (memcmp(buf + i, "\r\n\r\n", 4) == 0)
+            return i + 4;
+    return len;
+}
+
 int http_response_format(char *buf, size_t cap, int status, const char *content_type,
                          const char *body, size_t body_len, int keep_alive)
 {

@@ -15,6 +15,12 @@ const char *http_status_reason(int status);
 int http_response_format(char *buf, size_t cap, int status, const char *content_type,
                          const char *body, size_t body_len, int keep_alive);
 
+/* The length of the head of the response in buf[0..len): its status line
+ * and headers, through the blank line (len when there is none). A HEAD
+ * request's answer is that alone (RFC 9110 9.3.2): a body after it would
+ * be read as the start of the next response on a kept-alive connection. */
+size_t http_response_head_len(const char *buf, size_t len);
+
 /* A JSON error body: {"error":"<message>","status":<status>}. The message
  * must need no JSON escaping (the lab's messages are fixed strings). */
 int http_json_error(char *body, size_t cap, int status, const char *message);

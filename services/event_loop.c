@@ -157,7 +157,7 @@ static void dispatch(conn_t *c)
     (void)uv_timer_stop(&c->timer);
     route_t route = route_of(&c->req);
     if (route != ROUTE_IO) {
-        respond_now(&c->res, route, c->keep);
+        respond_now(&c->res, route, &c->req, c->keep);
         send_response(c);
         return;
     }

@@ -487,7 +487,9 @@ static void conn_answer(conn_t *c, const answer_t *answer, int keep_alive)
         conn_close(c);
         return;
     }
-    c->out_len = (size_t)n;
+    /* HEAD (405): the head of the answer alone (http_response.h). */
+    c->out_len = c->req.method == HTTP_HEAD ? http_response_head_len(c->out, (size_t)n)
+                                            : (size_t)n;
     c->keep_alive = keep_alive;
     c->status = answer->status;
     /* The clock the deadlines are kept on (the timerfd's); read here, after

@@ -69,7 +69,7 @@ void blocking_conn_run(const blocking_io_t *io, void *ctx, int keep_alive)
         if (route == ROUTE_IO)
             respond_io(&res, &result, keep);
         else
-            respond_now(&res, route, keep);
+            respond_now(&res, route, &req, keep);
         if (send_response(io, ctx, &res) < 0 || !keep)
             break;
         http_request_reset(&req);

@@ -68,7 +68,7 @@ static void respond_cpu(response_t *res, int keep_alive)
     respond_body(res, 200, body, n, keep_alive);
 }
 
-void respond_now(response_t *res, route_t route, int keep_alive)
+void respond_now(response_t *res, route_t route, const http_request_t *req, int keep_alive)
 {
     switch (route) {
     case ROUTE_CPU: respond_cpu(res, keep_alive); break;
@@ -77,6 +77,9 @@ void respond_now(response_t *res, route_t route, int keep_alive)
     case ROUTE_NOT_FOUND: respond_error(res, 404, "not found", keep_alive); break;
     case ROUTE_IO: respond_error(res, 500, "io needs the fan-out", 0); break;
     }
+    /* HEAD (405, or 404 on another path): the head of the answer alone. */
+    if (req->method == HTTP_HEAD)
+        res->len = (int)http_response_head_len(res->buf, (size_t)res->len);
 }
 
 void respond_io(response_t *res, const fanout_result_t *r, int keep_alive)

@@ -25,7 +25,7 @@ route_t route_of(const http_request_t *req);
 
 /* Fill res with the answer to every route but ROUTE_IO, which needs the
  * fan-out's result first (respond_io). */
-void respond_now(response_t *res, route_t route, int keep_alive);
+void respond_now(response_t *res, route_t route, const http_request_t *req, int keep_alive);
 void respond_io(response_t *res, const fanout_result_t *result, int keep_alive);
 
 /* 400 or 431 for a request the parser rejected; the connection closes. */

@@ -314,6 +314,33 @@ static void test_unknown_path_and_method(void **state)
     assert_int_equal(http_raw(slowapi.port, del, sizeof del - 1, resp, sizeof resp,
                               IO_TIMEOUT_MS), 405);
     assert_true(now_ms() - t0 < 500); /* refused at once, not after the delay */
+    /* HEAD: 405 with no body, and the connection goes on with the next
+     * request (a body would be read as the start of its answer). */
+    static const char head_then_get[] = "HEAD /healthz HTTP/1.1\r\n\r\n"
+                                        "GET /healthz HTTP/1.1\r\n\r\n";
+    int fd = tcp_connect(slowapi.port);
+    assert_true(fd >= 0);
+    send_text(fd, head_then_get, sizeof head_then_get - 1);
+    char both[2048];
+    size_t got = 0;
+    double until = now_ms() + IO_TIMEOUT_MS;
+    while (got < sizeof both - 1 && now_ms() < until &&
+           (got == 0 || strstr(both, "{\"status\":\"ok\"}") == NULL)) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, 100) <= 0)
+            continue;
+        ssize_t n = read(fd, both + got, sizeof both - 1 - got);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+        both[got] = '\0';
+    }
+    close(fd);
+    assert_true(strncmp(both, "HTTP/1.1 405 ", 13) == 0);
+    const char *second = strstr(both, "\r\n\r\n");
+    assert_non_null(second);
+    assert_true(strncmp(second + 4, "HTTP/1.1 200 ", 13) == 0);
+    assert_non_null(strstr(second, "{\"status\":\"ok\"}"));
 }
 
 static void test_garbage_closes(void **state)

@@ -7,18 +7,24 @@
 
 #include <cmocka.h>
 
+#include "http_response.h"
 #include "routes.h"
 
 static const variant_t V = {.name = "t", .model = "m", .keep_alive = 1};
 static server_config_t cfg = {.fanout = 10, .threads = 1, .workers = 1, .cpu_iterations = 3,
                               .slow_api_url = "http://u/"};
 
+static void parse(const char *raw, http_request_t *req)
+{
+    size_t used;
+    http_request_init(req);
+    assert_int_equal(http_request_feed(req, raw, strlen(raw), &used), HTTP_REQ_DONE);
+}
+
 static route_t route_for(const char *raw)
 {
     http_request_t req;
-    size_t used;
-    http_request_init(&req);
-    assert_int_equal(http_request_feed(&req, raw, strlen(raw), &used), HTTP_REQ_DONE);
+    parse(raw, &req);
     return route_of(&req);
 }
 
@@ -64,13 +70,15 @@ static void test_responses(void **state)
     server_config = &cfg;
     server_capacity = 7;
     response_t res;
-    respond_now(&res, ROUTE_HEALTHZ, 1);
+    http_request_t get;
+    parse("GET / HTTP/1.1\r\n\r\n", &get);
+    respond_now(&res, ROUTE_HEALTHZ, &get, 1);
     assert_int_equal(res.status, 200);
     assert_non_null(strstr(res.buf, "\"capacity\":7"));
-    respond_now(&res, ROUTE_CPU, 1);
+    respond_now(&res, ROUTE_CPU, &get, 1);
     assert_int_equal(res.status, 200);
     assert_non_null(strstr(res.buf, "\"iterations\":3"));
-    respond_now(&res, ROUTE_NOT_FOUND, 1);
+    respond_now(&res, ROUTE_NOT_FOUND, &get, 1);
     assert_int_equal(res.status, 404);
     respond_rejected(&res, HTTP_REQ_TOO_LARGE, "x");
     assert_int_equal(res.status, 431);
@@ -84,12 +92,31 @@ static void test_responses(void **state)
     assert_non_null(strstr(res.buf, want));
 }
 
+/* HEAD: 405 (404 elsewhere) and the head alone, Content-Length as a GET
+ * would have it; a body would be read as the next response. */
+static void test_head(void **state)
+{
+    (void)state;
+    http_request_t head;
+    parse("HEAD /healthz HTTP/1.1\r\n\r\n", &head);
+    assert_int_equal(route_of(&head), ROUTE_BAD_METHOD);
+    response_t res;
+    respond_now(&res, route_of(&head), &head, 1);
+    assert_int_equal(res.status, 405);
+    assert_true(res.len > 4);
+    assert_memory_equal(res.buf + res.len - 4, "\r\n\r\n", 4);
+    assert_non_null(strstr(res.buf, "HTTP/1.1 405 "));
+    assert_null(memmem(res.buf, (size_t)res.len, "\"error\"", 7));
+    assert_int_equal(http_response_head_len("no blank line", 13), 13);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_route_of),
         cmocka_unit_test(test_io_verdict),
         cmocka_unit_test(test_responses),
+        cmocka_unit_test(test_head),
     };
     return cmocka_run_group_tests_name("routes", tests, NULL, NULL);
 }
