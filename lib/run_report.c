@@ -418,8 +418,11 @@ static void rr_md_resource_row(FILE *f, const char *name, const json_t *program,
 
 /* run.sh --swarm: "Swarm stack S (one node, no labels): slowapi on vm (2
  * CPUs, 24105 MiB), sut on vm (...), loadgen on vm (...)." */
-static void rr_md_swarm(FILE *f, const json_t *swarm)
+static void rr_md_swarm(FILE *f, const json_t *run, const json_t *swarm)
 {
+    /* The CPU model of the server's node and of loadgen's, as each saw it. */
+    const char *models[] = {NULL, rr_str(rr_get(run, "server"), "cpu_model", NULL),
+                            rr_str(rr_get(run, "environment"), "cpu_model", NULL)};
     static const char *const services[] = {"slowapi", "sut", "loadgen"};
     if (!json_is_object(swarm))
         return;
@@ -430,7 +433,8 @@ static void rr_md_swarm(FILE *f, const json_t *swarm)
         const json_t *where = rr_get(rr_get(swarm, "services"), services[i]);
         fprintf(f, "%s %s on %s", i ? "," : "", services[i], rr_str(where, "node", "?"));
         if (json_is_number(rr_get(where, "cpus")))
-            fprintf(f, " (%g CPUs, %.0f MiB)", rr_num(where, "cpus"), rr_num(where, "memory_mib"));
+            fprintf(f, " (%g CPUs, %.0f MiB%s%s)", rr_num(where, "cpus"),
+                    rr_num(where, "memory_mib"), models[i] ? ", " : "", models[i] ? models[i] : "");
     }
     fputc('.', f);
     if (replaced != NULL)
@@ -462,7 +466,7 @@ static void rr_md_resources(FILE *f, const json_t *run, const json_t *resources)
             fprintf(f, " (somaxconn %lld)", rr_int(resources, "somaxconn"));
         fputc('.', f);
     }
-    rr_md_swarm(f, rr_get(resources, "swarm"));
+    rr_md_swarm(f, run, rr_get(resources, "swarm"));
     fputc('\n', f);
     if (run_report_server_busy(resources) >= RUN_REPORT_CPU_BOUND) {
         fputc('\n', f);
@@ -508,6 +512,8 @@ static void rr_md_environment(FILE *f, const json_t *run)
                 rr_int(env, "machine_cpus"));
     else
         fprintf(f, "- cpus: %lld\n", rr_int(env, "cpus"));
+    if (rr_str(env, "cpu_model", NULL) != NULL)
+        fprintf(f, "- CPU: %s\n", rr_str(env, "cpu_model", ""));
     fprintf(f, "- kernel: %s\n- started at: %s\n", rr_str(env, "kernel", "unknown"),
             rr_str(env, "started_at", "unknown"));
     for (size_t i = 0; i < RR_ENV_FIELD_COUNT; i++)

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "atomic_file.h"
+#include "cpu_model.h"
 #include "run_report.h"
 #include "url.h"
 #include "stats.h"
@@ -259,6 +260,9 @@ static json_t *json_environment(const lg_result_t *r, int *failed)
     lg_jset(o, "cpus", json_integer(r->cpus), failed);
     lg_jset(o, "machine_cpus", json_integer(r->machine_cpus), failed);
     lg_jset(o, "kernel", json_string(r->kernel), failed);
+    char model[128];
+    (void)cpu_model(model, sizeof model);
+    lg_jset(o, "cpu_model", json_string(model), failed);
     lg_jset(o, "started_at", json_string(started), failed);
     for (size_t i = 0; i < ENV_FIELD_COUNT; i++) {
         const char *v = getenv(env_fields[i][1]);

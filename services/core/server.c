@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cpu_model.h"
 #include "log.h"
 #include "net.h"
 #include "process.h"
@@ -118,12 +119,14 @@ void server_install_stop_handlers(void)
 int server_describe_json(char *buf, size_t cap)
 {
     const server_config_t *c = server_config;
+    char model[128];
+    (void)cpu_model(model, sizeof model);
     int n = snprintf(buf, cap,
                      "{\"status\":\"ok\",\"variant\":\"%s\",\"model\":\"%s\",\"capacity\":%d,"
                      "\"keep_alive\":%s,\"threads\":%d,\"workers\":%d,\"accept\":\"%s\","
                      "\"transport\":\"%s\",\"fanout\":%d,\"slow_api_url\":\"%s\","
                      "\"slow_api_ports\":%d,\"upstream_http\":\"%s\",\"upstream_timeout_ms\":%ld,"
-                     "\"client_timeout_ms\":%ld,\"pid\":%d}",
+                     "\"client_timeout_ms\":%ld,\"cpu_model\":\"%s\",\"pid\":%d}",
                      c->name, server_variant->model, server_capacity,
                      server_variant->keep_alive ? "true" : "false", c->threads, c->workers,
                      c->accept_mode == ACCEPT_REUSEPORT ? "reuseport" : "shared",
@@ -131,6 +134,6 @@ int server_describe_json(char *buf, size_t cap)
                      c->slow_api_url, c->slow_api_ports, c->upstream_http2 ? "2" : "1.1",
                      c->upstream_timeout_ms,
                      server_variant->settings & SETTINGS_HTTP ? c->client_timeout_ms : 0L,
-                     (int)getpid());
+                     model, (int)getpid());
     return n < 0 || (size_t)n >= cap ? -1 : n;
 }

@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "cpu_model.h"
 #include "report.h"
 #include "run_report.h"
 #include "stats.h"
@@ -251,10 +252,16 @@ static void test_json_shape(void **state)
 
     assert_string_equal(json_string_value(get(get(j, "server"), "variant")), "event-loop");
 
-    static const char *const env[] = {"cpus", "machine_cpus", "kernel", "started_at", "git_commit",
-                                      "docker_version", "compose_version", "cpu_sharing", NULL};
+    static const char *const env[] = {"cpus", "machine_cpus", "kernel", "cpu_model",
+                                      "started_at", "git_commit", "docker_version",
+                                      "compose_version", "cpu_sharing", NULL};
     json_t *e = get(j, "environment");
     assert_keys(e, env);
+    /* The machine's own CPU model, as /proc/cpuinfo has it. */
+    char model[128];
+    assert_int_equal(cpu_model(model, sizeof model), 0);
+    assert_string_equal(json_string_value(get(e, "cpu_model")), model);
+    assert_true(strlen(model) > 0 && strcmp(model, "unknown") != 0);
     assert_string_equal(json_string_value(get(e, "started_at")), "2026-11-26T21:45:01Z");
     assert_string_equal(json_string_value(get(e, "git_commit")), "abc123");
     assert_true(json_is_null(get(e, "docker_version")));
