@@ -15,15 +15,23 @@
 # The verdict per model is "no growth" unless one of these fails (the
 # thresholds are stated again in the output):
 #   descriptors  after − baseline, the kept-alive upstream connections
-#                left out (an idle pool the models keep by design, at most
-#                c × FANOUT), at most FD_SLACK; no client socket, no
-#                CLOSE_WAIT and no closed-but-held socket after the load
-#   memory       RSS's least-squares slope over minutes 2..end of the load
-#                at most RSS_SLOPE_MAX_KIB_MIN; the mean of the last minute
-#                minus that of the second at most RSS_TREND_MAX_KIB; the RSS
-#                after the load minus that at the end of the first minute at
-#                most RSS_AFTER_MAX_KIB (a run under 3 min uses windows of a
-#                third of it instead of minutes)
+#                left out (an idle pool the models keep by design: at most
+#                FANOUT per call in flight, c × FANOUT, or per thread for
+#                the blocking models, whose threads each keep their own curl
+#                connections: FANOUT × max(c, threads × workers)), at most
+#                FD_SLACK; no client socket, no CLOSE_WAIT and no
+#                closed-but-held socket after the load
+#   memory       over the steady state, from the end of the first minute
+#                or, later, from the last time a thread was engaged (ran
+#                for the first time since the baseline: a pool thread's
+#                first requests cost memory once, its stack's pages and its
+#                own connections): RSS's least-squares slope at most
+#                RSS_SLOPE_MAX_KIB_MIN; the mean of the last minute minus
+#                that of the steady state's first at most RSS_TREND_MAX_KIB;
+#                the RSS after the load minus that at the steady state's
+#                start at most RSS_AFTER_MAX_KIB. A steady state shorter
+#                than two minutes cannot be judged and fails. (A run under
+#                3 min uses windows of a third of it instead of minutes.)
 #
 # usage: bench/soak.sh [-m MODELS] [-d SECONDS] [-c N] [-f FAULTS]
 #                      [-s SEED] [-o DIR] [-h|--help]
@@ -216,26 +224,34 @@ proc_tree() {
     for child in $(cat /proc/"$1"/task/*/children 2>/dev/null); do proc_tree "$child"; done
 }
 
-csv_header=t_s,phase,procs,threads,fds,rss_kib,rss_anon_kib,listen,clients,upstream,close_wait,tcp_other,unix,sock_other,other
+csv_header=t_s,phase,procs,threads,engaged,fds,rss_kib,rss_anon_kib,listen,clients,upstream,close_wait,tcp_other,unix,sock_other,other
+ENGAGED_NS=1000000 # a thread's CPU time since the baseline that counts it as engaged
 
 # sample T PHASE: one CSV line of the server's process tree, or nothing
 # when it is gone. Its sockets by /proc/net: listen and clients on the
 # server's port, upstream to slowapi's, CLOSE_WAIT (of any), other TCP,
 # unix, sockets no table has (closed, held by a descriptor); other: pipes,
-# eventfds, epoll, files.
+# eventfds, epoll, files. engaged: threads that have run more than
+# ENGAGED_NS since the baseline (schedstat's CPU time; a thread born
+# later counts from 0): a pool thread's first requests cost memory once
+# (its stack's pages, its own upstream connections), which a soak must
+# tell from a leak. Each baseline sample writes the threads' CPU times to
+# $work/threads.base.
 sample() {
-    local t=$1 phase=$2 tree=() fd_dirs=() status_files=() p
+    local t=$1 phase=$2 tree=() fd_dirs=() status_files=() sched_files=() p
     readarray -t tree < <(proc_tree "$server_pid")
     [ ${#tree[@]} -gt 0 ] || return 1
     for p in "${tree[@]}"; do
         fd_dirs+=("/proc/$p/fd")
         status_files+=("/proc/$p/status")
+        sched_files+=("/proc/$p/task/"*/schedstat)
     done
     {
         find "${fd_dirs[@]}" -mindepth 1 -maxdepth 1 -printf 'fd %l\n' 2>/dev/null || true
         cat "${status_files[@]}" 2>/dev/null || true
-    } | awk -v t="$t" -v phase="$phase" -v procs=${#tree[@]} \
-            -v sport="$server_port_hex" -v uport="$slowapi_port_hex" '
+        grep -H . "${sched_files[@]}" 2>/dev/null || true
+    } | awk -v t="$t" -v phase="$phase" -v procs=${#tree[@]} -v base_file="$work/threads.base" \
+            -v sport="$server_port_hex" -v uport="$slowapi_port_hex" -v engaged_ns="$ENGAGED_NS" '
         function port(addr,   n) { n = split(addr, a, ":"); return a[n] }
         function table(file, kind,   line, f, n) {
             while ((getline line < file) > 0) {
@@ -248,6 +264,14 @@ sample() {
         }
         BEGIN {
             table("/proc/net/tcp", "tcp"); table("/proc/net/tcp6", "tcp"); table("/proc/net/unix", "unix")
+            if (phase != "baseline")
+                while ((getline line < base_file) > 0) { split(line, f, " "); base[f[1]] = f[2] }
+        }
+        /^\/proc\/[0-9]+\/task\/[0-9]+\/schedstat:/ {
+            split($1, f, "[/:]"); tid = f[5]; ns = f[7]
+            if (phase == "baseline") bases = bases tid " " ns "\n"
+            else if (ns - (tid in base ? base[tid] : 0) > engaged_ns) engaged++
+            next
         }
         $1 == "fd" {
             fds++
@@ -266,8 +290,10 @@ sample() {
         $1 == "RssAnon:" { anon += $2 }
         $1 == "Threads:" { threads += $2 }
         END {
-            printf "%s,%s,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d\n", t, phase, procs, threads, fds,
-                rss, anon, listen, clients, upstream, close_wait, tcp_other, unix, sock_other, other
+            if (phase == "baseline") { printf "%s", bases > base_file; close(base_file) }
+            printf "%s,%s,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d\n", t, phase, procs, threads,
+                engaged, fds, rss, anon, listen, clients, upstream, close_wait, tcp_other, unix,
+                sock_other, other
         }'
 }
 
@@ -295,9 +321,9 @@ status_text() {
         progress=$(jq -r '"; requests done \(.done // "?"), errors \(.errors // "?")"' \
             "$work/progress.json" 2>/dev/null) || progress=
     fi
-    printf '[%d/%d] %s %s t=%ss: fds %s (upstream %s, clients %s), RSS %s MiB%s' "$model_index" \
-        "${#model_list[@]}" "$model" "${f[1]}" "${f[0]%.*}" "${f[4]}" "${f[9]}" "${f[8]}" \
-        "$(awk -v k="${f[5]}" 'BEGIN { printf "%.1f", k / 1024 }')" "$progress"
+    printf '[%d/%d] %s %s t=%ss: fds %s (upstream %s, clients %s), RSS %s MiB, threads engaged %s%s' \
+        "$model_index" "${#model_list[@]}" "$model" "${f[1]}" "${f[0]%.*}" "${f[5]}" "${f[10]}" "${f[9]}" \
+        "$(awk -v k="${f[6]}" 'BEGIN { printf "%.1f", k / 1024 }')" "${f[4]}" "$progress"
 }
 
 # sampling DONE: a sample a second (on the monotonic clock) into $csv,
@@ -342,7 +368,7 @@ load_done() {
 # SETTLE_MAX_S samples.
 settle_done() {
     awk -F, -v min="$SETTLE_MIN_S" -v stable="$SETTLE_STABLE_S" -v max="$SETTLE_MAX_S" '
-        $2 == "after" { n++; fds[n] = $5; clients[n] = $9 }
+        $2 == "after" { n++; fds[n] = $6; clients[n] = $10 }
         END {
             if (n >= max) exit 0
             if (n < min || clients[n] > 0) exit 1
@@ -494,12 +520,22 @@ analyse() {
     | ($s | map(select(.phase == "load" or .phase == "drain"))) as $during
     | ($s | map(select(.phase == "after"))) as $after_all
     | ($after_all | last) as $after
-    | ($load | map(select(.t_s >= $w and .t_s < 2 * $w) | .rss_kib) | mean) as $second
+    # The steady state: from the end of the first window, or from the
+    # last sample where another thread was engaged, if later.
+    | ($load | [range(1; length) as $i | select(.[$i].engaged > .[$i - 1].engaged) | .[$i].t_s]
+        | max // 0) as $last_engaged
+    | ([$w, $last_engaged] | max) as $steady
+    | ($d - $steady >= 2 * $w) as $judged
+    | ($load | map(select(.t_s >= $steady and .t_s < $steady + $w) | .rss_kib) | mean) as $first_w
     | ($load | map(select(.t_s >= $d - $w) | .rss_kib) | mean) as $last_w
-    | ([$load[] | select(.t_s >= $w)] | first // ($load | last)) as $end_first
-    | ($load | map(select(.t_s >= $w) | [.t_s / 60, .rss_kib]) | slope) as $slope
-    | ($load | map(select(.t_s >= $w) | [.t_s / 60, .fds]) | slope) as $fd_slope
+    | ([$load[] | select(.t_s >= $steady)] | first // ($load | last)) as $at_steady
+    | ($load | map(select(.t_s >= $steady) | [.t_s / 60, .rss_kib]) | slope) as $slope
+    | ($load | map(select(.t_s >= $steady) | [.t_s / 60, .fds]) | slope) as $fd_slope
+    # The same from minute 2 whatever the threads did, for comparison.
+    | ($load | map(select(.t_s >= $w) | [.t_s / 60, .rss_kib]) | slope) as $slope_min2
+    | ($load | map(select(.t_s >= $w and .t_s < 2 * $w) | .rss_kib) | mean) as $second_w
     | ($report[0].summary) as $sum
+    | ($fanout * ([$c, ($healthz.threads // 1) * ($healthz.workers // 1)] | max)) as $pool_max
     | (if $after == null or $base == null then null
        else ($after.fds - $after.upstream) - ($base.fds - $base.upstream) end) as $fd_other_growth
     | [ (if $died == 1 then "the server exited" else empty end),
@@ -509,23 +545,26 @@ analyse() {
           (if $after.clients > 0 then "\($after.clients) client sockets left" else empty end),
           (if $after.close_wait > $base.close_wait then "\($after.close_wait) sockets in CLOSE_WAIT" else empty end),
           (if $after.sock_other > $base.sock_other then "\($after.sock_other - $base.sock_other) closed sockets held" else empty end),
-          (if $after.upstream > $c * $fanout then "upstream pool \($after.upstream) > c x FANOUT \($c * $fanout)" else empty end),
-          (if $after.rss_kib - $end_first.rss_kib > $after_max then "RSS after the load \($after.rss_kib - $end_first.rss_kib) KiB above the end of the first window (> \($after_max))" else empty end)
+          (if $after.upstream > $pool_max then "upstream pool \($after.upstream) > \($pool_max)" else empty end),
+          (if $judged and $after.rss_kib - $at_steady.rss_kib > $after_max then "RSS after the load \($after.rss_kib - $at_steady.rss_kib) KiB above the steady state'"'"'s start (> \($after_max))" else empty end)
         end),
-        (if $slope != null and $slope > $slope_max then "RSS slope \($slope | r1) KiB/min (> \($slope_max))" else empty end),
-        (if $second != null and $last_w != null and $last_w - $second > $trend_max then "RSS last window \(($last_w - $second) | r1) KiB above the second (> \($trend_max))" else empty end)
+        (if $judged | not then "threads engaged until t=\($last_engaged | floor) s: under two minutes of steady state to judge memory by" else empty end),
+        (if $judged and $slope != null and $slope > $slope_max then "RSS slope \($slope | r1) KiB/min (> \($slope_max))" else empty end),
+        (if $judged and $first_w != null and $last_w != null and $last_w - $first_w > $trend_max then "RSS last minute \(($last_w - $first_w) | r1) KiB above the steady state'"'"'s first (> \($trend_max))" else empty end)
       ] as $fails
     | {
         model: $model,
         variant: $healthz.variant, program_model: $healthz.model, transport: $healthz.transport,
         processes: {baseline: $base.procs, after: $after.procs},
-        threads: {baseline: $base.threads, after: $after.threads},
-        window_s: $w,
+        threads: {baseline: $base.threads, after: $after.threads,
+                  engaged_end_first_window: ([$load[] | select(.t_s >= $w)] | first // ($load | last) | .engaged),
+                  engaged_end: ($load | last | .engaged), last_engaged_s: $last_engaged},
+        window_s: $w, steady_from_s: $steady, memory_judged: $judged,
         fds: {
           baseline: $base.fds, peak: ($during | map(.fds) | max), after: $after.fds,
           growth: (if $after == null then null else $after.fds - $base.fds end),
           upstream_baseline: $base.upstream, upstream_peak: ($during | map(.upstream) | max),
-          upstream_after: $after.upstream,
+          upstream_after: $after.upstream, upstream_pool_max: $pool_max,
           growth_besides_upstream: $fd_other_growth,
           clients_after: $after.clients, close_wait_after: $after.close_wait,
           closed_sockets_after: $after.sock_other,
@@ -533,11 +572,13 @@ analyse() {
         },
         rss_kib: {
           baseline: $base.rss_kib, peak: ($during | map(.rss_kib) | max), after: $after.rss_kib,
-          end_first_window: $end_first.rss_kib,
-          second_window_mean: ($second | r1), last_window_mean: ($last_w | r1),
-          trend: (if $second == null or $last_w == null then null else ($last_w - $second) | r1 end),
+          at_steady_start: $at_steady.rss_kib,
+          steady_first_window_mean: ($first_w | r1), last_window_mean: ($last_w | r1),
+          trend: (if $first_w == null or $last_w == null then null else ($last_w - $first_w) | r1 end),
           slope_kib_per_min: ($slope | r1),
-          after_minus_end_first_window: (if $after == null then null else $after.rss_kib - $end_first.rss_kib end),
+          after_minus_steady_start: (if $after == null then null else $after.rss_kib - $at_steady.rss_kib end),
+          from_minute_2: {slope_kib_per_min: ($slope_min2 | r1),
+                          trend: (if $second_w == null or $last_w == null then null else ($last_w - $second_w) | r1 end)},
           anon_baseline: $base.rss_anon_kib, anon_after: $after.rss_anon_kib
         },
         settle_s: ($after_all | length),
@@ -569,14 +610,14 @@ render_markdown() {
     "",
     "`\($command)`: \($s.duration_s) s of load per model at c=\($s.concurrency), natively on 127.0.0.1 (\(.cpus)); GET /io fans out \($s.fanout) calls to slowapi (delay \($s.delay_s) s) with faults `\($s.faults)` (seed \($s.fault_seed)), the server'"'"'s upstream timeout \($s.upstream_timeout_s) s. From \(.start) to \(.end), commit \(.git_commit).",
     "",
-    "Every second, the server'"'"'s descriptors (entries of /proc/PID/fd) and RSS (VmRSS), summed over its processes (a master and its workers): \($s.baseline_s) samples idle after /healthz answered (baseline), the load and loadgen'"'"'s drain, then after loadgen has gone, \($s.settle_min_s) samples at least, until no client socket is left and the count has held for \($s.settle_stable_s) s (\($s.settle_max_s) at most; the last sample is \"after\"). Sockets are sorted by /proc/net: the kept-alive connections to slowapi (the upstream pool, which every model keeps open by design, at most c × FANOUT) are counted apart. The trends'"'"' \"minutes\" are windows of \(.models[0].window_s) s (a minute; a third of the load in a run under 3 min).",
+    "Every second, the server'"'"'s descriptors (entries of /proc/PID/fd) and RSS (VmRSS), summed over its processes (a master and its workers): \($s.baseline_s) samples idle after /healthz answered (baseline), the load and loadgen'"'"'s drain, then after loadgen has gone, \($s.settle_min_s) samples at least, until no client socket is left and the count has held for \($s.settle_stable_s) s (\($s.settle_max_s) at most; the last sample is \"after\"). Sockets are sorted by /proc/net: the kept-alive connections to slowapi (the upstream pool, which every model keeps open by design) are counted apart; at most FANOUT per call in flight (c × FANOUT), or, in the blocking models, whose pool threads each keep their own curl connections, FANOUT per thread: FANOUT × max(c, threads × workers). A thread is engaged once it has run more than 1 ms since the baseline (/proc/PID/task/TID/schedstat): at c=100 a pool of 200 threads has about half of them busy, and the others serve their first request at random moments, each paying once for its stack'"'"'s pages and its own connections; memory is judged over the steady state, from the end of the first minute or from the last newly engaged thread if later. The \"minutes\" are windows of \(.models[0].window_s) s (a minute; a third of the load in a run under 3 min).",
     "",
-    "Verdict \"no growth\" unless: descriptors after − baseline besides the upstream pool > \($t.fd_growth_besides_upstream_max); a client socket, a CLOSE_WAIT or a closed socket held after the load; the pool above c × FANOUT; RSS slope (least squares over minutes 2..end of the load) > \($t.rss_slope_max_kib_per_min) KiB/min; the last minute'"'"'s mean RSS − the second'"'"'s > \($t.rss_trend_max_kib) KiB; RSS after the load − RSS at the end of the first minute > \($t.rss_after_minus_end_first_window_max_kib) KiB.",
+    "Verdict \"no growth\" unless: descriptors after − baseline besides the upstream pool > \($t.fd_growth_besides_upstream_max); a client socket, a CLOSE_WAIT or a closed socket held after the load; the pool above its bound; over the steady state, RSS'"'"'s least-squares slope > \($t.rss_slope_max_kib_per_min) KiB/min, the last minute'"'"'s mean RSS − the steady state'"'"'s first minute'"'"'s > \($t.rss_trend_max_kib) KiB, or RSS after the load − RSS at the steady state'"'"'s start > \($t.rss_after_minus_steady_start_max_kib) KiB; or a steady state under two minutes.",
     "",
-    "| model | processes | fds baseline | fds peak | fds after | after − baseline | of it upstream pool | RSS baseline MiB | RSS peak MiB | RSS after MiB | last − 2nd min KiB | slope KiB/min | after − end of 1st min KiB | verdict |",
-    "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|",
+    "| model | processes, threads | threads engaged: 1st min, end | steady from s | fds baseline | fds peak | fds after | after − baseline | of it upstream pool (max) | RSS baseline MiB | RSS peak MiB | RSS after MiB | last − first steady min KiB | slope KiB/min | after − steady start KiB | verdict |",
+    "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|",
     (.models[] |
-     "| \(.model) | \(.processes.after | num) | \(.fds.baseline) | \(.fds.peak) | \(.fds.after | num) | \(.fds.growth | signed) | \((.fds.upstream_after // null) as $a | if $a == null then "–" else "\($a - .fds.upstream_baseline)" end) | \(.rss_kib.baseline | mib) | \(.rss_kib.peak | mib) | \(.rss_kib.after | mib) | \(.rss_kib.trend | signed) | \(.rss_kib.slope_kib_per_min | signed) | \(.rss_kib.after_minus_end_first_window | signed) | \(.verdict) |"),
+     "| \(.model) | \(.processes.after | num), \(.threads.after | num) | \(.threads.engaged_end_first_window | num), \(.threads.engaged_end | num) | \(.steady_from_s | floor) | \(.fds.baseline) | \(.fds.peak) | \(.fds.after | num) | \(.fds.growth | signed) | \((.fds.upstream_after // null) as $a | if $a == null then "–" else "\($a - .fds.upstream_baseline) (\(.fds.upstream_pool_max))" end) | \(.rss_kib.baseline | mib) | \(.rss_kib.peak | mib) | \(.rss_kib.after | mib) | \(.rss_kib.trend | signed) | \(.rss_kib.slope_kib_per_min | signed) | \(.rss_kib.after_minus_steady_start | signed) | \(.verdict) |"),
     "",
     "The load (loadgen'"'"'s reports beside this file; failures by kind: HTTP statuses (gRPC codes for grpc-*), timeouts, connection errors):",
     "",
@@ -585,7 +626,7 @@ render_markdown() {
     (.models[] | .model as $model | .transport as $transport | .load |
      "| \($model) | \(.rps) | \(.issued) | \(.ok) | \(.failures) | \(.http_errors | if $transport == "grpc" then grpc_names else . end | kinds) | \(.timeouts) | \(.errors | with_entries(select(.value > 0)) | kinds) | \(.unfinished) | \(.p50_ms | num) | \(.p99_ms | num) | [\(.report)](\(.report)) |"),
     "",
-    "Per model: `<model>.samples.csv` (every second: phase, processes, threads, fds, RSS and anonymous RSS in KiB, sockets by kind), `<model>.log` (the programs'"'"' logs, shortened), and the figures above in soak.json."
+    "Per model: `<model>.samples.csv` (every second: phase, processes, threads, threads engaged, fds, RSS and anonymous RSS in KiB, sockets by kind), `<model>.log` (the programs'"'"' logs, shortened), and the figures above in soak.json."
     ' "$1"
 }
 
@@ -616,7 +657,7 @@ jq -s --arg start "$start_utc" --arg finish "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
                    settle_stable_s: $settle_stable, settle_max_s: $settle_max},
         thresholds: {fd_growth_besides_upstream_max: $fd_slack,
                      rss_slope_max_kib_per_min: $slope_max, rss_trend_max_kib: $trend_max,
-                     rss_after_minus_end_first_window_max_kib: $after_max},
+                     rss_after_minus_steady_start_max_kib: $after_max},
         models: .
     }' "${results[@]}" >"$out/.soak.json.tmp"
 publish "$out/.soak.json.tmp" "$out/soak.json"
