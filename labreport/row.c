@@ -193,6 +193,11 @@ static json_t *row_failure_kinds(const lr_row_in_t *in, int *failed)
     double *p99 = in->run_count ? malloc(in->run_count * sizeof *p99) : NULL;
     size_t probed = 0;
     json_int_t probes = 0, probes_failed = 0;
+    /* Every count, 0 for a row without a run done (skipped or failed). */
+    static const char *const counts[] = {"issued", "timeouts", "connect", "read",
+                                         "write", "parse", "unfinished"};
+    for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++)
+        add_count(o, counts[c], 0, failed);
     for (size_t k = 0; k < in->run_count; k++) {
         const json_t *s = json_object_get(in->runs[k].json, "summary");
         const char *code;

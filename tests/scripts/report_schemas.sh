@@ -220,7 +220,7 @@ expect 1 "\$: 'pairs' is a required property" "$tmp/bad/m2/report.json"
 # The network is native, bridge or host (an optional field: older files lack it).
 if [ -n "$server" ]; then
     edit "$server" "$tmp/bad/net.server.json" 'd["network"] = "wifi"'
-    expect 1 "'wifi' is not one of ['native', 'bridge', 'host']" "$tmp/bad/net.server.json"
+    expect 1 "'wifi' is not one of ['native', 'bridge', 'host', 'overlay']" "$tmp/bad/net.server.json"
 fi
 edit "$matrix/report.json" "$tmp/bad/m1/report.json" 'd["pairs"] = []'
 expect 1 "Additional properties are not allowed ('pairs' was unexpected)" "$tmp/bad/m1/report.json"
