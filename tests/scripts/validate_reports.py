@@ -10,6 +10,7 @@ of a file follows from its name and content:
   plan.json                       matrix-plan-<schema_version>
   points/*.json                   matrix-point-<schema_version, or 1>
   report.json, kind matrix-report matrix-report-<schema_version>
+  soak.json                       soak-<its "soak" version> (bench/soak.sh)
   any other *.json                run-report-<schema_version>
 
 One line per invalid file: the file, the JSON path of the first error
@@ -87,6 +88,9 @@ def schema_name(path, doc):
         kind, version = "matrix-plan", version_of(doc)
     elif folder == "points":
         kind, version = "matrix-point", version_of(doc, 1)
+    elif name == "soak.json":
+        kind, version = "soak", (doc.get("soak") if is_object and isinstance(doc.get("soak"), int)
+                                 and not isinstance(doc.get("soak"), bool) else None)
     elif name == "report.json" and is_object and doc.get("kind") == "matrix-report":
         kind, version = "matrix-report", version_of(doc)
     else:
