@@ -197,7 +197,7 @@ expect 0 "12 files valid" "$tmp/examples"
 
 # 3. The validator fails where it must: copies of an archived report.
 report=$(find results -name '*.json' ! -name '*.server.json' ! -name plan.json \
-    ! -name report.json ! -path '*/points/*' | sort | tail -n 1)
+    ! -name report.json ! -name soak.json ! -path '*/points/*' | sort | tail -n 1)
 [ -n "$report" ] || fail "no run report under results/ to copy"
 server=$(find results -name '*.server.json' | sort | tail -n 1)
 mkdir "$tmp/bad"
