@@ -118,3 +118,14 @@ json_t *variant_assert_at_ceiling(const variant_fixture_t *f, int grpc)
     assert_true(fabs(json_number_value(json_object_get(ceil, "rps")) - ceiling) < 1e-6);
     return report;
 }
+
+void variant_add_setting(variant_case_t *vc, const char *flag, const char *value)
+{
+    int n = 0;
+    while (vc->settings[n] != NULL)
+        n++;
+    assert_true(n + 2 < VARIANT_SETTINGS_MAX);
+    vc->settings[n] = flag;
+    vc->settings[n + 1] = value;
+    vc->settings[n + 2] = NULL;
+}

@@ -32,6 +32,9 @@ typedef struct {
 /* The group's slowapi, started by variant_group_setup. */
 extern proc_t test_slowapi;
 
+/* A flag and its value after vc's own settings (asserts there is room). */
+void variant_add_setting(variant_case_t *vc, const char *flag, const char *value);
+
 /* Start vc's program on 127.0.0.1 (any port) with SLOW_API_URL=url and
  * UPSTREAM_TIMEOUT=timeout_s; 0 or -errno (harness.h's proc_start). */
 int variant_start(proc_t *p, const variant_case_t *vc, const char *url, const char *timeout_s);

@@ -202,18 +202,6 @@ static void test_upstream_timeout(void **state)
     assert_int_equal(proc_stop(&server, STOP_TIMEOUT_MS), 0);
 }
 
-/* A flag and its value after the case's own settings. */
-static void add_setting(variant_case_t *vc, const char *flag, const char *value)
-{
-    int n = 0;
-    while (vc->settings[n] != NULL)
-        n++;
-    assert_true(n + 2 < VARIANT_SETTINGS_MAX);
-    vc->settings[n] = flag;
-    vc->settings[n + 1] = value;
-    vc->settings[n + 2] = NULL;
-}
-
 /* A slowapi of the test's own on port (0: any free one), injecting faults
  * into every call (FAULTS, as run.sh --faults sets it; NULL: none). */
 static void faulty_slowapi_start(proc_t *up, int port, const char *faults)
@@ -270,7 +258,7 @@ static void upstream_faults_case(const variant_case_t *base, const char *http)
          "upstream timeout: 0 of 10 upstream calls ok, 0 failed, 10 timed out"},
     };
     variant_case_t vc = *base;
-    add_setting(&vc, "--upstream-http", http);
+    variant_add_setting(&vc, "--upstream-http", http);
     proc_t up, server;
     faulty_slowapi_start(&up, 0, NULL);
     int up_port = up.port;

@@ -628,18 +628,6 @@ static long json_number(const char *json, const char *name)
  * connections grew by at most one per fan-out (HTTP/1.1: FANOUT each).
  * The base is what was open at the reset: ours, and perhaps a previous
  * test's that slowapi has not yet seen close. */
-/* A flag and its value after the case's own settings. */
-static void add_setting(variant_case_t *vc, const char *flag, const char *value)
-{
-    int n = 0;
-    while (vc->settings[n] != NULL)
-        n++;
-    assert_true(n + 2 < VARIANT_SETTINGS_MAX);
-    vc->settings[n] = flag;
-    vc->settings[n + 1] = value;
-    vc->settings[n + 2] = NULL;
-}
-
 /* The upstream restarts between two requests: the connections the server
  * kept alive to it are dead, and the next request must still be answered
  * with 200 (a closed idle connection is dropped, or the call sent again on
@@ -647,7 +635,7 @@ static void add_setting(variant_case_t *vc, const char *flag, const char *value)
 static void upstream_restart_case(const variant_case_t *base, const char *http)
 {
     variant_case_t vc = *base;
-    add_setting(&vc, "--upstream-http", http);
+    variant_add_setting(&vc, "--upstream-http", http);
     proc_t up, server;
     const char *first[] = {bin_path("slowapi"), "--host", "127.0.0.1", "--port", "0", NULL};
     assert_int_equal(proc_start(&up, first, NULL, STOP_TIMEOUT_MS), 0);
@@ -682,8 +670,8 @@ static void upstream_ports_case(const variant_case_t *base, const char *http)
 {
     enum { REQUESTS = 3 };
     variant_case_t vc = *base;
-    add_setting(&vc, "--upstream-http", http);
-    add_setting(&vc, "--slow-api-ports", "2");
+    variant_add_setting(&vc, "--upstream-http", http);
+    variant_add_setting(&vc, "--slow-api-ports", "2");
     proc_t up, server;
     const char *argv[] = {bin_path("slowapi"), "--host", "127.0.0.1", "--port", "0",
                           "--ports", "2", "--workers", "2", NULL};
@@ -719,7 +707,7 @@ static void test_upstream_http2(void **state)
 {
     enum { REQUESTS = 3 };
     variant_case_t vc = *(const variant_case_t *)*state;
-    add_setting(&vc, "--upstream-http", "2");
+    variant_add_setting(&vc, "--upstream-http", "2");
     char body[1024];
     assert_int_equal(http_get(test_slowapi.port, "/stats?reset=1", body, sizeof body, IO_TIMEOUT_MS),
                      200);
