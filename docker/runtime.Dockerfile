@@ -12,5 +12,7 @@ RUN apt-get update \
  && groupadd --gid 10001 lab \
  && useradd --uid 10001 --gid lab --no-create-home --home-dir /nonexistent \
             --shell /usr/sbin/nologin lab
-# Every program image's health check (program.Dockerfile's HEALTHCHECK).
-COPY lab-health /usr/local/bin/lab-health
+# Every program image's health check (program.Dockerfile's HEALTHCHECK),
+# and the wrapper that ships a program's output files in its log (run.sh
+# --swarm runs loadgen under it, on whichever node).
+COPY lab-health lab-ship /usr/local/bin/

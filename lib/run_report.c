@@ -420,9 +420,12 @@ static void rr_md_resource_row(FILE *f, const char *name, const json_t *program,
  * CPUs, 24105 MiB), sut on vm (...), loadgen on vm (...)." */
 static void rr_md_swarm(FILE *f, const json_t *run, const json_t *swarm)
 {
-    /* The CPU model of the server's node and of loadgen's, as each saw it. */
-    const char *models[] = {NULL, rr_str(rr_get(run, "server"), "cpu_model", NULL),
-                            rr_str(rr_get(run, "environment"), "cpu_model", NULL)};
+    /* The CPU model of each service's node, as the program there saw it
+     * (slowapi's through loadgen, from its /healthz). */
+    const json_t *env = rr_get(run, "environment");
+    const char *models[] = {rr_str(env, "upstream_cpu_model", NULL),
+                            rr_str(rr_get(run, "server"), "cpu_model", NULL),
+                            rr_str(env, "cpu_model", NULL)};
     static const char *const services[] = {"slowapi", "sut", "loadgen"};
     if (!json_is_object(swarm))
         return;

@@ -222,6 +222,23 @@ static int health_describe_grpc(const lg_config_t *cfg, json_t **server, char *e
     return 0;
 }
 
+int lg_health_upstream_cpu_model(const lg_url_t *upstream, char *buf, size_t cap)
+{
+    char body[512], why[LG_ERR_MAX];
+    int status = 0;
+    buf[0] = '\0';
+    if (lg_health_get(upstream, LG_HEALTH_TIMEOUT_MS, &status, body, sizeof body, why,
+                      sizeof why) < 0 ||
+        status != 200)
+        return -1;
+    json_t *health = json_loads(body, 0, NULL);
+    const char *model = json_string_value(json_object_get(health, "cpu_model"));
+    if (model != NULL)
+        snprintf(buf, cap, "%s", model);
+    json_decref(health);
+    return model != NULL ? 0 : -1;
+}
+
 int lg_health_describe(const lg_config_t *cfg, json_t **server, char *err, size_t err_len)
 {
     static char body[LG_HEALTH_BODY_MAX];

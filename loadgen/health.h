@@ -31,8 +31,14 @@ int lg_health_wait(const lg_url_t *url, double wait_s, char *body, size_t cap, c
 
 /* The body as the server's description for the report: a JSON object with
  * at least one of "variant", "capacity", "model"; NULL for anything else
- * (slowapi's {"status":"ok"}, plain text). */
+ * (slowapi's {"status":"ok",...}, plain text). */
 json_t *lg_health_server_info(const char *body);
+
+/* The CPU model slowapi's GET /healthz names ("cpu_model", on the
+ * upstream URL's host:port) into buf, for the report's environment: on
+ * what the upstream ran when it is another node. Returns 0, or -1 with
+ * buf "" (no answer, or a slowapi that does not say). */
+int lg_health_upstream_cpu_model(const lg_url_t *upstream, char *buf, size_t cap);
 
 /* The server's self-description for the report, asked before the load:
  * with --wait, first poll its health until it answers (HTTP /healthz, or

@@ -156,7 +156,8 @@ static void usage(void)
         "                        PATH (temporary file + rename) with one line of JSON:\n"
         "                        phase (wait, warmup, load, drain, done), elapsed_s,\n"
         "                        planned_s, requests, issued, done, ok, errors, rps\n"
-        "                        (over the last second); for callers without a TTY\n"
+        "                        (over the last second); for callers without a TTY.\n"
+        "                        PATH - writes the lines to stderr instead (a log)\n"
         "      --check EXPRS     pass/fail checks on the report, comma-separated\n"
         "                        METRIC OP VALUE: p99<1100ms,rps>95,failures=0 (metrics:\n"
         "                        p50..p100, min, mean, max [us|ms|s], p99_uncorrected,\n"
@@ -658,8 +659,8 @@ static void name_run(lg_config_t *cfg, const json_t *server, names_t *n)
  * exit status: 0, 1 (something could not be written) or 3 (a check
  * failed). */
 static int publish(const lg_config_t *cfg, const run_check_list_t *checks, lg_run_result_t *run,
-                   const json_t *server, const lg_verify_t *verify, const lg_slow_result_t *slow,
-                   const names_t *n)
+                   const json_t *server, const lg_verify_t *verify, const char *upstream_cpu_model,
+                   const lg_slow_result_t *slow, const names_t *n)
 {
     static run_check_result_t check_results[RUN_CHECK_MAX];
     int checks_failed = 0, rc = 0;
@@ -672,6 +673,7 @@ static int publish(const lg_config_t *cfg, const run_check_list_t *checks, lg_ru
         .window_end_s = run->window_end_s,
         .server = server,
         .verify = verify,
+        .upstream_cpu_model = upstream_cpu_model,
         .slow = slow,
         .variant = n->variant,
         .workload = n->workload,
@@ -724,8 +726,11 @@ int main(int argc, char **argv)
         return 1;
 
     lg_verify_reading_t upstream_before = {0};
-    if (cfg.upstream_text)
+    static char upstream_cpu[128];
+    if (cfg.upstream_text) {
         lg_verify_read(&cfg.upstream, "before the load", &upstream_before);
+        (void)lg_health_upstream_cpu_model(&cfg.upstream, upstream_cpu, sizeof upstream_cpu);
+    }
     lg_run_result_t run;
     char run_err[LG_ERR_MAX * 2];
     lg_slow_clients_t *slow = NULL;
@@ -748,6 +753,7 @@ int main(int argc, char **argv)
         verify_run(&cfg, &upstream_before, &run.stats, names.workload, &verify);
 
     int rc = publish(&cfg, &checks, &run, server, cfg.upstream_text ? &verify : NULL,
+                     upstream_cpu[0] != '\0' ? upstream_cpu : NULL,
                      slow != NULL ? &slow_result : NULL, &names);
     lg_stats_free(&run.stats);
     json_decref(server);

@@ -40,6 +40,7 @@ int lg_progress_file_format(const lg_progress_state_t *st, char *buf, size_t cap
 
 /* Replace path with that line: a temporary file in path's folder, then
  * rename, so a reader sees the old line or the new one, never a part.
+ * Path "-": the line is written to stderr, whole (one write).
  * Returns 0 or -errno with a message in err. */
 int lg_progress_file_write(const char *path, const lg_progress_state_t *st, char *err,
                         size_t err_len);

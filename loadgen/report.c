@@ -263,6 +263,7 @@ static json_t *json_environment(const lg_result_t *r, int *failed)
     char model[128];
     (void)cpu_model(model, sizeof model);
     lg_jset(o, "cpu_model", json_string(model), failed);
+    lg_jset(o, "upstream_cpu_model", jstr_or_null(r->upstream_cpu_model), failed);
     lg_jset(o, "started_at", json_string(started), failed);
     for (size_t i = 0; i < ENV_FIELD_COUNT; i++) {
         const char *v = getenv(env_fields[i][1]);

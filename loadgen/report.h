@@ -27,6 +27,7 @@ typedef struct lg_result {
     double warmup_end_s, window_end_s; /* its edges, in s after the start */
     const json_t *server; /* the /healthz description, or NULL */
     const lg_verify_t *verify; /* --upstream's check, or NULL without it */
+    const char *upstream_cpu_model; /* slowapi's, from its /healthz, or NULL */
     const lg_slow_result_t *slow; /* --slow-clients, or NULL without them */
     const char *variant;
     const char *workload;

@@ -56,7 +56,7 @@ compose_files() {
 
 # compose_env PROGRESS: the settings of docker-compose.yml's header for
 # this run, exported (Compose and the Swarm stack read them); loadgen's
-# progress file is /results/PROGRESS.
+# --progress-file is PROGRESS (a path in its container, or - for its log).
 compose_env() {
     local progress=$1
     export LAB_UID LAB_GID
@@ -71,7 +71,7 @@ compose_env() {
     export FAULTS=$faults FAULT_SEED=$fault_seed
     export SLOWAPI_PORT=8001 SUT_PORT=3000
     export LOADGEN_CPUS=$loadgen_cpus SLOWAPI_CPUS=$slowapi_cpus
-    export LOADGEN_EXTRA_ARGS="--warmup $warmup --ramp $ramp${requests:+ -n $requests}${loadgen_protocol:+ $loadgen_protocol} --no-markdown --progress-file /results/$progress"
+    export LOADGEN_EXTRA_ARGS="--warmup $warmup --ramp $ramp${requests:+ -n $requests}${loadgen_protocol:+ $loadgen_protocol} --no-markdown --progress-file $progress"
     # Compose splits the command like a shell; the checks' < and > are
     # quoted (Compose v2 would take them for redirections). cli.sh keeps
     # quotes and blanks out of every value.
@@ -90,7 +90,7 @@ run_docker() {
 
     # Compose settings: see the header of docker-compose.yml.
     local progress=.progress-$$.json
-    compose_env "$progress"
+    compose_env "/results/$progress"
     export COMPOSE_PROJECT_NAME=lab-run-$$
     # The ports: the bridge network is the run's own (8001 and 3000); on the
     # host's, ports free there.

@@ -19,6 +19,11 @@ substituted) on stdin and writes the stack file (`docker stack deploy
                    endpoint_mode dnsrr on every service (the virtual IP did
                    not connect on the lab's machines)
   image         -> REGISTRY/image when a registry is given (--registry)
+  volumes       -> loadgen's report folder (/results) a tmpfs in its task,
+                   and loadgen run under lab-ship (docker/lab-ship), which
+                   writes the files it left there to the task's log: run.sh
+                   collects them with `docker service logs` from whichever
+                   node the task ran on, with no folder shared between hosts
 With --load-nodes N, loadgen runs as N tasks (--spread: at most one per
 node), each named by its slot (LOADGEN_INSTANCE, loadgen --instance) and
 given its share of the clients or the rate by run.sh (run/swarm.sh).
@@ -32,6 +37,8 @@ import yaml
 ROLES = {"slowapi": "upstream", "sut": "server", "loadgen": "load"}
 # Keys of a Compose service that a Swarm service does not take.
 DROPPED = ("cpuset", "depends_on", "container_name", "restart")
+# loadgen's report folder in its container (docker-compose.yml's --out).
+REPORT_DIR = "/results"
 
 
 def cpus_of(cpuset):
@@ -44,6 +51,23 @@ def cpus_of(cpuset):
         elif part.strip():
             count += 1
     return count
+
+
+def mount_target(volume):
+    """Where a Compose volume is mounted: "SRC:TARGET[:MODE]" or a mapping."""
+    if isinstance(volume, dict):
+        return volume.get("target")
+    parts = str(volume).split(":")
+    return parts[1] if len(parts) > 1 else parts[0]
+
+
+def ship_reports(out):
+    """loadgen's report folder made a tmpfs of its own task, its files
+    shipped in the task's log by lab-ship (a node's folders are its own)."""
+    volumes = [v for v in out.get("volumes") or [] if mount_target(v) != REPORT_DIR]
+    volumes.append({"type": "tmpfs", "target": REPORT_DIR})
+    out["volumes"] = volumes
+    out["entrypoint"] = ["lab-ship", REPORT_DIR]
 
 
 def swarm_service(name, svc, args):
@@ -61,6 +85,8 @@ def swarm_service(name, svc, args):
         "placement": {"constraints": [f"node.labels.lab.role == {ROLES[name]}"]
                       if args.placement else []},
     }
+    if name == "loadgen":
+        ship_reports(out)
     if name == "loadgen" and args.load_nodes > 1:
         # Each task names its files apart (loadgen --instance).
         env = out.setdefault("environment", {})

@@ -1,9 +1,11 @@
 # Sourced by run.sh: one run as a Docker Swarm stack (--swarm): slowapi, the
 # variant and loadgen as services placed by node label (lab.role=upstream,
-# server, load), run once (restart policy none), the report collected from
-# the report folder, the stack removed afterwards, also on Ctrl-C or
-# failure (run.sh's cleanup calls swarm_remove). The stack file is made
-# from docker-compose.yml by run/stack.py, so both share one definition.
+# server, load), run once (restart policy none), the stack removed
+# afterwards, also on Ctrl-C or failure (run.sh's cleanup calls
+# swarm_remove). The stack file is made from docker-compose.yml by
+# run/stack.py, so both share one definition. Nothing is shared between
+# the nodes but the swarm itself: loadgen's progress and its report files
+# come back in its tasks' logs (docker/lab-ship), from whichever node.
 
 swarm_stack=       # the stack deployed, removed by the clean-up
 swarm_registry=    # the registry service started for the run, removed too
@@ -112,6 +114,81 @@ swarm_where() {
     swarm_node_json "$(docker service ps --format '{{.Node}}' "$1" 2>/dev/null | head -n 1)"
 }
 
+# swarm_follow_progress SERVICE FILE: the loadgen tasks' progress lines
+# (loadgen --progress-file -, in their logs, from any node) summed into
+# FILE as one line of the same form, for show_progress; until killed (its
+# PID is docker's own, so a kill ends the follow and the sum with it).
+swarm_follow_progress() {
+    # 2>&1: the CLI writes what the task wrote to stderr to its own stderr.
+    exec docker service logs --follow --no-trunc "$1" > >(swarm_progress_sum "$2") 2>&1
+}
+
+# swarm_progress_sum FILE: each task's newest line (the task is the log
+# line's first word, service.slot.id@node) summed into FILE at each line:
+# the most elapsed, the sums of done, ok, errors and rps. Read by bash, a
+# line at a time (Debian's awk, mawk, reads a pipe in blocks).
+swarm_progress_sum() {
+    local line
+    local -A last=()
+    while IFS= read -r line; do
+        [[ $line == *'{"phase":'* ]] || continue
+        last[${line%% *}]={\"phase\":${line#*\{\"phase\":}
+        # One write, then closed: a reader finds the line or nothing.
+        printf '%s\n' "${last[@]}" | awk '
+            function field(name,   m) {
+                if (!match($0, "\"" name "\":(\"[a-z]*\"|[-0-9.e+]+|null)")) return ""
+                m = substr($0, RSTART + length(name) + 3, RLENGTH - length(name) - 3)
+                gsub(/"/, "", m)
+                return m
+            }
+            { phase = field("phase"); if (field("elapsed_s") + 0 > elapsed) elapsed = field("elapsed_s") + 0
+              done += field("done"); ok += field("ok"); errors += field("errors"); rps += field("rps") }
+            END { printf "{\"phase\":\"%s\",\"elapsed_s\":%.1f,\"done\":%d,\"ok\":%d,\"errors\":%d,\"rps\":%.1f}\n",
+                      phase, elapsed, done, ok, errors, rps }' >"$1"
+    done
+}
+
+# swarm_unship TASK DIR: the files loadgen left in its task's report
+# folder, from the task's log (docker/lab-ship: a gzipped tar in base64
+# between marker lines, the end line with its SHA-256 and size), unpacked
+# into DIR, made now. A log read while the engine still gathers it from
+# the node can come short: read again, three times at most.
+swarm_unship() {
+    local task=$1 dir=$2 log=$2.log tries end sum size
+    for tries in 1 2 3; do
+        docker service logs --raw --no-trunc "$task" >"$log" 2>&1 || true
+        end=$(grep -m 1 '^lab-ship: end ' "$log" || true)
+        if [ -n "$end" ]; then
+            read -r _ _ sum size <<<"$end"
+            awk '/^lab-ship: end / { exit } on; /^lab-ship: begin / { on = 1 }' "$log" |
+                base64 -d >"$dir.tgz" 2>/dev/null || true
+            if [ "$(wc -c <"$dir.tgz")" = "$size" ] &&
+                [ "$(sha256sum <"$dir.tgz" | cut -d' ' -f1)" = "$sum" ]; then
+                mkdir -p "$dir" && tar -xzmf "$dir.tgz" -C "$dir" && return 0
+            fi
+        fi
+        [ "$tries" = 3 ] || sleep 1
+    done
+    return 1
+}
+
+# swarm_collect: every loadgen task's files into the report folder (a name
+# that is there already stops the run: results are never overwritten).
+swarm_collect() {
+    local task n=0 file
+    for task in $(docker service ps -q --no-trunc "${swarm_stack}_loadgen" 2>/dev/null); do
+        n=$((n + 1))
+        swarm_unship "$task" "$work_dir/ship-$n" ||
+            die "--swarm: loadgen task $task: its files did not come back whole in its log (docker service logs $task)"
+        for file in "$work_dir/ship-$n"/*; do
+            [ -e "$file" ] || continue
+            [ ! -e "$out/${file##*/}" ] || die "--swarm: $shown_out/${file##*/} exists already"
+            mv "$file" "$out/" || die "--swarm: could not move ${file##*/} into $shown_out"
+        done
+    done
+    [ "$n" -ge 1 ] || die "--swarm: no loadgen task to collect from"
+}
+
 # share_rate SPEC N: a --rate spec with every rate divided by N (R, R0:R1:Ts
 # with T kept, R1,R2,...): each of N loadgens offers its share.
 share_rate() {
@@ -148,7 +225,7 @@ swarm_json() {
     for node in $(docker service ps --format '{{.Node}}' "${swarm_stack}_loadgen" 2>/dev/null); do
         loadgens+=("$(swarm_node_json "$node")")
     done
-    local replaced="cpuset as deploy.resources.limits.cpus (slowapi $(cpu_count "$slowapi_cpus"), sut $(cpu_count "$server_cpus"), loadgen $(cpu_count "$loadgen_cpus")) and placement by lab.role; ulimits dropped (the engine's own nofile limit applies); depends_on dropped (loadgen --wait)"
+    local replaced="cpuset as deploy.resources.limits.cpus (slowapi $(cpu_count "$slowapi_cpus"), sut $(cpu_count "$server_cpus"), loadgen $(cpu_count "$loadgen_cpus")) and placement by lab.role; ulimits dropped (the engine's own nofile limit applies); depends_on dropped (loadgen --wait); loadgen's report folder a tmpfs, its files back in the task's log (lab-ship)"
     printf ',"swarm":{"stack":"%s","placement":"%s","replaced":"%s","images":"%s","load_nodes":%s,"services":{"slowapi":%s,"sut":%s,"loadgen":%s},"loadgens":[%s]}' \
         "$swarm_stack" "$swarm_placed" "$replaced" "$swarm_images_used" "$load_nodes" \
         "$(swarm_where "${swarm_stack}_slowapi")" \
@@ -237,7 +314,7 @@ run_swarm() {
         say "starting the lab's registry and pushing the run's images to it"
         swarm_registry_up
     fi
-    local progress=.progress-$$.json spread=
+    local progress=$work_dir/progress.json spread=
     # --load-nodes: each loadgen its share, and its samples for the merge;
     # one per node when there are as many labelled load nodes.
     local concurrency=$((concurrency / load_nodes)) samples=$samples rate=$rate
@@ -246,8 +323,8 @@ run_swarm() {
         [ -z "$rate" ] || rate=$(share_rate "$rate" "$load_nodes")
         [ "$(awk '$3 == "load"' <<<"$swarm_nodes_seen" | wc -l)" -lt "$load_nodes" ] || spread=--spread
     fi
-    compose_env "$progress"
-    temporary+=("$out/$progress")
+    # Progress comes in loadgen's log, as its files do (lab-ship).
+    compose_env -
     local stack_file=$work_dir/stack.yml log=$work_dir/containers.log
     # shellcheck disable=SC2046 # the Compose files' words are meant to split
     if ! "${compose_cmd[@]}" --project-directory "$lab_dir" $(compose_files) config 2>"$log" |
@@ -274,15 +351,23 @@ run_swarm() {
     id=$(swarm_container "${swarm_stack}_loadgen")
     [ -z "$id" ] || sample_container loadgen "$id"
     say "running $load_shown: $clients_shown on /$workload"
-    start_progress "$out/$progress"
+    if [ -t 1 ]; then
+        swarm_follow_progress "${swarm_stack}_loadgen" "$progress" &
+        pids+=($!)
+    fi
+    start_progress "$progress"
     local status planned_s
     planned_s=$(awk -v d="${duration:-0}" -v w="$warmup" -v t="$timeout" 'BEGIN { printf "%d", d + w + t + 120 }')
     in_background swarm_wait_done "${swarm_stack}_loadgen" "$load_nodes" "$planned_s" \
         "$work_dir/loadgen.status"
     status=$(cat "$work_dir/loadgen.status")
     stop_progress
-    docker service logs --raw "${swarm_stack}_loadgen" >>"$log" 2>&1 || true
+    # The log without the shipped files and the progress lines.
+    docker service logs --raw "${swarm_stack}_loadgen" 2>&1 |
+        awk '/^lab-ship: begin / { skip = 1 } !skip && !/^\{"phase":/; /^lab-ship: end / { skip = 0 }' \
+            >>"$log" || true
     loadgen_outcome "$status" "$log" "the services' logs above"
+    swarm_collect
     [ "$load_nodes" = 1 ] || swarm_merge
     usage_what="container processes, not its health checks: CPU time, summed peak RSS (VmHWM)"
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cpu_model.h"
 #include "parse.h"
 
 #define DELAY_ERROR_MESSAGE "delay must be a number between 0 and 60"
@@ -108,6 +109,14 @@ static void route_stats(const http_request_t *req, slowapi_stats_t *stats, answe
         stats_reset(stats);
 }
 
+size_t health_format(char *buf, size_t cap)
+{
+    char model[HEALTH_CPU_MODEL_MAX];
+    (void)cpu_model(model, sizeof model); /* "unknown" when it cannot say */
+    int n = snprintf(buf, cap, "{\"status\":\"ok\",\"cpu_model\":\"%s\"}", model);
+    return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
+}
+
 void route_request(const http_request_t *req, server_t *s, answer_t *out)
 {
     out->fault = FAULT_NONE; /* every route's, unless the delay route draws one */
@@ -119,7 +128,7 @@ void route_request(const http_request_t *req, server_t *s, answer_t *out)
     else if (req->method != HTTP_GET)
         route_error(out, 405, "method not allowed");
     else if (is_health)
-        route_ok(out, "{\"status\":\"ok\"}", sizeof "{\"status\":\"ok\"}" - 1, 0);
+        route_ok(out, s->health_body, s->health_len, 0);
     else if (is_stats)
         route_stats(req, &s->stats, out);
     else

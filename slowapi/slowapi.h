@@ -92,6 +92,11 @@ typedef struct {
     stats_counter_t *calls_total;
 } slowapi_stats_t;
 
+/* GET /healthz's answer: the CPU model, cut at HEALTH_CPU_MODEL_MAX - 1
+ * bytes, and the JSON around it. */
+#define HEALTH_CPU_MODEL_MAX 128
+#define HEALTH_BODY_MAX (HEALTH_CPU_MODEL_MAX + 32)
+
 typedef struct server_s {
     const slowapi_config_t *config;
     uv_loop_t loop;
@@ -109,6 +114,10 @@ typedef struct server_s {
     h2_session_t *h2_answered; /* h2c sessions with answers to write (h2.c) */
     uint64_t fault_rng;     /* faults_draw's state (faults.h) */
     slowapi_stats_t stats;
+    /* GET /healthz's answer, made once: the CPU model says on what slowapi
+     * ran when the lab's programs run on different nodes (run.sh --swarm). */
+    char health_body[HEALTH_BODY_MAX];
+    size_t health_len;
     int accept_held;        /* libuv holds an accepted socket for us */
     int accepts_this_iteration;
     uint64_t last_cap_warn_ms;
@@ -122,6 +131,7 @@ typedef struct server_s {
 
 /* route.c: the answer to one parsed request. */
 #define ANSWER_BODY_MAX 256
+_Static_assert(HEALTH_BODY_MAX <= ANSWER_BODY_MAX, "GET /healthz's answer fits an answer");
 
 typedef struct {
     int status;
@@ -138,6 +148,10 @@ void route_request(const http_request_t *req, server_t *s, answer_t *out);
 
 /* A JSON error answer without a delay (400 bad delay, 404, 405, 431, ...). */
 void route_error(answer_t *out, int status, const char *message);
+
+/* GET /healthz's body into buf: {"status":"ok","cpu_model":"..."}, the
+ * model cut to fit. Returns its length. */
+size_t health_format(char *buf, size_t cap);
 
 /* stats.c */
 /* calls_total's counter, 0, in anonymous MAP_SHARED memory: made before the

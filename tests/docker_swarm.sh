@@ -5,7 +5,9 @@
 # and leaves it again at the end; an existing swarm is used as it is.
 # - a run of event-loop as a stack (a 0.2 s delay, 4 s) exits 0 with a
 #   report that validates, its network the overlay, the node of each
-#   service recorded in server.json and named in the Markdown;
+#   service recorded in server.json and named in the Markdown, slowapi's
+#   CPU model too; its report came back in loadgen's log (no folder is
+#   shared with the task), and on a terminal its progress did as well;
 # - the stack, its services, containers and network are gone afterwards,
 #   also after a run stopped halfway (SIGTERM);
 # - --images registry: the images pushed to the lab's own registry service
@@ -69,7 +71,13 @@ for bad in "--swarm --native" "--swarm --network host" "--load-nodes 2" \
 done
 
 started=$(date +%s)
-./run.sh event-loop io --swarm -c 20 -d 4 --delay 0.2 --no-build --out "$tmp/run" >"$tmp/run.log" 2>&1
+# On a terminal (script(1) gives it one), for the progress line.
+if command -v script >/dev/null 2>&1; then
+    script -qec "./run.sh event-loop io --swarm -c 20 -d 4 --delay 0.2 --no-build --out '$tmp/run'" \
+        "$tmp/run.log" >/dev/null 2>&1 </dev/null
+else
+    ./run.sh event-loop io --swarm -c 20 -d 4 --delay 0.2 --no-build --out "$tmp/run" >"$tmp/run.log" 2>&1
+fi
 status=$?
 check "run.sh event-loop io --swarm exits 0 (in $(($(date +%s) - started)) s)" test "$status" = 0
 [ "$status" = 0 ] || show_log "$tmp/run.log"
@@ -86,6 +94,15 @@ check "server.json: the overlay network, the node of each service" \
         and ([.swarm.services[] | .node] | all(. == $n))' "$resources"
 check "the Markdown names the stack and the nodes" \
     grep -q "Swarm stack lab-swarm-[0-9]* (.*): slowapi on $node" "${report%.json}.md"
+check "slowapi's CPU model (its /healthz, through loadgen) is this node's" \
+    jqe '.environment.upstream_cpu_model == .environment.cpu_model
+         and (.environment.cpu_model | length > 0)' "$report"
+check "the report came back in loadgen's log: its task had a tmpfs, no folder of this host" \
+    jqe '.swarm.replaced | test("tmpfs, its files back in the task.s log")' "$resources"
+if command -v script >/dev/null 2>&1; then
+    check "on a terminal, loadgen's progress came back in its log too (done and rps)" \
+        grep -aq 'event-loop c=20  load .* done [1-9][0-9]*  rps [1-9]' "$tmp/run.log"
+fi
 check "every JSON validates against schemas/ (report and server.json)" \
     bash -c "[ \$(find '$tmp/run' -name '*.json' | wc -l) -ge 2 ] &&
              /usr/bin/python3 tests/scripts/validate_reports.py '$tmp/run'"

@@ -3,11 +3,14 @@
 # daemons, each in a network namespace this test makes (its own data-root,
 # exec-root, pidfile, socket and hostname, and a veth to a bridge on the
 # host, 10.231.0.0/24), joined as workers to a swarm this host leads. The
-# nodes are labelled lab.role=load (this host), server (lab-node2) and
-# upstream (lab-node3); the images reach them through the lab's registry
+# nodes are labelled lab.role=upstream (this host), server (lab-node2) and
+# load (lab-node3); the images reach them through the lab's registry
 # (run.sh --swarm --images registry, LAB_REGISTRY_HOST=10.231.0.1).
-# - the run places each service on its node, the server and slowapi on
-#   the other daemons, and is served across the overlay without a failure;
+# - a run of two loadgens places each service on its node, the server and
+#   both loadgens on the other daemons, and is served across the overlay
+#   without a failure;
+# - the loadgens' reports and samples come back from lab-node3 in their
+#   tasks' logs and merge; slowapi's CPU model is recorded;
 # - server.json names the three nodes and the registry;
 # - the stack and the registry are gone afterwards, and everything this
 #   test made (daemons, namespaces, links, the iptables rule, the swarm).
@@ -99,26 +102,32 @@ for n in "${nodes[@]}"; do
                  --advertise-addr $subnet.$n $subnet.1:2377 >/dev/null"
 done
 host=$(docker info --format '{{.Name}}')
-docker node update --label-add lab.role=load "$host" >/dev/null &&
+docker node update --label-add lab.role=upstream "$host" >/dev/null &&
     docker node update --label-add lab.role=server lab-node2 >/dev/null &&
-    docker node update --label-add lab.role=upstream lab-node3 >/dev/null
+    docker node update --label-add lab.role=load lab-node3 >/dev/null
 check "three ready nodes, labelled" \
     bash -c "[ \$(docker node ls --format '{{.Status}}' | grep -c Ready) = 3 ]"
 
-LAB_REGISTRY_HOST=$subnet.1 ./run.sh event-loop io --swarm -c 20 -d 4 --delay 0.2 --no-build \
-    --out "$tmp/run" >"$tmp/run.log" 2>&1
+LAB_REGISTRY_HOST=$subnet.1 ./run.sh event-loop io --swarm --load-nodes 2 -c 20 -d 4 --delay 0.2 \
+    --no-build --out "$tmp/run" >"$tmp/run.log" 2>&1
 status=$?
-check "run.sh event-loop io --swarm across three nodes exits 0" test "$status" = 0
+check "run.sh event-loop io --swarm --load-nodes 2 across three nodes exits 0" test "$status" = 0
 [ "$status" = 0 ] || show_log "$tmp/run.log"
 report=$(find "$tmp/run" -maxdepth 1 -name '*_event-loop_io.json' | head -n 1)
 report=${report:-/nonexistent}
 jq -c '.swarm | {images, services}' "${report%.json}.server.json" 2>&1 | sed 's/^/    | /'
 check "served across the overlay: ok answers, no failure, 10 calls each" \
     jqe '.summary.ok > 100 and .summary.failures == 0 and .verify.verdict == "ok"' "$report"
+check "both loadgens' reports and samples came back from lab-node3 and merged" \
+    bash -c "jq -e '(.instances | length) == 2
+                    and .summary.issued == ([.instances[].issued] | add)' '$report' >/dev/null &&
+             [ \$(find '$tmp/run' -name '*_event-loop_io_[12].samples.csv.gz' | wc -l) = 2 ]"
+check "slowapi's CPU model is recorded (its /healthz, through loadgen)" \
+    jqe '.environment.upstream_cpu_model | length > 0' "$report"
 check "each service on its labelled node; the images from the lab's registry" \
     jqe --arg h "$host" '.swarm.placement == "labels"
-        and .swarm.services.sut.node == "lab-node2" and .swarm.services.slowapi.node == "lab-node3"
-        and .swarm.services.loadgen.node == $h
+        and .swarm.services.sut.node == "lab-node2" and .swarm.services.slowapi.node == $h
+        and ([.swarm.loadgens[].node] == ["lab-node3", "lab-node3"])
         and (.swarm.images | startswith("registry 10.231.0.1:"))' "${report%.json}.server.json"
 check "the stack and the registry service are gone" \
     bash -c "[ -z \"\$(docker service ls -q)\" ] && [ -z \"\$(docker stack ls -q 2>/dev/null)\" ]"

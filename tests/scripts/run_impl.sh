@@ -56,6 +56,9 @@ check "a report of the C variant and one of the Python deployment" \
 check "the Python report: answered, 10 calls each, impl python, Flask's server" \
     jq_true '.summary.ok > 0 and .verify.calls_per_answer == 10
            and .server.impl == "python" and (.server.server | test("[Ww]erkzeug|[Ff]lask"))' "$py"
+check "slowapi's CPU model, from its /healthz, is this machine's (loadgen's)" \
+    jq_true '.environment.upstream_cpu_model == .environment.cpu_model
+           and (.environment.cpu_model | length > 0)' "$py"
 check "the Python server's CPU was sampled (its launcher's process tree)" \
     jq_true '.cpu_seconds > 0' "${py%.json}.server.json"
 check "the matrix report has the C and Python table" \

@@ -106,12 +106,46 @@ static void test_write_replaces(void **state)
     assert_int_equal(rmdir(dir), 0);
 }
 
+/* Path "-": each line whole on stderr (a container's log carries it to
+ * run.sh --swarm), and a closed stderr is an error, not a crash. */
+static void test_write_stderr(void **state)
+{
+    (void)state;
+    int fds[2], saved = dup(STDERR_FILENO);
+    char err[256], got[1024] = "";
+    assert_true(saved >= 0);
+    assert_int_equal(pipe(fds), 0);
+    assert_true(dup2(fds[1], STDERR_FILENO) >= 0);
+    lg_progress_state_t st = {.phase = "load", .planned_s = 10, .issued = 5, .done = 4};
+    int first = lg_progress_file_write("-", &st, err, sizeof err);
+    st.phase = "done";
+    int second = lg_progress_file_write("-", &st, err, sizeof err);
+    assert_int_equal(close(fds[1]), 0);
+    assert_true(dup2(fds[0], STDERR_FILENO) >= 0); /* a read end: writes fail */
+    int closed = lg_progress_file_write("-", &st, err, sizeof err);
+    assert_true(dup2(saved, STDERR_FILENO) >= 0);
+    assert_int_equal(close(saved), 0);
+    ssize_t n = read(fds[0], got, sizeof got - 1);
+    assert_int_equal(close(fds[0]), 0);
+    assert_int_equal(first, 0);
+    assert_int_equal(second, 0);
+    assert_true(n > 0);
+    char *nl = strchr(got, '\n');
+    assert_non_null(nl);
+    assert_memory_equal(got, "{\"phase\":\"load\",", 16);
+    assert_memory_equal(nl + 1, "{\"phase\":\"done\",", 16);
+    assert_int_equal(strchr(nl + 1, '\n') - got, (long)n - 1); /* two whole lines */
+    assert_true(closed < 0);
+    assert_non_null(strstr(err, "stderr"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_format_timed),
         cmocka_unit_test(test_format_count_mode),
         cmocka_unit_test(test_write_replaces),
+        cmocka_unit_test(test_write_stderr),
     };
     return cmocka_run_group_tests_name("loadgen progress", tests, NULL, NULL);
 }

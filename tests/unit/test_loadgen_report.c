@@ -253,7 +253,7 @@ static void test_json_shape(void **state)
     assert_string_equal(json_string_value(get(get(j, "server"), "variant")), "event-loop");
 
     static const char *const env[] = {"cpus", "machine_cpus", "kernel", "cpu_model",
-                                      "started_at", "git_commit", "docker_version",
+                                      "upstream_cpu_model", "started_at", "git_commit", "docker_version",
                                       "compose_version", "cpu_sharing", NULL};
     json_t *e = get(j, "environment");
     assert_keys(e, env);
@@ -265,6 +265,7 @@ static void test_json_shape(void **state)
     assert_string_equal(json_string_value(get(e, "started_at")), "2026-11-26T21:45:01Z");
     assert_string_equal(json_string_value(get(e, "git_commit")), "abc123");
     assert_true(json_is_null(get(e, "docker_version")));
+    assert_true(json_is_null(get(e, "upstream_cpu_model"))); /* no --upstream */
     json_decref(j);
 }
 
@@ -528,10 +529,13 @@ static void test_verify_in_report(void **state)
                      .calls_after = 30000, .answered = 2999, .expected = 10};
     lg_verify_judge(&v, NULL, 10);
     f->res.verify = &v;
+    f->res.upstream_cpu_model = "Example CPU 9000"; /* slowapi's /healthz said so */
     json_t *j = lg_report_json(&f->res);
     assert_non_null(j);
     assert_string_equal(json_string_value(get(get(j, "config"), "upstream")),
                         "http://slowapi:8001");
+    assert_string_equal(json_string_value(get(get(j, "environment"), "upstream_cpu_model")),
+                        "Example CPU 9000");
     static const char *const keys[] = {"upstream_calls", "calls_before", "calls_after",
                                        "answered", "calls_per_answer", "expected", "verdict",
                                        "note", NULL};
