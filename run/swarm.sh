@@ -351,9 +351,11 @@ run_swarm() {
     id=$(swarm_container "${swarm_stack}_loadgen")
     [ -z "$id" ] || sample_container loadgen "$id"
     say "running $load_shown: $clients_shown on /$workload"
+    local follow_pid=
     if [ -t 1 ]; then
         swarm_follow_progress "${swarm_stack}_loadgen" "$progress" &
-        pids+=($!)
+        follow_pid=$!
+        pids+=("$follow_pid")
     fi
     start_progress "$progress"
     local status planned_s
@@ -362,6 +364,7 @@ run_swarm() {
         "$work_dir/loadgen.status"
     status=$(cat "$work_dir/loadgen.status")
     stop_progress
+    [ -z "$follow_pid" ] || kill "$follow_pid" 2>/dev/null || true
     # The log without the shipped files and the progress lines.
     docker service logs --raw "${swarm_stack}_loadgen" 2>&1 |
         awk '/^lab-ship: begin / { skip = 1 } !skip && !/^\{"phase":/; /^lab-ship: end / { skip = 0 }' \

@@ -109,7 +109,7 @@ static void route_stats(const http_request_t *req, slowapi_stats_t *stats, answe
         stats_reset(stats);
 }
 
-size_t health_format(char *buf, size_t cap)
+size_t route_health_body(char *buf, size_t cap)
 {
     char model[HEALTH_CPU_MODEL_MAX];
     (void)cpu_model(model, sizeof model); /* "unknown" when it cannot say */

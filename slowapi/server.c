@@ -310,7 +310,7 @@ int server_init(server_t *s, const slowapi_config_t *config)
     (void)uv_check_init(&s->loop, &s->accept_check);
     s->resume_timer.data = s->accept_check.data = s->stall_timer.data = s;
     stats_init(&s->stats, config->calls_total);
-    s->health_len = health_format(s->health_body, sizeof s->health_body);
+    s->health_len = route_health_body(s->health_body, sizeof s->health_body);
     /* xorshift's state must not be 0; any seed maps to one that is not. */
     s->fault_rng = config->fault_seed * 0x9E3779B97F4A7C15ULL + 1;
     if (s->fault_rng == 0)

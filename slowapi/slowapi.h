@@ -151,7 +151,7 @@ void route_error(answer_t *out, int status, const char *message);
 
 /* GET /healthz's body into buf: {"status":"ok","cpu_model":"..."}, the
  * model cut to fit. Returns its length. */
-size_t health_format(char *buf, size_t cap);
+size_t route_health_body(char *buf, size_t cap);
 
 /* stats.c */
 /* calls_total's counter, 0, in anonymous MAP_SHARED memory: made before the

@@ -14,6 +14,8 @@
 #   and pulled from it; the service and the tags gone afterwards;
 # - two loadgens (--load-nodes 2) merge exactly: the merged count is the
 #   sum of theirs, its percentiles those of all their samples together;
+# - a matrix of two variants with --swarm: a stack per point, a row each,
+#   every point's server.json naming its stack;
 # - --swarm with --native or --network, --load-nodes without --swarm or
 #   with a concurrency it does not divide, are bad usage (2);
 # - a swarm made here is left again, the engine as it was found.
@@ -154,6 +156,22 @@ check "every JSON validates against schemas/ (merged, loadgens', server.json)" \
     bash -c "[ \$(find '$tmp/two' -name '*.json' | wc -l) -ge 4 ] &&
              /usr/bin/python3 tests/scripts/validate_reports.py '$tmp/two'"
 check "the stack of two loadgens is gone" stack_gone "$tmp/two.log"
+
+# The matrix with --swarm: each point is a run.sh --swarm of its own.
+./run.sh all io --only single-thread,event-loop --swarm -c 10 -d 2 --delay 0.2 --no-build \
+    --out "$tmp/matrix" >"$tmp/matrix.log" 2>&1
+status=$?
+check "run.sh all io --only single-thread,event-loop --swarm exits 0" test "$status" = 0
+[ "$status" = 0 ] || show_log "$tmp/matrix.log"
+matrix=$(find "$tmp/matrix" -maxdepth 1 -type d -name '*_matrix_io' | head -n 1)
+matrix=${matrix:-/nonexistent}
+check "the matrix: a row per variant, each at its ceiling (5 rps for one thread, 50 for the loop)" \
+    jqe '[.rows[].variant] == ["single-thread", "event-loop"]
+         and .rows[0].rps.median > 4 and .rows[0].rps.median <= 5.5
+         and .rows[1].rps.median > 40' "$matrix/report.json"
+check "each point ran as a stack of its own, and none is left" \
+    bash -c "[ \$(jq -r '.swarm.stack' '$matrix'/*.server.json | sort -u | grep -c lab-swarm-) = 2 ] &&
+             s=\$(docker stack ls --format {{.Name}}) && [ -z \"\$s\" ] && [ -z \"\$(docker service ls -q)\" ]"
 
 # Stopped halfway once the load runs; the clean-up removes the stack. (A
 # script's background job starts with SIGINT ignored, which bash cannot

@@ -130,7 +130,7 @@ check "each service on its labelled node; the images from the lab's registry" \
         and ([.swarm.loadgens[].node] == ["lab-node3", "lab-node3"])
         and (.swarm.images | startswith("registry 10.231.0.1:"))' "${report%.json}.server.json"
 check "the stack and the registry service are gone" \
-    bash -c "[ -z \"\$(docker service ls -q)\" ] && [ -z \"\$(docker stack ls -q 2>/dev/null)\" ]"
+    bash -c "[ -z \"\$(docker service ls -q)\" ] && s=\$(docker stack ls --format {{.Name}}) && [ -z \"\$s\" ]"
 check "every JSON validates against schemas/" \
     /usr/bin/python3 tests/scripts/validate_reports.py "$tmp/run"
 
