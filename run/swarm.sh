@@ -11,6 +11,7 @@ swarm_stack=       # the stack deployed, removed by the clean-up
 swarm_registry=    # the registry service started for the run, removed too
 swarm_pushed=()    # the image tags pushed to it, untagged afterwards
 swarm_images_used=local
+swarm_tasks=()     # the loadgen tasks, their logs read (swarm_task_logs)
 swarm_timeout_s=120 # how long tasks may take to start, and the stack to go
 
 # swarm_check: this engine is a manager of an active swarm; says what to do
@@ -148,15 +149,24 @@ swarm_progress_sum() {
     done
 }
 
+# swarm_task_log TASK FILE: the task's log into FILE, within a minute.
+# Always a task's own: on Docker 20.10 `docker service logs SERVICE` of
+# several tasks with large logs was seen to stop halfway and never end
+# (two loadgens' shipped samples, 2026-12-01), while each task's log came
+# at once.
+swarm_task_log() {
+    timeout 60 docker service logs --raw --no-trunc "$1" >"$2" 2>&1 || true
+}
+
 # swarm_unship TASK DIR: the files loadgen left in its task's report
-# folder, from the task's log (docker/lab-ship: a gzipped tar in base64
-# between marker lines, the end line with its SHA-256 and size), unpacked
-# into DIR, made now. A log read while the engine still gathers it from
-# the node can come short: read again, three times at most.
+# folder, from the task's log in DIR.log (docker/lab-ship: a gzipped tar
+# in base64 between marker lines, the end line with its SHA-256 and size),
+# unpacked into DIR, made now. A log read while the engine still gathers
+# it from the node can come short: read again, three reads at most.
 swarm_unship() {
     local task=$1 dir=$2 log=$2.log tries end sum size
     for tries in 1 2 3; do
-        docker service logs --raw --no-trunc "$task" >"$log" 2>&1 || true
+        [ "$tries" = 1 ] && [ -s "$log" ] || swarm_task_log "$task" "$log"
         end=$(grep -m 1 '^lab-ship: end ' "$log" || true)
         if [ -n "$end" ]; then
             read -r _ _ sum size <<<"$end"
@@ -172,21 +182,35 @@ swarm_unship() {
     return 1
 }
 
+# swarm_task_logs LOG: each loadgen task's log read once (into
+# $work_dir/task-N.log, for swarm_collect) and appended to LOG without the
+# shipped files and the progress lines. Sets swarm_tasks.
+swarm_task_logs() {
+    local task n=0
+    swarm_tasks=()
+    for task in $(docker service ps -q --no-trunc "${swarm_stack}_loadgen" 2>/dev/null); do
+        n=$((n + 1))
+        swarm_tasks+=("$task")
+        swarm_task_log "$task" "$work_dir/task-$n.log"
+        awk '/^lab-ship: begin / { skip = 1 } !skip && !/^\{"phase":/; /^lab-ship: end / { skip = 0 }' \
+            "$work_dir/task-$n.log" >>"$1"
+    done
+}
+
 # swarm_collect: every loadgen task's files into the report folder (a name
 # that is there already stops the run: results are never overwritten).
 swarm_collect() {
-    local task n=0 file
-    for task in $(docker service ps -q --no-trunc "${swarm_stack}_loadgen" 2>/dev/null); do
-        n=$((n + 1))
-        swarm_unship "$task" "$work_dir/ship-$n" ||
-            die "--swarm: loadgen task $task: its files did not come back whole in its log (docker service logs $task)"
-        for file in "$work_dir/ship-$n"/*; do
+    local n file
+    [ "${#swarm_tasks[@]}" -ge 1 ] || die "--swarm: no loadgen task to collect from"
+    for n in "${!swarm_tasks[@]}"; do
+        swarm_unship "${swarm_tasks[n]}" "$work_dir/task-$((n + 1))" ||
+            die "--swarm: loadgen task ${swarm_tasks[n]}: its files did not come back whole in its log (docker service logs ${swarm_tasks[n]})"
+        for file in "$work_dir/task-$((n + 1))"/*; do
             [ -e "$file" ] || continue
             [ ! -e "$out/${file##*/}" ] || die "--swarm: $shown_out/${file##*/} exists already"
             mv "$file" "$out/" || die "--swarm: could not move ${file##*/} into $shown_out"
         done
     done
-    [ "$n" -ge 1 ] || die "--swarm: no loadgen task to collect from"
 }
 
 # share_rate SPEC N: a --rate spec with every rate divided by N (R, R0:R1:Ts
@@ -365,10 +389,7 @@ run_swarm() {
     status=$(cat "$work_dir/loadgen.status")
     stop_progress
     [ -z "$follow_pid" ] || kill "$follow_pid" 2>/dev/null || true
-    # The log without the shipped files and the progress lines.
-    docker service logs --raw "${swarm_stack}_loadgen" 2>&1 |
-        awk '/^lab-ship: begin / { skip = 1 } !skip && !/^\{"phase":/; /^lab-ship: end / { skip = 0 }' \
-            >>"$log" || true
+    swarm_task_logs "$log"
     loadgen_outcome "$status" "$log" "the services' logs above"
     swarm_collect
     [ "$load_nodes" = 1 ] || swarm_merge

@@ -35,9 +35,16 @@ make -s all >/dev/null 2>&1 || { echo "docker_swarm: make failed"; exit 1; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/lab-swarm.XXXXXX")
 made_swarm=0
+# swarm init makes the network docker_gwbridge, which leaving keeps.
+gwbridge_before=$(docker network ls -q --filter name='^docker_gwbridge$' 2>/dev/null)
+# leave_swarm: the swarm made here left, and docker_gwbridge if it made it.
+leave_swarm() {
+    docker swarm leave --force >/dev/null 2>&1 || return 1
+    [ -n "$gwbridge_before" ] || docker network rm docker_gwbridge >/dev/null 2>&1 || true
+}
 finish() {
     if [ "$made_swarm" = 1 ]; then
-        docker swarm leave --force >/dev/null 2>&1 || echo "docker_swarm: could not leave the swarm it made" >&2
+        leave_swarm || echo "docker_swarm: could not leave the swarm it made" >&2
     fi
     rm -rf "$tmp"
 }
@@ -192,10 +199,12 @@ check "a run stopped by SIGTERM exits 143 (exit $status)" test "$status" = 143
 check "and leaves no stack, service, container or network" stack_gone "$tmp/int.log"
 
 if [ "$made_swarm" = 1 ]; then
-    docker swarm leave --force >/dev/null 2>&1
+    leave_swarm
     made_swarm=0
-    check "the swarm made here is left again" \
-        test "$(docker info --format '{{.Swarm.LocalNodeState}}')" = inactive
+    check "the swarm made here is left again, and the network docker_gwbridge it made" \
+        bash -c "[ \"\$(docker info --format '{{.Swarm.LocalNodeState}}')\" = inactive ] &&
+                 { [ -n '$gwbridge_before' ] ||
+                   [ -z \"\$(docker network ls -q --filter name='^docker_gwbridge\$')\" ]; }"
 fi
 echo "docker_swarm: $passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -36,6 +36,8 @@ bridge=lab-br0
 rule=(FORWARD -i "$bridge" -o "$bridge" -j ACCEPT -m comment --comment lab-swarm-nodes)
 driver=$(docker info --format '{{.Driver}}')
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/lab-nodes.XXXXXX")
+# swarm init makes the network docker_gwbridge, which leaving keeps.
+gwbridge_before=$(docker network ls -q --filter name='^docker_gwbridge$' 2>/dev/null)
 nodes=(2 3)
 
 # dock N ARGS...: docker against node N's daemon.
@@ -52,6 +54,7 @@ finish() {
         for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     done
     docker swarm leave --force >/dev/null 2>&1
+    [ -n "$gwbridge_before" ] || docker network rm docker_gwbridge >/dev/null 2>&1
     for n in "${nodes[@]}"; do ip netns del "labnode$n" 2>/dev/null; done
     ip link del "$bridge" 2>/dev/null
     iptables -D "${rule[@]}" 2>/dev/null
@@ -136,8 +139,10 @@ check "every JSON validates against schemas/" \
 
 finish
 trap - EXIT
-check "everything made here is gone: the swarm, the namespaces, the bridge, the rule" \
+check "everything made here is gone: the swarm, docker_gwbridge, the namespaces, the bridge, the rule" \
     bash -c "[ \"\$(docker info --format '{{.Swarm.LocalNodeState}}')\" = inactive ] &&
+             { [ -n '$gwbridge_before' ] ||
+               [ -z \"\$(docker network ls -q --filter name='^docker_gwbridge\$')\" ]; } &&
              ! ip netns list | grep -q labnode && ! ip link show $bridge >/dev/null 2>&1 &&
              ! iptables -C ${rule[*]} 2>/dev/null"
 echo "docker_swarm_nodes: $passed passed, $failed failed"

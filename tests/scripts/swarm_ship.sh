@@ -17,8 +17,12 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/swarm_ship.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 # shellcheck source=run/swarm.sh
 . run/swarm.sh
-# The task's log, as `docker service logs --raw TASK` prints it.
-docker() { cat "$tmp/task.log"; }
+# The task's log, as `docker service logs --raw TASK` prints it: a docker
+# of this test's own, first on PATH (swarm_task_log runs it under timeout).
+mkdir -p "$tmp/bin"
+printf '#!/bin/sh\ncat "%s/task.log"\n' "$tmp" >"$tmp/bin/docker"
+chmod +x "$tmp/bin/docker"
+PATH=$tmp/bin:$PATH
 
 mkdir -p "$tmp/results"
 # A report, a binary file, and the progress file that stays behind.
