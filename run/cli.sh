@@ -96,7 +96,9 @@ options:
       --swarm               Docker Swarm: slowapi, the variant and loadgen as a
                             stack, each placed by node label (lab.role=upstream,
                             server, load; one node without labels runs all),
-                            run once and removed (README, "Docker Swarm")
+                            run once and removed; loadgen's files come back
+                            in its tasks' logs, from any node, with no folder
+                            shared (README, "Docker Swarm")
       --load-nodes N        --swarm: N loadgens, each -c / N clients (or the
                             rate / N), one per node labelled lab.role=load
                             when there are N, started together; their reports
