@@ -13,6 +13,17 @@ format_seconds() {
         else printf "%d h %02d min", s / 3600, (s % 3600) / 60 }'
 }
 
+# The awk function field(LINE, NAME): NAME's value in a progress line
+# ("load", 12.5, 340; "" when it is not there), for progress_line and the
+# sum of several loadgens' lines (run/swarm.sh).
+progress_field_awk='
+    function field(line, name,   m) {
+        if (!match(line, "\"" name "\":(\"[a-z]*\"|[-0-9.e+]+|null)")) return ""
+        m = substr(line, RSTART + length(name) + 3, RLENGTH - length(name) - 3)
+        gsub(/"/, "", m)
+        return m
+    }'
+
 # progress_line FILE PLANNED_S: one line from loadgen's progress JSON, then
 # a tab and the seconds left.
 progress_line() {
@@ -20,21 +31,14 @@ progress_line() {
     line=$(cat "$1" 2>/dev/null) || return 1
     [ -n "$line" ] || return 1
     awk -v line="$line" -v planned="$2" -v label="${LAB_POINT_LABEL:-}" \
-        -v after="${LAB_POINT_AFTER_S:-0}" -v what="$variant c=$concurrency" '
-        function field(name,   m) {
-            if (match(line, "\"" name "\":(\"[a-z]*\"|[-0-9.e+]+|null)")) {
-                m = substr(line, RSTART + length(name) + 3, RLENGTH - length(name) - 3)
-                gsub(/"/, "", m); return m
-            }
-            return ""
-        }
+        -v after="${LAB_POINT_AFTER_S:-0}" -v what="$variant c=$concurrency" "$progress_field_awk"'
         BEGIN {
-            elapsed = field("elapsed_s") + 0
+            elapsed = field(line, "elapsed_s") + 0
             left = planned - elapsed; if (left < 0) left = 0
             left += after
             printf "%s%s  %s  %5.1f/%g s  done %s  rps %.1f  errors %s", \
-                label == "" ? "" : "[" label "] ", what, field("phase"), elapsed, planned, \
-                field("done"), field("rps"), field("errors")
+                label == "" ? "" : "[" label "] ", what, field(line, "phase"), elapsed, planned, \
+                field(line, "done"), field(line, "rps"), field(line, "errors")
             printf "\t%d\n", left
         }'
 }

@@ -135,15 +135,11 @@ swarm_progress_sum() {
         [[ $line == *'{"phase":'* ]] || continue
         last[${line%% *}]={\"phase\":${line#*\{\"phase\":}
         # One write, then closed: a reader finds the line or nothing.
-        printf '%s\n' "${last[@]}" | awk '
-            function field(name,   m) {
-                if (!match($0, "\"" name "\":(\"[a-z]*\"|[-0-9.e+]+|null)")) return ""
-                m = substr($0, RSTART + length(name) + 3, RLENGTH - length(name) - 3)
-                gsub(/"/, "", m)
-                return m
-            }
-            { phase = field("phase"); if (field("elapsed_s") + 0 > elapsed) elapsed = field("elapsed_s") + 0
-              done += field("done"); ok += field("ok"); errors += field("errors"); rps += field("rps") }
+        printf '%s\n' "${last[@]}" | awk "$progress_field_awk"'
+            { phase = field($0, "phase")
+              if (field($0, "elapsed_s") + 0 > elapsed) elapsed = field($0, "elapsed_s") + 0
+              done += field($0, "done"); ok += field($0, "ok"); errors += field($0, "errors")
+              rps += field($0, "rps") }
             END { printf "{\"phase\":\"%s\",\"elapsed_s\":%.1f,\"done\":%d,\"ok\":%d,\"errors\":%d,\"rps\":%.1f}\n",
                       phase, elapsed, done, ok, errors, rps }' >"$1"
     done

@@ -623,11 +623,6 @@ static long json_number(const char *json, const char *name)
     return p == NULL ? -1 : strtol(p + strlen(key), NULL, 10);
 }
 
-/* UPSTREAM_HTTP=2: three /io at once, each 200; the calls of a fan-out
- * went as streams of one h2c connection, so slowapi's peak of open
- * connections grew by at most one per fan-out (HTTP/1.1: FANOUT each).
- * The base is what was open at the reset: ours, and perhaps a previous
- * test's that slowapi has not yet seen close. */
 /* The upstream restarts between two requests: the connections the server
  * kept alive to it are dead, and the next request must still be answered
  * with 200 (a closed idle connection is dropped, or the call sent again on
@@ -703,6 +698,11 @@ static void test_upstream_ports(void **state)
     upstream_ports_case(*state, "2");
 }
 
+/* UPSTREAM_HTTP=2: three /io at once, each 200; the calls of a fan-out
+ * went as streams of one h2c connection, so slowapi's peak of open
+ * connections grew by at most one per fan-out (HTTP/1.1: FANOUT each).
+ * The base is what was open at the reset: ours, and perhaps a previous
+ * test's that slowapi has not yet seen close. */
 static void test_upstream_http2(void **state)
 {
     enum { REQUESTS = 3 };
