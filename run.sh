@@ -274,6 +274,7 @@ else
     run_native
 fi
 report=$(report_path) || exit 1
+stop_samplers
 write_resources "$report" "$usage_what"
 # The programs' logs beside the report, never replacing a file.
 for log in containers slowapi server loadgen; do

@@ -142,7 +142,8 @@ static void usage(void)
         "      --step S          with --rate R1,R2,...: each rate for S seconds (the\n"
         "                        duration is their sum), each step reported apart\n"
         "      --wait S          first poll GET /healthz on the URL's host:port until it\n"
-        "                        answers 200, for up to S seconds (else exit 1)\n"
+        "                        answers 200, for up to S seconds (else exit 1); with\n"
+        "                        --upstream, the upstream's too\n"
         "      --grpc            unary gRPC calls (HTTP/2, one connection per thread)\n"
         "                        instead of HTTP GETs: /io and /cpu call bench.Bench's\n"
         "                        Io and Cpu (proto/bench.proto), another path is the\n"
@@ -704,6 +705,19 @@ static int publish(const lg_config_t *cfg, const run_check_list_t *checks, lg_ru
     return rc;
 }
 
+/* --wait with --upstream: GET /healthz on the upstream until it answers
+ * 200, within the wait; 0, or -1 with a message. */
+static int wait_upstream(const lg_config_t *cfg)
+{
+    static char body[LG_HEALTH_BODY_MAX];
+    char why[LG_ERR_MAX];
+    if (lg_health_wait(&cfg->upstream, cfg->wait_s, body, sizeof body, why, sizeof why) == 0)
+        return 0;
+    fprintf(stderr, PROGRAM ": --upstream %s not healthy after %.3g s; last attempt: %s\n",
+            cfg->upstream_text, cfg->wait_s, why);
+    return -1;
+}
+
 int main(int argc, char **argv)
 {
     lg_config_t cfg;
@@ -725,6 +739,10 @@ int main(int argc, char **argv)
     if (sig_fd < 0)
         return 1;
 
+    /* With --wait, slowapi is awaited too: Compose starts the three at
+     * once, ordered by no health check (docker-compose.yml says why). */
+    if (cfg.upstream_text && cfg.wait_s > 0 && wait_upstream(&cfg) < 0)
+        return 1;
     lg_verify_reading_t upstream_before = {0};
     static char upstream_cpu[128];
     if (cfg.upstream_text) {

@@ -122,6 +122,7 @@ run_docker() {
     [ -z "$id" ] || sample_container slowapi "$id"
     sample_loadgen_container &
     pids+=($!)
+    sampler_pids+=($!)
 
     say "running $load_shown: $clients_shown on /$workload"
     start_progress "$out/$progress"

@@ -5,54 +5,78 @@
 # LAB_POINT_AFTER_S (the seconds the later points are expected to take)
 # come from the matrix.
 
-# format_seconds S: "42 s", "6 min 20 s", "1 h 02 min".
+# The line is redrawn twice a second beside the load, on the same CPUs:
+# everything here is bash's own (read, a regex, printf, integer tenths of
+# a second, a timed read for the pause), with no program started per
+# redraw. See run/sampler.sh for what forks cost a run.
+
+# format_seconds S: sets formatted to "42 s", "6 min 20 s" or "1 h 02 min"
+# (S whole seconds).
 format_seconds() {
-    awk -v s="$1" 'BEGIN { s = int(s + 0.5)
-        if (s < 60) printf "%d s", s
-        else if (s < 3600) printf "%d min %02d s", s / 60, s % 60
-        else printf "%d h %02d min", s / 3600, (s % 3600) / 60 }'
+    local s=$1
+    if [ "$s" -lt 60 ]; then printf -v formatted '%d s' "$s"
+    elif [ "$s" -lt 3600 ]; then printf -v formatted '%d min %02d s' $((s / 60)) $((s % 60))
+    else printf -v formatted '%d h %02d min' $((s / 3600)) $((s % 3600 / 60))
+    fi
 }
 
-# The awk function field(LINE, NAME): NAME's value in a progress line
+# tenths X: sets tenths to the decimal number X in tenths, rounded (0 for
+# anything else).
+tenths() {
+    local t
+    printf -v t '%.1f' "$1" 2>/dev/null || t=0.0
+    [[ $t =~ ^(-?)([0-9]+)\.([0-9])$ ]] || { tenths=0; return 0; }
+    tenths=$((10#${BASH_REMATCH[2]}${BASH_REMATCH[3]}))
+    [ -z "${BASH_REMATCH[1]}" ] || tenths=$((-tenths))
+}
+
+# progress_field LINE NAME: sets value to NAME's value in a progress line
 # ("load", 12.5, 340; "" when it is not there), for progress_line and the
 # sum of several loadgens' lines (run/swarm.sh).
-progress_field_awk='
-    function field(line, name,   m) {
-        if (!match(line, "\"" name "\":(\"[a-z]*\"|[-0-9.e+]+|null)")) return ""
-        m = substr(line, RSTART + length(name) + 3, RLENGTH - length(name) - 3)
-        gsub(/"/, "", m)
-        return m
-    }'
+progress_field() {
+    local re="\"$2\":(\"[a-z]*\"|[-0-9.e+]+|null)"
+    value=
+    [[ $1 =~ $re ]] || return 0
+    value=${BASH_REMATCH[1]//\"/}
+}
 
-# progress_line FILE PLANNED_S: one line from loadgen's progress JSON, then
-# a tab and the seconds left.
+# progress_line LINE PLANNED_S: sets shown to the line drawn for loadgen's
+# progress JSON LINE: what is measured, the phase, the seconds done and
+# planned, the requests done, rps, errors, and about how long is left.
 progress_line() {
-    local line
-    line=$(cat "$1" 2>/dev/null) || return 1
-    [ -n "$line" ] || return 1
-    awk -v line="$line" -v planned="$2" -v label="${LAB_POINT_LABEL:-}" \
-        -v after="${LAB_POINT_AFTER_S:-0}" -v what="$variant c=$concurrency" "$progress_field_awk"'
-        BEGIN {
-            elapsed = field(line, "elapsed_s") + 0
-            left = planned - elapsed; if (left < 0) left = 0
-            left += after
-            printf "%s%s  %s  %5.1f/%g s  done %s  rps %.1f  errors %s", \
-                label == "" ? "" : "[" label "] ", what, field(line, "phase"), elapsed, planned, \
-                field(line, "done"), field(line, "rps"), field(line, "errors")
-            printf "\t%d\n", left
-        }'
+    local value elapsed phase done rps errors tenths left formatted label=
+    [ -z "${LAB_POINT_LABEL:-}" ] || label="[$LAB_POINT_LABEL] "
+    progress_field "$1" elapsed_s; elapsed=$value
+    [[ $elapsed =~ ^[0-9.e+-]+$ ]] || elapsed=0
+    progress_field "$1" phase; phase=$value
+    progress_field "$1" done; done=$value
+    progress_field "$1" rps; rps=$value
+    [[ $rps =~ ^[0-9.e+-]+$ ]] || rps=0
+    progress_field "$1" errors; errors=$value
+    tenths "$2"; left=$tenths
+    tenths "$elapsed"; left=$((left - tenths))
+    [ "$left" -ge 0 ] || left=0
+    tenths "${LAB_POINT_AFTER_S:-0}"; left=$((left + tenths))
+    format_seconds $(((left + 5) / 10))
+    printf -v shown '%s%s  %s  %5.1f/%g s  done %s  rps %.1f  errors %s  ~%s left' \
+        "$label" "$variant c=$concurrency" "$phase" "$elapsed" "$2" "$done" "$rps" "$errors" \
+        "$formatted"
 }
 
 # show_progress FILE PLANNED_S: redraw the line twice a second until
 # killed (the caller runs it in the background).
 show_progress() {
-    local line left
+    local line shown pause_fd
     [ -t 1 ] || return 0
+    pause_open || return 0
     while :; do
-        if IFS=$'\t' read -r line left < <(progress_line "$1" "$2"); then
-            printf '\r%s  ~%s left\033[K' "$line" "$(format_seconds "$left")"
+        line=
+        read -r line 2>/dev/null <"$1" || true
+        if [ -n "$line" ]; then
+            progress_line "$line" "$2"
+            printf '\r%s\033[K' "$shown"
         fi
-        sleep 0.5
+        read -r -t 0.5 -u "$pause_fd" _ || true
     done
 }
 

@@ -1,80 +1,138 @@
 # Sourced by run.sh: what the server, loadgen and slowapi used over a run,
 # CPU seconds and peak memory, written beside the report as
 # <report>.server.json (docs/REPORT.md). Each program is sampled twice a
-# second into $work_dir/<name>.usage, "CPU_S PEAK_MIB WALL_S", written whole
-# and renamed, until its process goes: /proc of the process and its
-# children (a master's workers), natively and in Docker alike (there the
-# container's first process, found through the engine; loadgen's container
-# by its cgroup counters). CPU time after the last sample (at most
-# 0.5 s, once the load has ended) is not counted.
+# second, until its process goes: /proc of the process and its children (a
+# master's workers), natively and in Docker alike (there the container's
+# first process, found through the engine; loadgen's container by its
+# cgroup counters). A sampler writes $work_dir/<name>.usage, "CPU_S
+# PEAK_MIB WALL_S", whole and renamed, when its process has gone or when
+# stop_samplers asks; CPU time after its last sample (at most 0.5 s) is not
+# counted.
+#
+# A sample forks nothing: bash's own read, arithmetic and a timed read on
+# a FIFO instead of sleep. The samplers run beside the load on the same 2
+# CPUs; when each sample ran sed, awk, cat and sleep (about 40 programs a
+# second for three samplers), perf counted their forks at a fifth of the
+# machine's CPU during a c=1000 run, and slowapi answered 1-100 ms later
+# than without them.
 
-# save_usage NAME CPU_S PEAK_MIB WALL_S
+sampler_pids=()
+
+# save_usage NAME CPU_US PEAK_KIB WALL_US
 save_usage() {
-    printf '%s %s %s\n' "$2" "$3" "$4" >"$work_dir/$1.usage.tmp" &&
+    local cpu mem wall
+    printf -v cpu '%d.%02d' $((($2 + 5000) / 1000000)) $(((($2 + 5000) / 10000) % 100))
+    printf -v mem '%d.%d' $((($3 * 10 + 512) / 10240)) $(((($3 * 10 + 512) / 1024) % 10))
+    printf -v wall '%d.%02d' $((($4 + 5000) / 1000000)) $(((($4 + 5000) / 10000) % 100))
+    printf '%s %s %s\n' "$cpu" "$mem" "$wall" >"$work_dir/$1.usage.tmp" &&
         mv "$work_dir/$1.usage.tmp" "$work_dir/$1.usage"
 }
 
-# cgroup_usage CPU_FILE MEM_FILE: "CPU_S PEAK_MIB" of a container; fails
-# once its cgroup is gone. cgroup v1 (cpuacct.usage, ns) or v2 (cpu.stat).
+# first_number FILE [KEY]: sets number to the first whole number of FILE,
+# or of its line that starts with KEY; fails when there is none.
+first_number() {
+    local key value _
+    number=
+    while read -r key value _; do
+        if [ -z "${2:-}" ]; then number=$key; break; fi
+        [ "$key" != "$2" ] || { number=$value; break; }
+    done 2>/dev/null <"$1"
+    [[ $number =~ ^[0-9]+$ ]]
+}
+
+# cgroup_usage CPU_FILE MEM_FILE: sets got_cpu_us and got_mem_kib of a
+# container; fails once its cgroup is gone. cgroup v1 (cpuacct.usage, ns)
+# or v2 (cpu.stat's usage_usec).
 cgroup_usage() {
-    local cpu mem
-    cpu=$(awk '/^usage_usec/ { printf "%.2f", $2 / 1e6; exit } NF == 1 { printf "%.2f", $1 / 1e9 }' "$1" 2>/dev/null) || return 1
-    mem=$(awk '{ printf "%.1f", $1 / 1048576 }' "$2" 2>/dev/null) || return 1
-    [ -n "$cpu" ] && [ -n "$mem" ] || return 1
-    echo "$cpu $mem"
+    local number
+    if [[ $1 == */cpu.stat ]]; then
+        first_number "$1" usage_usec || return 1
+        got_cpu_us=$number
+    else
+        first_number "$1" || return 1
+        got_cpu_us=$((number / 1000))
+    fi
+    first_number "$2" || return 1
+    got_mem_kib=$((number / 1024))
 }
 
-# proc_tree PID: PID and its descendants.
+# proc_tree PID: appends PID and its descendants to the array tree.
 proc_tree() {
-    local child
-    echo "$1"
-    for child in $(cat /proc/"$1"/task/*/children 2>/dev/null); do proc_tree "$child"; done
+    local children=() child list
+    tree+=("$1")
+    for list in /proc/"$1"/task/*/children; do
+        children=()
+        read -r -a children 2>/dev/null <"$list" || true
+        for child in "${children[@]}"; do proc_tree "$child"; done
+    done
 }
 
-# proc_usage PID: "CPU_S PEAK_MIB" of the process tree (CPU time, summed
-# VmHWM); fails (1) once PID is gone, and returns 2 without figures when
-# nothing of the tree could be read this time (a live process always has
-# a peak RSS: an empty reading is no reading, not a zero). A child that
-# has exited and been waited for counts in its parent's cutime and cstime.
+# proc_usage PID: sets got_cpu_us and got_mem_kib of the process tree (CPU
+# time, summed VmHWM); fails (1) once PID is gone, and returns 2 without
+# figures when nothing of the tree could be read this time (a live process
+# always has a peak RSS: an empty reading is no reading, not a zero). A
+# child that has exited and been waited for counts in its parent's cutime
+# and cstime.
 proc_usage() {
-    local ticks=0 hwm_kib=0 pid fields hwm
+    local ticks=0 kib=0 pid line fields number tree=()
     [ -d /proc/"$1" ] || return 1
-    for pid in $(proc_tree "$1"); do
-        read -r -a fields < <(sed 's/.*) //' /proc/"$pid"/stat 2>/dev/null) || continue
+    proc_tree "$1"
+    for pid in "${tree[@]}"; do
+        read -r line 2>/dev/null </proc/"$pid"/stat || continue
+        read -r -a fields <<<"${line##*) }"
         # utime, stime, and cutime, cstime: its children waited for
         ticks=$((ticks + fields[11] + fields[12] + fields[13] + fields[14]))
-        hwm=$(awk '/^VmHWM:/ { print $2 }' /proc/"$pid"/status 2>/dev/null) || hwm=0
-        hwm_kib=$((hwm_kib + ${hwm:-0}))
+        ! first_number /proc/"$pid"/status VmHWM: || kib=$((kib + number))
     done
-    [ "$hwm_kib" -gt 0 ] || return 2
-    awk -v t="$ticks" -v hz="$clock_ticks" -v k="$hwm_kib" \
-        'BEGIN { printf "%.2f %.1f\n", t / hz, k / 1024 }'
+    [ "$kib" -gt 0 ] || return 2
+    got_cpu_us=$((ticks * 1000000 / clock_ticks))
+    got_mem_kib=$kib
 }
 clock_ticks=$(getconf CLK_TCK)
 
-# sample NAME READER ARG...: save READER ARG...'s figures and the seconds
-# since the first sample until READER fails (a day at most: it ends with
-# the program; this only bounds it). CPU time and peak memory only grow:
-# a reading below the last one keeps the last one. Such a reading comes
-# at the end, when a master's workers have exited and its tree is the
-# master alone (coroutine-4x2000 once read 0.05 s and 7.5 MiB so), or
-# when a reading is empty (2).
+# sample NAME READER ARG...: READER ARG...'s figures until READER fails (a
+# day at most: it ends with the program; this only bounds it) or SIGTERM
+# comes, then saved. CPU time and peak memory only grow: a reading below
+# the last one keeps the last one. Such a reading comes at the end, when a
+# master's workers have exited and its tree is the master alone
+# (coroutine-4x2000 once read 0.05 s and 7.5 MiB so), or when a reading is
+# empty (2). The pause is a timed read on a FIFO that nobody writes.
 sample() {
-    local name=$1 start=$EPOCHREALTIME figures limit=$((SECONDS + 86400))
+    local name=$1 start_us=${EPOCHREALTIME/./} limit=$((SECONDS + 86400))
+    local status cpu_us=0 kib=0 wall_us=0 got_cpu_us got_mem_kib pause_fd sampled=0 stop=0
     shift
-    local status cpu peak last_cpu=0 last_peak=0
-    while [ "$SECONDS" -lt "$limit" ]; do
+    pause_open || return 0
+    trap 'stop=1' TERM
+    while [ "$SECONDS" -lt "$limit" ] && [ "$stop" = 0 ]; do
         status=0
-        figures=$("$@") || status=$?
+        "$@" || status=$?
         [ "$status" -ne 1 ] || break
         if [ "$status" -eq 0 ]; then
-            read -r cpu peak <<<"$figures"
-            read -r last_cpu last_peak < <(awk -v c="$cpu" -v p="$peak" -v lc="$last_cpu" -v lp="$last_peak" \
-                'BEGIN { print (c > lc ? c : lc), (p > lp ? p : lp) }')
-            save_usage "$name" "$last_cpu" "$last_peak" "$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')"
+            [ "$got_cpu_us" -le "$cpu_us" ] || cpu_us=$got_cpu_us
+            [ "$got_mem_kib" -le "$kib" ] || kib=$got_mem_kib
+            wall_us=$((${EPOCHREALTIME/./} - start_us))
+            sampled=1
         fi
-        sleep 0.5
+        [ "$stop" = 1 ] || read -r -t 0.5 -u "$pause_fd" _ || true
     done
+    [ "$sampled" = 0 ] || save_usage "$name" "$cpu_us" "$kib" "$wall_us"
+}
+
+# pause_open: sets pause_fd to a FIFO that nobody writes: `read -t S -u
+# "$pause_fd"` pauses S seconds without starting sleep, and a trapped
+# signal ends it at once. Several callers start at once: one makes it.
+pause_open() {
+    mkfifo "$work_dir/pause.fifo" 2>/dev/null || [ -p "$work_dir/pause.fifo" ] || return 1
+    exec {pause_fd}<>"$work_dir/pause.fifo"
+}
+
+# stop_samplers: each sampler takes its last sample and saves it; back
+# when all have.
+stop_samplers() {
+    local pid
+    for pid in "${sampler_pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in "${sampler_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    sampler_pids=()
 }
 
 # cgroup_files ID: "CPU_FILE MEM_FILE" of a container (its full ID); fails
@@ -112,12 +170,14 @@ sample_container() {
         sample "$1" cgroup_usage "${files[@]}" &
     fi
     pids+=($!)
+    sampler_pids+=($!)
 }
 
 # sample_process NAME PID: sample a process tree in the background.
 sample_process() {
     sample "$1" proc_usage "$2" &
     pids+=($!)
+    sampler_pids+=($!)
 }
 
 # cpu_count LIST: how many CPUs a cpuset list names ("0-1,3" -> 3).

@@ -127,21 +127,28 @@ swarm_follow_progress() {
 # swarm_progress_sum FILE: each task's newest line (the task is the log
 # line's first word, service.slot.id@node) summed into FILE at each line:
 # the most elapsed, the sums of done, ok, errors and rps. Read by bash, a
-# line at a time (Debian's awk, mawk, reads a pipe in blocks).
+# line at a time (Debian's awk, mawk, reads a pipe in blocks), and summed
+# by bash: nothing is started per line (run/progress.sh).
 swarm_progress_sum() {
-    local line
+    local line task value tenths phase elapsed done ok errors rps
     local -A last=()
     while IFS= read -r line; do
         [[ $line == *'{"phase":'* ]] || continue
         last[${line%% *}]={\"phase\":${line#*\{\"phase\":}
+        phase= elapsed=0 done=0 ok=0 errors=0 rps=0
+        for task in "${last[@]}"; do
+            progress_field "$task" phase; phase=$value
+            progress_field "$task" elapsed_s; tenths "$value"
+            [ "$tenths" -le "$elapsed" ] || elapsed=$tenths
+            progress_field "$task" rps; tenths "$value"; rps=$((rps + tenths))
+            progress_field "$task" done; [[ $value =~ ^[0-9]+$ ]] && done=$((done + value))
+            progress_field "$task" ok; [[ $value =~ ^[0-9]+$ ]] && ok=$((ok + value))
+            progress_field "$task" errors; [[ $value =~ ^[0-9]+$ ]] && errors=$((errors + value))
+        done
         # One write, then closed: a reader finds the line or nothing.
-        printf '%s\n' "${last[@]}" | awk "$progress_field_awk"'
-            { phase = field($0, "phase")
-              if (field($0, "elapsed_s") + 0 > elapsed) elapsed = field($0, "elapsed_s") + 0
-              done += field($0, "done"); ok += field($0, "ok"); errors += field($0, "errors")
-              rps += field($0, "rps") }
-            END { printf "{\"phase\":\"%s\",\"elapsed_s\":%.1f,\"done\":%d,\"ok\":%d,\"errors\":%d,\"rps\":%.1f}\n",
-                      phase, elapsed, done, ok, errors, rps }' >"$1"
+        printf '{"phase":"%s","elapsed_s":%d.%d,"done":%d,"ok":%d,"errors":%d,"rps":%d.%d}\n' \
+            "$phase" $((elapsed / 10)) $((elapsed % 10)) "$done" "$ok" "$errors" \
+            $((rps / 10)) $((rps % 10)) >"$1"
     done
 }
 
