@@ -92,7 +92,7 @@ clock_ticks=$(getconf CLK_TCK)
 
 # sample NAME READER ARG...: READER ARG...'s figures until READER fails (a
 # day at most: it ends with the program; this only bounds it) or SIGTERM
-# comes, then saved. CPU time and peak memory only grow: a reading below
+# comes (then once more), then saved. CPU time and peak memory only grow: a reading below
 # the last one keeps the last one. Such a reading comes at the end, when a
 # master's workers have exited and its tree is the master alone
 # (coroutine-4x2000 once read 0.05 s and 7.5 MiB so), or when a reading is
@@ -103,7 +103,7 @@ sample() {
     shift
     pause_open || return 0
     trap 'stop=1' TERM
-    while [ "$SECONDS" -lt "$limit" ] && [ "$stop" = 0 ]; do
+    while :; do
         status=0
         "$@" || status=$?
         [ "$status" -ne 1 ] || break
@@ -113,7 +113,9 @@ sample() {
             wall_us=$((${EPOCHREALTIME/./} - start_us))
             sampled=1
         fi
-        [ "$stop" = 1 ] || read -r -t 0.5 -u "$pause_fd" _ || true
+        # SIGTERM during the pause ends it: one more sample, the last.
+        [ "$stop" = 0 ] && [ "$SECONDS" -lt "$limit" ] || break
+        read -r -t 0.5 -u "$pause_fd" _ || true
     done
     [ "$sampled" = 0 ] || save_usage "$name" "$cpu_us" "$kib" "$wall_us"
 }

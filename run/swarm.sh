@@ -75,25 +75,38 @@ swarm_wait_running() {
     die "--swarm: $1 not running after ${swarm_timeout_s} s ($(swarm_task_state "$1"))"
 }
 
-# swarm_wait_done SERVICE TASKS LIMIT-S FILE: until its TASKS tasks end;
-# writes the exit status to FILE (0 when all are Complete, N from the
-# first "non-zero exit (N)", 124 past the limit). Run in the background
-# (in_background), so that a signal to run.sh is handled at once.
+# swarm_wait_done SERVICE TASKS LIMIT-S FILE [LOAD-S]: until its TASKS
+# tasks end; writes the exit status to FILE (0 when all are Complete, N
+# from the first "non-zero exit (N)", 124 past the limit). Run in the
+# background (in_background), so that a signal to run.sh is handled at
+# once. Each look is a docker CLI run and the engine's work, beside the
+# load on the same CPUs: twice a second while the tasks start and once
+# the load should be over, every 5 s for the LOAD-S seconds (warm-up and
+# load) after all run, which still finds a failure soon.
 swarm_wait_done() {
-    local states limit=$((SECONDS + $3)) status=124 failed
+    local limit=$((SECONDS + $3)) load_s=${5:-0} status=124 states state failed
+    local complete running quiet_until= pause pause_fd
+    pause_open || return 1
     while [ "$SECONDS" -lt "$limit" ]; do
         states=$(docker service ps --no-trunc --format '{{.CurrentState}}|{{.Error}}' "$1" 2>/dev/null) || true
-        failed=$(awk '/^(Failed|Rejected|Shutdown)/ { print; exit }' <<<"$states")
+        complete=0 running=0 failed=
+        while IFS= read -r state; do
+            case $state in
+                Failed* | Rejected* | Shutdown*) failed=$state; break ;;
+                Complete*) complete=$((complete + 1)) ;;
+                Running*) running=$((running + 1)) ;;
+            esac
+        done <<<"$states"
         if [ -n "$failed" ]; then
-            status=$(sed -n 's/.*non-zero exit (\([0-9]*\)).*/\1/p' <<<"$failed")
-            status=${status:-1}
+            status=1
+            [[ ! $failed =~ non-zero\ exit\ \(([0-9]+)\) ]] || status=${BASH_REMATCH[1]}
             break
         fi
-        if [ "$(awk '/^Complete/ { n++ } END { print n + 0 }' <<<"$states")" -ge "$2" ]; then
-            status=0
-            break
-        fi
-        sleep 0.5
+        [ "$complete" -lt "$2" ] || { status=0; break; }
+        [ -n "$quiet_until" ] || [ "$running" -lt "$2" ] || quiet_until=$((SECONDS + load_s))
+        pause=0.5
+        [ -z "$quiet_until" ] || [ "$SECONDS" -ge $((quiet_until - 5)) ] || pause=5
+        read -r -t "$pause" -u "$pause_fd" _ || true
     done
     echo "$status" >"$4"
 }
@@ -385,10 +398,12 @@ run_swarm() {
         pids+=("$follow_pid")
     fi
     start_progress "$progress"
-    local status planned_s
+    local status planned_s load_s
     planned_s=$(awk -v d="${duration:-0}" -v w="$warmup" -v t="$timeout" 'BEGIN { printf "%d", d + w + t + 120 }')
+    load_s=$(awk -v d="${duration:-0}" -v w="$warmup" 'BEGIN { printf "%d", d + w }')
+    [ -z "$requests" ] || load_s=0
     in_background swarm_wait_done "${swarm_stack}_loadgen" "$load_nodes" "$planned_s" \
-        "$work_dir/loadgen.status"
+        "$work_dir/loadgen.status" "$load_s"
     status=$(cat "$work_dir/loadgen.status")
     stop_progress
     [ -z "$follow_pid" ] || kill "$follow_pid" 2>/dev/null || true
