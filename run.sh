@@ -38,6 +38,10 @@ python_ready_timeout_s=35
 # share the port.
 slowapi_conns_per_worker=15000
 
+# Numbers are read and written with a decimal point whatever the user's
+# locale (bash's printf, awk, the reports).
+export LC_NUMERIC=C
+
 for part in cli ready sampler progress labreport docker native limits matrix scenario swarm; do
     # shellcheck source=/dev/null
     . "$lab_dir/run/$part.sh"

@@ -11,10 +11,10 @@
 #
 # A sample forks nothing: bash's own read, arithmetic and a timed read on
 # a FIFO instead of sleep. The samplers run beside the load on the same 2
-# CPUs; when each sample ran sed, awk, cat and sleep (about 40 programs a
-# second for three samplers), perf counted their forks at a fifth of the
-# machine's CPU during a c=1000 run, and slowapi answered 1-100 ms later
-# than without them.
+# CPUs; when each sample ran cat, sed, awk, mv and sleep (about 40
+# programs a second for three samplers), perf counted them at about a
+# quarter of the machine's CPU samples during a c=1000 run
+# (docs/PERFORMANCE.md, "The lab's own load").
 
 sampler_pids=()
 
@@ -92,11 +92,11 @@ clock_ticks=$(getconf CLK_TCK)
 
 # sample NAME READER ARG...: READER ARG...'s figures until READER fails (a
 # day at most: it ends with the program; this only bounds it) or SIGTERM
-# comes (then once more), then saved. CPU time and peak memory only grow: a reading below
-# the last one keeps the last one. Such a reading comes at the end, when a
-# master's workers have exited and its tree is the master alone
-# (coroutine-4x2000 once read 0.05 s and 7.5 MiB so), or when a reading is
-# empty (2). The pause is a timed read on a FIFO that nobody writes.
+# comes (then once more), then saved. CPU time and peak memory only grow:
+# a reading below the last one keeps the last one. Such a reading comes at
+# the end, when a master's workers have exited and its tree is the master
+# alone (coroutine-4x2000 once read 0.05 s and 7.5 MiB so), or when a
+# reading is empty (2). The pause is a timed read on a FIFO nobody writes.
 sample() {
     local name=$1 start_us=${EPOCHREALTIME/./} limit=$((SECONDS + 86400))
     local status cpu_us=0 kib=0 wall_us=0 got_cpu_us got_mem_kib pause_fd sampled=0 stop=0

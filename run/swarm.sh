@@ -86,7 +86,7 @@ swarm_wait_running() {
 swarm_wait_done() {
     local limit=$((SECONDS + $3)) load_s=${5:-0} status=124 states state failed
     local complete running quiet_until= pause pause_fd
-    pause_open || return 1
+    pause_open || { echo 1 >"$4"; return 1; }
     while [ "$SECONDS" -lt "$limit" ]; do
         states=$(docker service ps --no-trunc --format '{{.CurrentState}}|{{.Error}}' "$1" 2>/dev/null) || true
         complete=0 running=0 failed=
