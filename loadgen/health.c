@@ -222,21 +222,30 @@ static int health_describe_grpc(const lg_config_t *cfg, json_t **server, char *e
     return 0;
 }
 
-int lg_health_upstream_cpu_model(const lg_url_t *upstream, char *buf, size_t cap)
+int lg_health_upstream(const lg_config_t *cfg, char *cpu_model, size_t cap, char *err,
+                       size_t err_len)
 {
-    char body[512], why[LG_ERR_MAX];
-    int status = 0;
-    buf[0] = '\0';
-    if (lg_health_get(upstream, LG_HEALTH_TIMEOUT_MS, &status, body, sizeof body, why,
-                      sizeof why) < 0 ||
-        status != 200)
-        return -1;
+    static char body[LG_HEALTH_BODY_MAX];
+    char why[LG_ERR_MAX];
+    int status = 200;
+    cpu_model[0] = '\0';
+    if (cfg->wait_s > 0) {
+        if (lg_health_wait(&cfg->upstream, cfg->wait_s, body, sizeof body, why, sizeof why) < 0) {
+            snprintf(err, err_len, "--upstream %s not healthy after %.3g s; last attempt: %s",
+                     cfg->upstream_text, cfg->wait_s, why);
+            return -1;
+        }
+    } else if (lg_health_get(&cfg->upstream, LG_HEALTH_TIMEOUT_MS, &status, body, sizeof body, why,
+                             sizeof why) < 0 ||
+               status != 200) {
+        return 0;
+    }
     json_t *health = json_loads(body, 0, NULL);
     const char *model = json_string_value(json_object_get(health, "cpu_model"));
     if (model != NULL)
-        snprintf(buf, cap, "%s", model);
+        snprintf(cpu_model, cap, "%s", model);
     json_decref(health);
-    return model != NULL ? 0 : -1;
+    return 0;
 }
 
 int lg_health_describe(const lg_config_t *cfg, json_t **server, char *err, size_t err_len)

@@ -34,11 +34,15 @@ int lg_health_wait(const lg_url_t *url, double wait_s, char *body, size_t cap, c
  * (slowapi's {"status":"ok",...}, plain text). */
 json_t *lg_health_server_info(const char *body);
 
-/* The CPU model slowapi's GET /healthz names ("cpu_model", on the
- * upstream URL's host:port) into buf, for the report's environment: on
- * what the upstream ran when it is another node. Returns 0, or -1 with
- * buf "" (no answer, or a slowapi that does not say). */
-int lg_health_upstream_cpu_model(const lg_url_t *upstream, char *buf, size_t cap);
+/* --upstream: slowapi's GET /healthz (on the upstream URL's host:port),
+ * with --wait polled until it answers, as the server's is: Compose starts
+ * the three at once, ordered by no health check (docker-compose.yml). The
+ * CPU model it names ("cpu_model") goes into cpu_model, for the report's
+ * environment: on what the upstream ran when it is another node; "" when
+ * there is no answer or the slowapi does not say. Returns 0, or -1 when
+ * --wait gave up (err says why). */
+int lg_health_upstream(const lg_config_t *cfg, char *cpu_model, size_t cap, char *err,
+                       size_t err_len);
 
 /* The server's self-description for the report, asked before the load:
  * with --wait, first poll its health until it answers (HTTP /healthz, or

@@ -705,19 +705,6 @@ static int publish(const lg_config_t *cfg, const run_check_list_t *checks, lg_ru
     return rc;
 }
 
-/* --wait with --upstream: GET /healthz on the upstream until it answers
- * 200, within the wait; 0, or -1 with a message. */
-static int wait_upstream(const lg_config_t *cfg)
-{
-    static char body[LG_HEALTH_BODY_MAX];
-    char why[LG_ERR_MAX];
-    if (lg_health_wait(&cfg->upstream, cfg->wait_s, body, sizeof body, why, sizeof why) == 0)
-        return 0;
-    fprintf(stderr, PROGRAM ": --upstream %s not healthy after %.3g s; last attempt: %s\n",
-            cfg->upstream_text, cfg->wait_s, why);
-    return -1;
-}
-
 int main(int argc, char **argv)
 {
     lg_config_t cfg;
@@ -739,15 +726,14 @@ int main(int argc, char **argv)
     if (sig_fd < 0)
         return 1;
 
-    /* With --wait, slowapi is awaited too: Compose starts the three at
-     * once, ordered by no health check (docker-compose.yml says why). */
-    if (cfg.upstream_text && cfg.wait_s > 0 && wait_upstream(&cfg) < 0)
-        return 1;
     lg_verify_reading_t upstream_before = {0};
     static char upstream_cpu[128];
     if (cfg.upstream_text) {
+        if (lg_health_upstream(&cfg, upstream_cpu, sizeof upstream_cpu, why, sizeof why) < 0) {
+            fprintf(stderr, PROGRAM ": %s\n", why);
+            return 1;
+        }
         lg_verify_read(&cfg.upstream, "before the load", &upstream_before);
-        (void)lg_health_upstream_cpu_model(&cfg.upstream, upstream_cpu, sizeof upstream_cpu);
     }
     lg_run_result_t run;
     char run_err[LG_ERR_MAX * 2];
